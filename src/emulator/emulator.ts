@@ -1,0 +1,428 @@
+/**
+ * One process, one HTTP server per region's workspace. Each request passes, in order: route lookup, injected faults,
+ * the simulated network round trip, rate limits, authentication and authorization, then its handler.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApiError, badRequest, errorBody, throttled } from './api-error';
+import { Authenticator } from './auth';
+import { UnityCatalog, versionStatus } from './catalog';
+import { FaultRegistry } from './faults';
+import { compileRoutes, matchRoute, MAX_BODY_BYTES, type CompiledRoute, type RequestContext, type Reply } from './http';
+import { predictor } from './invocations';
+import { CLIENT_REGION_HEADER, NetworkModel } from './network';
+import { hash32, Random } from './random';
+import { adminRoutes } from './routes/admin';
+import { oauthRoutes } from './routes/oauth';
+import { errorCodeForStatus, servingRoutes } from './routes/serving';
+import { sharingRoutes } from './routes/sharing';
+import { unityCatalogRoutes } from './routes/unity-catalog';
+import { endpointDetailedJson, ServingEndpoints } from './serving';
+import { WorldError, type RegionSpec, type World } from './world';
+
+/** A token bucket: `rate` per second, holding at most `burst`. */
+class TokenBucket {
+  private tokens: number;
+  private last: number;
+
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+    now: number,
+  ) {
+    this.tokens = burst;
+    this.last = now;
+  }
+
+  take(now: number): boolean {
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+export class Workspace {
+  url = '';
+  port = 0;
+  server: Server | undefined;
+  readonly sockets = new Set<Socket>();
+  readonly workspaceId: number;
+  readonly metastoreId: string;
+  readonly serving: ServingEndpoints;
+  private readonly managementLimit?: TokenBucket;
+  private readonly invocationLimit?: TokenBucket;
+  private readonly invocationStreams = new Map<string, Random>();
+
+  constructor(
+    readonly spec: RegionSpec,
+    private readonly emulator: Emulator,
+    metastoreId: string,
+  ) {
+    const world = emulator.world;
+    this.workspaceId =
+      spec.workspace_id ?? 1_000_000_000_000_000 + (hash32(`${world.seed}:ws:${spec.name}`) % 1e9) * 1000;
+    this.metastoreId = metastoreId;
+    this.serving = new ServingEndpoints({
+      region: spec.name,
+      seed: world.seed,
+      updateDuration: spec.config_update_duration ?? world.defaults.config_update_duration,
+      configUpdatesPerWindow: spec.rate_limits?.config_updates_per_5_minutes ?? 50,
+      catalog: emulator.catalog,
+      nextUpdateOverride: (endpoint) => {
+        const fault = emulator.faults.forConfigUpdate(spec.name, endpoint, emulator.now());
+        if (fault?.kind === 'fail_config_updates') return { outcome: 'fail', message: fault.message };
+        if (fault?.kind === 'silent_revert') return { outcome: 'silent_revert' };
+        return undefined;
+      },
+    });
+    const limits = spec.rate_limits;
+    const now = emulator.now();
+    if (limits?.management_per_second)
+      this.managementLimit = new TokenBucket(
+        limits.management_per_second,
+        limits.management_burst ?? Math.ceil(limits.management_per_second),
+        now,
+      );
+    if (limits?.invocations_per_second)
+      this.invocationLimit = new TokenBucket(
+        limits.invocations_per_second,
+        limits.invocations_burst ?? Math.ceil(limits.invocations_per_second),
+        now,
+      );
+  }
+
+  /** One random stream per endpoint, so traffic in one endpoint does not change draws in another. */
+  invocationRandom(endpoint: string): Random {
+    let stream = this.invocationStreams.get(endpoint);
+    if (!stream) {
+      stream = Random.stream(this.emulator.world.seed, `invocations:${this.spec.name}:${endpoint}`);
+      this.invocationStreams.set(endpoint, stream);
+    }
+    return stream;
+  }
+
+  checkRateLimit(scope: 'management' | 'invocations', now: number) {
+    const bucket = scope === 'management' ? this.managementLimit : this.invocationLimit;
+    if (bucket && !bucket.take(now))
+      throw throttled(
+        scope === 'management'
+          ? 'Too many requests to the workspace API. Please wait a moment and try again.'
+          : 'The endpoint is receiving more requests than the workspace allows; retry later.',
+        this.spec.rate_limits?.retry_after_seconds ?? 1,
+      );
+  }
+}
+
+export interface EmulatorOptions {
+  /** Interface to listen on; loopback by default. */
+  host?: string;
+  /** Called with one line per request (method, path, status, ms); never with tokens. */
+  log?: (line: string) => void;
+}
+
+export class Emulator {
+  readonly catalog: UnityCatalog;
+  readonly faults: FaultRegistry;
+  readonly auth: Authenticator;
+  readonly network: NetworkModel;
+  readonly startedAt: number;
+  private readonly workspaces = new Map<string, Workspace>();
+  private readonly routes: CompiledRoute[];
+  private requestCounter = 0;
+
+  constructor(
+    readonly world: World,
+    private readonly options: EmulatorOptions = {},
+  ) {
+    this.startedAt = this.now();
+    validateBehaviors(world);
+    const ids = Random.stream(world.seed, 'metastores');
+    const metastoreIds = new Map(world.regions.map((r) => [r.name, ids.uuid()]));
+    this.catalog = new UnityCatalog(world, metastoreIds, this.startedAt);
+    this.faults = new FaultRegistry(world.seed, {
+      onAdd: (fault, now) => {
+        if (fault.spec.kind === 'stall_replication') this.catalog.stallReplication(fault.spec.region, now);
+      },
+      onRemove: (fault, now) => {
+        if (fault.spec.kind === 'stall_replication') this.catalog.resumeReplication(fault.spec.region, now);
+      },
+    });
+    this.auth = new Authenticator(world);
+    this.network = new NetworkModel(world);
+    for (const spec of world.regions)
+      this.workspaces.set(spec.name, new Workspace(spec, this, metastoreIds.get(spec.name)!));
+    this.routes = compileRoutes([
+      ...servingRoutes(this),
+      ...unityCatalogRoutes(this),
+      ...sharingRoutes(this),
+      ...oauthRoutes(this),
+      ...adminRoutes(this),
+    ]);
+    this.seedEndpoints();
+    for (const fault of world.faults) this.faults.add(fault, this.startedAt);
+  }
+
+  now(): number {
+    return Date.now();
+  }
+
+  hasRegion(region: string): boolean {
+    return this.workspaces.has(region);
+  }
+
+  workspace(region: string): Workspace {
+    const workspace = this.workspaces.get(region);
+    if (!workspace) throw new Error(`unknown region ${region}`);
+    return workspace;
+  }
+
+  get regions(): string[] {
+    return [...this.workspaces.keys()];
+  }
+
+  sampleRegistration(model: string): number {
+    const count = this.catalog.models.get(model)?.versions.size ?? 0;
+    return Random.stream(this.world.seed, `registration:${model}:${count}`).sample(
+      this.world.defaults.registration_duration,
+    );
+  }
+
+  /** Endpoints declared in the world start READY, serving their config as config_version 1. */
+  private seedEndpoints() {
+    for (const spec of this.world.regions) {
+      const workspace = this.workspace(spec.name);
+      spec.endpoints.forEach((endpoint, index) => {
+        try {
+          workspace.serving.create(
+            {
+              name: endpoint.name,
+              config: { served_entities: endpoint.served_entities, traffic_config: endpoint.traffic_config },
+            },
+            'admins',
+            this.startedAt,
+            { updateDuration: endpoint.config_update_duration, immediate: true },
+          );
+        } catch (err) {
+          if (!(err instanceof ApiError)) throw err;
+          const regionIndex = this.world.regions.indexOf(spec);
+          throw new WorldError('(world)', [`regions[${regionIndex}].endpoints[${index}]: ${err.message}`]);
+        }
+      });
+    }
+  }
+
+  async listen(): Promise<void> {
+    const host = this.options.host ?? '127.0.0.1';
+    for (const workspace of this.workspaces.values()) {
+      const server = createServer((req, res) => void this.handle(workspace, req, res));
+      server.on('connection', (socket) => {
+        workspace.sockets.add(socket);
+        socket.on('close', () => workspace.sockets.delete(socket));
+      });
+      server.on('clientError', (_err, socket) => {
+        if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+        else socket.destroy();
+      });
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', (err: NodeJS.ErrnoException) =>
+          reject(
+            err.code === 'EADDRINUSE'
+              ? new Error(
+                  `port ${workspace.spec.port} for region ${workspace.spec.name} is in use; pick another in the world file`,
+                )
+              : err,
+          ),
+        );
+        server.listen(workspace.spec.port, host, () => resolve());
+      });
+      const address = server.address();
+      workspace.port = typeof address === 'object' && address ? address.port : workspace.spec.port;
+      workspace.url = `http://${host.includes(':') ? `[${host}]` : host}:${workspace.port}`;
+      workspace.server = server;
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(
+      [...this.workspaces.values()].map(async (workspace) => {
+        if (!workspace.server) return;
+        const server = workspace.server;
+        workspace.server = undefined;
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const socket of workspace.sockets) socket.destroy();
+        await closed;
+      }),
+    );
+  }
+
+  private async handle(workspace: Workspace, req: IncomingMessage, res: ServerResponse) {
+    const region = workspace.spec.name;
+    const requestId = Random.stream(this.world.seed, `req:${region}:${++this.requestCounter}`).uuid();
+    const started = performance.now();
+    let status = 200;
+    try {
+      const url = new URL(req.url ?? '/', 'http://emulator');
+      const method = (req.method ?? 'GET').toUpperCase();
+      const match = matchRoute(this.routes, method, url.pathname);
+      if (!match.route) {
+        req.resume();
+        throw new ApiError(404, 'ENDPOINT_NOT_FOUND', `No API found for '${method} ${url.pathname}'`);
+      }
+      const route = match.route;
+      if (route.scope !== 'admin') {
+        const scope = route.scope === 'invocations' ? 'invocations' : 'management';
+        const fault = this.faults.forRequest(region, scope, this.now());
+        if (fault?.kind === 'drop_connections') {
+          status = 0;
+          req.socket.destroy();
+          return;
+        }
+        if (fault?.kind === 'hang_connections') {
+          status = 0;
+          req.resume();
+          return; // never answered; the socket closes when the client gives up or the emulator stops
+        }
+        if (fault?.kind === 'storm') {
+          req.resume();
+          const headers: Record<string, string> =
+            fault.status === 429 || fault.status === 503 ? { 'Retry-After': String(fault.retry_after_seconds) } : {};
+          throw new ApiError(
+            fault.status,
+            errorCodeForStatus(fault.status),
+            fault.status === 429
+              ? 'Too many requests. Please wait a moment and try again.'
+              : 'The service is temporarily unavailable. Please try again later.',
+            headers,
+          );
+        }
+        const clientRegion = req.headers[CLIENT_REGION_HEADER];
+        if (typeof clientRegion === 'string') {
+          if (!this.network.isRegion(clientRegion))
+            throw badRequest(
+              `${CLIENT_REGION_HEADER}: unknown region '${clientRegion}'; use one of ${this.regions.join(', ')}.`,
+            );
+          await sleep(this.network.sampleRttMs(clientRegion, region));
+        }
+        if (route.scope !== 'oauth') workspace.checkRateLimit(scope, this.now());
+      }
+      const rawBody = await readBody(req);
+      const ctx: RequestContext = {
+        region,
+        method,
+        path: url.pathname,
+        params: match.params,
+        query: url.searchParams,
+        headers: req.headers,
+        rawBody,
+        now: this.now(),
+        requestId,
+        principal: undefined as never,
+      };
+      if (route.permission !== null) {
+        ctx.principal = this.auth.authenticate(req.headers.authorization, region, ctx.now);
+        this.auth.authorize(ctx.principal, route.permission);
+      }
+      const reply = await route.handler(ctx);
+      status = reply.status ?? 200;
+      send(res, status, reply, requestId);
+    } catch (err) {
+      const error =
+        err instanceof ApiError ? err : new ApiError(500, 'INTERNAL_ERROR', 'The emulator hit an unexpected error.');
+      if (!(err instanceof ApiError)) this.options.log?.(`[${region}] internal error: ${(err as Error).stack}`);
+      status = error.status;
+      send(res, error.status, { json: errorBody(error, requestId), headers: error.headers }, requestId);
+    } finally {
+      this.options.log?.(
+        `[${region}] ${req.method} ${(req.url ?? '').split('?')[0]} ${status || 'dropped'} ${Math.round(performance.now() - started)}ms`,
+      );
+    }
+  }
+
+  /** Everything the emulator holds, for tests and invariant checks (GET /__emulator/state). */
+  snapshot(now: number) {
+    return {
+      now,
+      seed: this.world.seed,
+      primary: this.world.primary,
+      regions: Object.fromEntries(
+        [...this.workspaces.values()].map((workspace) => {
+          const replication = this.catalog.replication.get(workspace.spec.name)!;
+          return [
+            workspace.spec.name,
+            {
+              url: workspace.url,
+              workspace_id: workspace.workspaceId,
+              replication: {
+                stalled: replication.stalledSince !== undefined,
+                visible_at: Object.fromEntries(replication.visibleAt),
+              },
+              endpoints: workspace.serving.list(now).map((e) => endpointDetailedJson(e, 'CAN_MANAGE')),
+            },
+          ];
+        }),
+      ),
+      models: [...this.catalog.models.values()].map((model) => ({
+        full_name: model.fullName,
+        aliases: Object.fromEntries(model.aliases),
+        versions: [...model.versions.values()].map((v) => ({ version: v.version, status: versionStatus(v, now) })),
+      })),
+      faults: this.faults.list(now),
+    };
+  }
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) {
+      req.resume();
+      throw new ApiError(
+        400,
+        'BAD_REQUEST',
+        `The request body is larger than the ${MAX_BODY_BYTES / 1024 / 1024} MB limit.`,
+      );
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function send(res: ServerResponse, status: number, reply: Reply, requestId: string) {
+  if (res.headersSent || res.destroyed) return;
+  const body = reply.text ?? JSON.stringify(reply.json ?? {});
+  res.writeHead(status, {
+    'Content-Type': reply.contentType ?? (reply.text !== undefined ? 'text/plain; charset=utf-8' : 'application/json'),
+    'Content-Length': Buffer.byteLength(body),
+    'x-request-id': requestId,
+    ...reply.headers,
+  });
+  res.end(body);
+}
+
+/** Compiles every prediction formula up front, so a typo fails at start-up with its path, not at the first query. */
+function validateBehaviors(world: World) {
+  const problems: string[] = [];
+  for (const [name, behavior] of Object.entries(world.behaviors)) {
+    try {
+      predictor(behavior);
+    } catch (err) {
+      problems.push(`behaviors.${name}.prediction: ${(err as Error).message}`);
+    }
+  }
+  world.models.forEach((model, m) =>
+    model.versions.forEach((version, v) => {
+      if (typeof version.behavior === 'string') return;
+      try {
+        predictor(version.behavior);
+      } catch (err) {
+        problems.push(`models[${m}].versions[${v}].behavior.prediction: ${(err as Error).message}`);
+      }
+    }),
+  );
+  if (problems.length) throw new WorldError('(world)', problems);
+}

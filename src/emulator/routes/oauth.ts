@@ -1,0 +1,55 @@
+/** OAuth M2M: discovery and the client-credentials token endpoint; and the host metadata the Go SDK reads. */
+import type { Emulator } from '../emulator';
+import type { Route } from '../http';
+
+export function oauthRoutes(emulator: Emulator): Route[] {
+  return [
+    {
+      method: 'GET',
+      pattern: '/oidc/.well-known/oauth-authorization-server',
+      scope: 'oauth',
+      permission: null,
+      handler: (ctx) => {
+        const base = emulator.workspace(ctx.region).url;
+        return {
+          json: {
+            issuer: `${base}/oidc`,
+            authorization_endpoint: `${base}/oidc/v1/authorize`,
+            token_endpoint: `${base}/oidc/v1/token`,
+            grant_types_supported: ['client_credentials', 'authorization_code', 'refresh_token'],
+            token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+            scopes_supported: ['all-apis', 'offline_access'],
+          },
+        };
+      },
+    },
+    {
+      method: 'POST',
+      pattern: '/oidc/v1/token',
+      scope: 'oauth',
+      permission: null,
+      handler: (ctx) => {
+        const form = new URLSearchParams(ctx.rawBody.toString('utf8'));
+        const { status, body } = emulator.auth.issueToken(ctx.headers.authorization, form, ctx.region, ctx.now);
+        return { status, json: body };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/.well-known/databricks-config',
+      scope: 'oauth',
+      permission: null,
+      handler: (ctx) => {
+        const workspace = emulator.workspace(ctx.region);
+        return {
+          json: {
+            oidc_endpoint: `${workspace.url}/oidc`,
+            workspace_id: String(workspace.workspaceId),
+            cloud: workspace.spec.cloud,
+            host_type: 'workspace',
+          },
+        };
+      },
+    },
+  ];
+}

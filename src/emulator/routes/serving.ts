@@ -1,0 +1,201 @@
+/** Model Serving: /api/2.0/serving-endpoints/... and the data-plane /serving-endpoints/{name}/invocations. */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApiError, notFound } from '../api-error';
+import type { Emulator } from '../emulator';
+import type { RequestContext, Route } from '../http';
+import { jsonBody, jsonObjectBody } from '../http';
+import { parseScoringInput, predict } from '../invocations';
+import { EntityMetrics, renderPrometheus } from '../metrics';
+import type { EndpointRecord, EntityRecord } from '../serving';
+import { endpointDetailedJson, endpointSummaryJson } from '../serving';
+
+const API = '/api/2.0/serving-endpoints';
+
+const STATUS_CODES: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  404: 'NOT_FOUND',
+  429: 'REQUEST_LIMIT_EXCEEDED',
+  500: 'INTERNAL_ERROR',
+  502: 'BAD_GATEWAY',
+  503: 'TEMPORARILY_UNAVAILABLE',
+  504: 'DEADLINE_EXCEEDED',
+};
+
+export function errorCodeForStatus(status: number): string {
+  return STATUS_CODES[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST');
+}
+
+export function servingRoutes(emulator: Emulator): Route[] {
+  const serving = (ctx: RequestContext) => emulator.workspace(ctx.region).serving;
+  const detailed = (ctx: RequestContext, endpoint: EndpointRecord) =>
+    endpointDetailedJson(endpoint, emulator.auth.servingPermissionLevel(ctx.principal));
+  const servedEntity = (ctx: RequestContext) => {
+    const endpoint = serving(ctx).get(ctx.params.name, ctx.now);
+    const entity = [...(endpoint.config?.entities ?? []), ...(endpoint.pending?.config.entities ?? [])].find(
+      (e) => e.name === ctx.params.served,
+    );
+    if (!entity) throw notFound(`Served model '${ctx.params.served}' does not exist in endpoint '${ctx.params.name}'.`);
+    return { endpoint, entity };
+  };
+
+  return [
+    {
+      method: 'GET',
+      pattern: API,
+      scope: 'management',
+      permission: 'serving:view',
+      handler: (ctx) => ({ json: { endpoints: serving(ctx).list(ctx.now).map(endpointSummaryJson) } }),
+    },
+    {
+      method: 'POST',
+      pattern: API,
+      scope: 'management',
+      permission: 'serving:manage',
+      handler: (ctx) => ({
+        json: detailed(ctx, serving(ctx).create(jsonObjectBody(ctx), ctx.principal.name, ctx.now)),
+      }),
+    },
+    {
+      method: 'GET',
+      pattern: `${API}/:name`,
+      scope: 'management',
+      permission: 'serving:view',
+      handler: (ctx) => ({ json: detailed(ctx, serving(ctx).get(ctx.params.name, ctx.now)) }),
+    },
+    {
+      method: 'DELETE',
+      pattern: `${API}/:name`,
+      scope: 'management',
+      permission: 'serving:manage',
+      handler: (ctx) => {
+        serving(ctx).delete(ctx.params.name, ctx.now);
+        return { json: {} };
+      },
+    },
+    {
+      method: 'PUT',
+      pattern: `${API}/:name/config`,
+      scope: 'management',
+      permission: 'serving:manage',
+      handler: (ctx) => ({
+        json: detailed(ctx, serving(ctx).updateConfig(ctx.params.name, jsonBody(ctx), ctx.principal.name, ctx.now)),
+      }),
+    },
+    {
+      method: 'GET',
+      pattern: `${API}/:name/metrics`,
+      scope: 'management',
+      permission: 'serving:view',
+      handler: (ctx) => ({
+        text: renderPrometheus(serving(ctx).get(ctx.params.name, ctx.now)),
+        contentType: 'text/plain; version=0.0.4; charset=utf-8',
+      }),
+    },
+    {
+      method: 'GET',
+      pattern: `${API}/:name/served-models/:served/build-logs`,
+      scope: 'management',
+      permission: 'serving:view',
+      handler: (ctx) => {
+        const { endpoint, entity } = servedEntity(ctx);
+        return {
+          json: {
+            logs: [
+              `Building environment for ${entity.entityName} version ${entity.entityVersion}`,
+              ...endpoint.buildLog,
+            ].join('\n'),
+          },
+        };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: `${API}/:name/served-models/:served/logs`,
+      scope: 'management',
+      permission: 'serving:view',
+      handler: (ctx) => {
+        const { endpoint, entity } = servedEntity(ctx);
+        const metrics = endpoint.metrics.get(entity.name);
+        return {
+          json: {
+            logs: `[${entity.name}] model server running; ${metrics?.requests ?? 0} requests, ${
+              (metrics?.errors4xx ?? 0) + (metrics?.errors5xx ?? 0)
+            } errors`,
+          },
+        };
+      },
+    },
+    {
+      method: 'POST',
+      pattern: '/serving-endpoints/:name/invocations',
+      scope: 'invocations',
+      permission: 'serving:query',
+      handler: (ctx) => invoke(emulator, ctx, undefined),
+    },
+    {
+      method: 'POST',
+      pattern: '/serving-endpoints/:name/served-models/:served/invocations',
+      scope: 'invocations',
+      permission: 'serving:query',
+      handler: (ctx) => invoke(emulator, ctx, ctx.params.served),
+    },
+  ];
+}
+
+async function invoke(emulator: Emulator, ctx: RequestContext, servedName: string | undefined) {
+  const workspace = emulator.workspace(ctx.region);
+  const endpoint = workspace.serving.get(ctx.params.name, ctx.now);
+  const config = endpoint.config;
+  if (!config) {
+    if (endpoint.pending)
+      throw new ApiError(503, 'TEMPORARILY_UNAVAILABLE', `Endpoint '${endpoint.name}' is not ready yet.`, {
+        'Retry-After': '1',
+      });
+    throw new ApiError(400, 'INVALID_STATE', `Endpoint '${endpoint.name}' is not ready: it serves no config.`);
+  }
+  const rng = workspace.invocationRandom(endpoint.name);
+  let entity: EntityRecord | undefined;
+  if (servedName !== undefined) {
+    // The per-served-model route ignores traffic_config, so a challenger at 0% can be queried directly.
+    entity = config.entities.find((e) => e.name === servedName);
+    if (!entity) throw notFound(`Served model '${servedName}' does not exist in endpoint '${endpoint.name}'.`);
+  } else {
+    const index = rng.weightedIndex(config.routes.map((r) => r.percentage));
+    entity = config.entities.find((e) => e.name === config.routes[index]?.entityName);
+    if (!entity) throw new ApiError(503, 'TEMPORARILY_UNAVAILABLE', `Endpoint '${endpoint.name}' routes no traffic.`);
+  }
+  let metrics = endpoint.metrics.get(entity.name);
+  if (!metrics) endpoint.metrics.set(entity.name, (metrics = new EntityMetrics()));
+  const header = { 'served-model-name': entity.name };
+  const started = performance.now();
+  try {
+    const rows = parseScoringInput(jsonBody(ctx));
+    const behavior = entity.version.behavior;
+    const adjustment = emulator.faults.versionAdjustment(
+      ctx.region,
+      entity.model.fullName,
+      entity.version.version,
+      ctx.now,
+    );
+    const latency =
+      rng.sample(behavior.latency) * (adjustment.latencyFactor ?? 1) +
+      (adjustment.extraLatency ? rng.sample(adjustment.extraLatency) : 0);
+    const failed = rng.next() < (adjustment.errorRate ?? behavior.error_rate);
+    await sleep(latency);
+    if (failed)
+      throw new ApiError(
+        behavior.error_status,
+        errorCodeForStatus(behavior.error_status),
+        `Model ${entity.entityName} version ${entity.entityVersion} failed to score the request.`,
+      );
+    const predictions = predict(behavior, rows);
+    metrics.record(200, performance.now() - started);
+    return { json: { predictions }, headers: header };
+  } catch (err) {
+    if (err instanceof ApiError) {
+      metrics.record(err.status, performance.now() - started);
+      throw new ApiError(err.status, err.errorCode, err.message, { ...err.headers, ...header });
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION_PATTERN = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/;
+
+/** Parses "250ms", "2s", "1.5m", "1h" or a bare number of milliseconds. Returns undefined when malformed. */
+export function parseDurationMs(value: string | number): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
+  const match = DURATION_PATTERN.exec(value.trim());
+  if (!match) return undefined;
+  return Number(match[1]) * UNIT_MS[match[2]];
+}
+
+export function formatDurationMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${+(ms / 1000).toFixed(2)}s`;
+  if (ms < 3_600_000) return `${+(ms / 60_000).toFixed(2)}m`;
+  return `${+(ms / 3_600_000).toFixed(2)}h`;
+}
+
+/** A zod field accepting a duration string or milliseconds, producing milliseconds. */
+export const durationMs = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const ms = parseDurationMs(value);
+  if (ms === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${String(value)}" is not a duration; write a non-negative number of milliseconds or e.g. "250ms", "2s", "5m", "1h"`,
+    });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** Formats zod issues as one line per issue, each naming the dotted path of the bad field. */
+export function formatZodIssues(error: z.ZodError, root = ''): string[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.reduce<string>(
+      (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)),
+      root,
+    );
+    return `${path || '(root)'}: ${issue.message}`;
+  });
+}
