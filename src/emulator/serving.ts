@@ -134,7 +134,8 @@ export class ServingEndpoints {
       throw badRequest("'description' must be a string.");
     const tags = parseTags(body.tags);
     const config = body.config === undefined ? undefined : this.parseConfig(body.config, creator, now, 0);
-    if (config) this.countConfigUpdate(now);
+    // Endpoints the world declares already exist; only API calls count against the limit.
+    if (config && !extra.immediate) this.countConfigUpdate(now);
     const endpoint: EndpointRecord = {
       name,
       id: this.ids.hex(32),

@@ -31,13 +31,43 @@ export const durationMs = z.union([z.string(), z.number()]).transform((value, ct
   return ms;
 });
 
+type Issue = z.core.$ZodIssue;
+
+function joinPath(path: readonly PropertyKey[], root: string): string {
+  return path.reduce<string>(
+    (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)),
+    root,
+  );
+}
+
+/**
+ * For a value that matched no branch of a union, the branch the author most likely meant: not one that failed only
+ * because the value had another type altogether, or another discriminator (`distribution:`, `kind:`).
+ */
+function likelyBranch(issue: Issue & { code: 'invalid_union' }): Issue[] | undefined {
+  const branches = (issue.errors ?? []) as Issue[][];
+  return branches.find(
+    (branch) =>
+      branch.length > 0 &&
+      !branch.some((i) => i.path.length === 0 && i.code === 'invalid_type') &&
+      !branch.some((i) => i.code === 'invalid_value' && ['distribution', 'kind'].includes(String(i.path.at(-1)))),
+  );
+}
+
 /** Formats zod issues as one line per issue, each naming the dotted path of the bad field. */
 export function formatZodIssues(error: z.ZodError, root = ''): string[] {
-  return error.issues.map((issue) => {
-    const path = issue.path.reduce<string>(
-      (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)),
-      root,
-    );
-    return `${path || '(root)'}: ${issue.message}`;
-  });
+  const lines: string[] = [];
+  const visit = (issue: Issue, prefix: readonly PropertyKey[]) => {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === 'invalid_union') {
+      const branch = likelyBranch(issue);
+      if (branch) {
+        for (const inner of branch) visit(inner, path);
+        return;
+      }
+    }
+    lines.push(`${joinPath(path, root) || '(root)'}: ${issue.message}`);
+  };
+  for (const issue of error.issues) visit(issue, []);
+  return [...new Set(lines)];
 }
