@@ -24,6 +24,15 @@ export function errorBody(error: ApiError, requestId: string) {
   return {
     error_code: error.errorCode,
     message: error.message,
-    details: [{ '@type': 'type.googleapis.com/google.rpc.RequestInfo', request_id: requestId, serving_data: '' }],
+    // ErrorInfo with metadata: the JS SDK (0.17) reads `metadata` of every detail and loses the error_code without it.
+    // The request id travels in the x-request-id header instead of a RequestInfo detail for the same reason.
+    details: [
+      {
+        '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+        reason: error.errorCode,
+        domain: 'emulator.model-rollout',
+        metadata: { request_id: requestId },
+      },
+    ],
   };
 }

@@ -49,6 +49,7 @@ export interface CatalogRecord {
   type: 'MANAGED_CATALOG' | 'DELTASHARING_CATALOG';
   providerName?: string;
   shareName?: string;
+  comment?: string;
   owner: string;
   createdAt: number;
   createdBy: string;
@@ -221,7 +222,7 @@ export class UnityCatalog {
 
   addCatalog(
     region: string,
-    spec: Pick<CatalogRecord, 'name' | 'type' | 'providerName' | 'shareName'>,
+    spec: Pick<CatalogRecord, 'name' | 'type' | 'providerName' | 'shareName' | 'comment'>,
     now: number,
     createdBy: string,
   ): CatalogRecord {

@@ -269,7 +269,7 @@ export class Emulator {
       const match = matchRoute(this.routes, method, url.pathname);
       if (!match.route) {
         req.resume();
-        throw new ApiError(404, 'ENDPOINT_NOT_FOUND', `No API found for '${method} ${url.pathname}'`);
+        throw new ApiError(404, 'NOT_FOUND', `No API found for '${method} ${url.pathname}'`);
       }
       const route = match.route;
       if (route.scope !== 'admin') {

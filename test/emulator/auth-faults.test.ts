@@ -13,7 +13,11 @@ describe('authentication and authorization', () => {
   it('answers 401 without a token, with a bad token, and with a token of another workspace', async () => {
     const none = await call(emu, 'us-east-1', 'GET', LIST, { token: null });
     expect([none.status, none.body.error_code]).toEqual([401, 'UNAUTHENTICATED']);
-    expect(none.body.details[0]).toMatchObject({ '@type': 'type.googleapis.com/google.rpc.RequestInfo' });
+    expect(none.body.details[0]).toMatchObject({
+      '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+      reason: 'UNAUTHENTICATED',
+      metadata: { request_id: none.headers.get('x-request-id') },
+    });
     const bad = await call(emu, 'us-east-1', 'GET', LIST, { token: 'dapi-nope-nope' });
     expect([bad.status, bad.body.message]).toEqual([401, 'Invalid access token.']);
     const basic = await call(emu, 'us-east-1', 'GET', LIST, {
@@ -177,7 +181,7 @@ describe('request faults and limits', () => {
     });
     expect(unknownRegion.status).toBe(400);
     const path = await call(emu, 'us-east-1', 'GET', '/api/2.0/nothing-here');
-    expect([path.status, path.body.error_code]).toEqual([404, 'ENDPOINT_NOT_FOUND']);
+    expect([path.status, path.body.error_code]).toEqual([404, 'NOT_FOUND']);
     const wrongMethod = await call(emu, 'us-east-1', 'PATCH', LIST);
     expect(wrongMethod.body.message).toBe("No API found for 'PATCH /api/2.0/serving-endpoints'");
     const encoded = await call(emu, 'us-east-1', 'GET', `${LIST}/%E0%A4%A`);

@@ -13,12 +13,8 @@ export function oauthRoutes(emulator: Emulator): Route[] {
         const base = emulator.workspace(ctx.region).url;
         return {
           json: {
-            issuer: `${base}/oidc`,
             authorization_endpoint: `${base}/oidc/v1/authorize`,
             token_endpoint: `${base}/oidc/v1/token`,
-            grant_types_supported: ['client_credentials', 'authorization_code', 'refresh_token'],
-            token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-            scopes_supported: ['all-apis', 'offline_access'],
           },
         };
       },

@@ -70,7 +70,6 @@ export function versionInfoJson(view: ModelView, version: VersionView, now: numb
 export function catalogJson(catalog: CatalogRecord, metastoreId: string) {
   return {
     name: catalog.name,
-    full_name: catalog.name,
     catalog_type: catalog.type,
     provider_name: catalog.providerName,
     share_name: catalog.shareName,
@@ -80,7 +79,7 @@ export function catalogJson(catalog: CatalogRecord, metastoreId: string) {
     created_by: catalog.createdBy,
     updated_at: catalog.createdAt,
     updated_by: catalog.createdBy,
-    id: catalog.id,
+    comment: catalog.comment,
   };
 }
 
@@ -319,10 +318,18 @@ export function unityCatalogRoutes(emulator: Emulator): Route[] {
           throw badRequest("'name' is required: letters, digits, '_' and '-'.");
         const provider = body.provider_name;
         const share = body.share_name;
+        if (body.comment !== undefined && typeof body.comment !== 'string')
+          throw badRequest("'comment' must be a string.");
+        const comment = body.comment as string | undefined;
         if (provider === undefined && share === undefined)
           return {
             json: catalogJson(
-              uc.addCatalog(ctx.region, { name: body.name, type: 'MANAGED_CATALOG' }, ctx.now, ctx.principal.name),
+              uc.addCatalog(
+                ctx.region,
+                { name: body.name, type: 'MANAGED_CATALOG', comment },
+                ctx.now,
+                ctx.principal.name,
+              ),
               metastore(ctx),
             ),
           };
@@ -338,7 +345,7 @@ export function unityCatalogRoutes(emulator: Emulator): Route[] {
           );
         const catalog = uc.addCatalog(
           ctx.region,
-          { name: body.name, type: 'DELTASHARING_CATALOG', providerName: provider, shareName: share },
+          { name: body.name, type: 'DELTASHARING_CATALOG', providerName: provider, shareName: share, comment },
           ctx.now,
           ctx.principal.name,
         );
