@@ -80,7 +80,11 @@ export async function call<T = any>(
 }
 
 /** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 5000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 5000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -92,8 +96,20 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
 
 export const splitConfig = (entityName: string, champion: string, challenger: string, challengerWeight: number) => ({
   served_entities: [
-    { name: 'champion', entity_name: entityName, entity_version: champion, workload_size: 'Small', scale_to_zero_enabled: false },
-    { name: 'challenger', entity_name: entityName, entity_version: challenger, workload_size: 'Small', scale_to_zero_enabled: false },
+    {
+      name: 'champion',
+      entity_name: entityName,
+      entity_version: champion,
+      workload_size: 'Small',
+      scale_to_zero_enabled: false,
+    },
+    {
+      name: 'challenger',
+      entity_name: entityName,
+      entity_version: challenger,
+      workload_size: 'Small',
+      scale_to_zero_enabled: false,
+    },
   ],
   traffic_config: {
     routes: [
