@@ -52,7 +52,7 @@ export function parseScoringInput(body: unknown): Row[] {
             `'dataframe_split.data[${i}]' must have ${columns.length} values, one per column.`,
             'BAD_REQUEST',
           );
-        return Object.fromEntries(columns.map((c, j) => [c as string, row[j]]));
+        return Object.fromEntries(columns.map((c, j) => [c, row[j]]));
       });
       break;
     }

@@ -142,7 +142,7 @@ export class ServingEndpoints {
       creator,
       createdAt: now,
       updatedAt: now,
-      description: (body.description as string | undefined) ?? '',
+      description: body.description ?? '',
       tags,
       lastUpdateFailed: false,
       updateDuration: extra.updateDuration,
@@ -386,7 +386,7 @@ function parseTags(input: unknown): { key: string; value?: string }[] {
   return input.map((tag: unknown, index) => {
     if (!isObject(tag) || typeof tag.key !== 'string' || (tag.value !== undefined && typeof tag.value !== 'string'))
       throw badRequest(`'tags[${index}]' must be {"key": string, "value"?: string}.`);
-    return { key: tag.key, value: tag.value as string | undefined };
+    return { key: tag.key, value: tag.value };
   });
 }
 

@@ -10,7 +10,7 @@ import type { Route } from '../http';
 import { jsonBody } from '../http';
 import { predictor } from '../invocations';
 import { durationMs, formatZodIssues } from '../../shared/duration';
-import { behaviorSchema, faultSchema } from '../world';
+import { behaviorSchema, faultSchema, type Behavior } from '../world';
 import { versionInfoJson } from './unity-catalog';
 
 const registerSchema = z.strictObject({
@@ -51,10 +51,12 @@ export function adminRoutes(emulator: Emulator): Route[] {
       handler: (ctx) => {
         const body = validate(registerSchema, jsonBody(ctx));
         const world = emulator.world;
-        const behavior = typeof body.behavior === 'string' ? world.behaviors[body.behavior] : body.behavior;
+        const named = typeof body.behavior === 'string' ? body.behavior : undefined;
+        const behavior: Behavior | undefined =
+          typeof body.behavior === 'string' ? world.behaviors[body.behavior] : body.behavior;
         if (!behavior)
           throw badRequest(
-            `Unknown behavior '${String(body.behavior)}'; the world defines: ${Object.keys(world.behaviors).join(', ')}.`,
+            `Unknown behavior '${named}'; the world defines: ${Object.keys(world.behaviors).join(', ')}.`,
           );
         try {
           predictor(behavior);

@@ -170,7 +170,7 @@ export function sharingRoutes(emulator: Emulator): Route[] {
             if (exists) throw alreadyExists(`Model '${object.name}' is already in share '${target.name}'.`);
             uc.resolveModel(primary, object.name);
           } else if (!exists) throw notFound(`Model '${object.name}' is not in share '${target.name}'.`);
-          return { action, name: object.name, sharedAs: sharedAs as string | undefined };
+          return { action, name: object.name, sharedAs: sharedAs };
         });
         for (const { action, name, sharedAs } of planned) {
           target.objects = target.objects.filter((o) => o.name !== name);

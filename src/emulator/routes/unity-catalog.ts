@@ -164,8 +164,8 @@ export function unityCatalogRoutes(emulator: Emulator): Route[] {
         if (body.comment !== undefined && typeof body.comment !== 'string')
           throw badRequest("'comment' must be a string.");
         if (body.owner !== undefined && typeof body.owner !== 'string') throw badRequest("'owner' must be a string.");
-        if (body.comment !== undefined) v.model.comment = body.comment as string;
-        if (body.owner !== undefined) v.model.owner = body.owner as string;
+        if (body.comment !== undefined) v.model.comment = body.comment;
+        if (body.owner !== undefined) v.model.owner = body.owner;
         v.model.updatedAt = ctx.now;
         v.model.updatedBy = ctx.principal.name;
         return { json: modelInfoJson(v, ctx.now, false) };
@@ -320,7 +320,7 @@ export function unityCatalogRoutes(emulator: Emulator): Route[] {
         const share = body.share_name;
         if (body.comment !== undefined && typeof body.comment !== 'string')
           throw badRequest("'comment' must be a string.");
-        const comment = body.comment as string | undefined;
+        const comment = body.comment;
         if (provider === undefined && share === undefined)
           return {
             json: catalogJson(
