@@ -149,7 +149,7 @@ describe('request faults and limits', () => {
     const world = testWorld();
     emu = await startEmulator({
       ...world,
-      regions: world.regions!.map((r) => ({
+      regions: world.regions.map((r) => ({
         ...r,
         rate_limits: {
           management_per_second: 1,

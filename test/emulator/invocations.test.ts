@@ -197,7 +197,7 @@ describe('determinism', () => {
         seed,
         regions: [
           { name: 'us-east-1', endpoints: [{ name: 'churn', ...splitConfig(MODEL, '1', '1', 50) }] },
-          world.regions![1],
+          world.regions[1],
         ],
       });
       try {

@@ -261,7 +261,7 @@ describe('endpoint lifecycle', () => {
     emu = await startEmulator({
       ...world,
       defaults: { ...world.defaults, config_update_duration: '0ms' },
-      regions: world.regions!.map((r) => ({ ...r, rate_limits: { config_updates_per_5_minutes: 2 } })),
+      regions: world.regions.map((r) => ({ ...r, rate_limits: { config_updates_per_5_minutes: 2 } })),
     });
     expect((await putConfig({ served_entities: [{ entity_name: MODEL, entity_version: '1' }] })).status).toBe(200);
     expect((await putConfig({ served_entities: [{ entity_name: MODEL, entity_version: '1' }] })).status).toBe(200);

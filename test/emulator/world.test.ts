@@ -35,7 +35,7 @@ describe('world files', () => {
     expect(
       problems({ ...base, models: [{ name: 'main.ml.churn', versions: [{ version: 1, behavior: 'ghost' }] }] }),
     ).toEqual(['models[0].versions[0].behavior: unknown behavior "ghost"; define it under behaviors:']);
-    expect(problems({ ...base, regions: [...base.regions!, base.regions![1]] })).toContain(
+    expect(problems({ ...base, regions: [...base.regions, base.regions[1]] })).toContain(
       'regions[2].name: duplicate region "eu-west-1"',
     );
     expect(problems({ ...base, principals: [{ name: 'x' }] })).toEqual([
@@ -73,7 +73,7 @@ describe('world files', () => {
         name: 'us-east-1',
         endpoints: [{ name: 'churn', served_entities: [{ entity_name: 'main.ml.churn', entity_version: '7' }] }],
       },
-      base.regions![1],
+      base.regions[1],
     ];
     await expect(startEmulator({ ...base, regions })).rejects.toThrow(
       /regions\[0\]\.endpoints\[0\]: Model version 7 of 'main.ml.churn' does not exist/,
@@ -95,7 +95,7 @@ describe('world files', () => {
     const base = testWorld();
     try {
       await expect(
-        startEmulator({ ...base, regions: [{ ...base.regions![0], port }, base.regions![1]] }),
+        startEmulator({ ...base, regions: [{ ...base.regions[0], port }, base.regions[1]] }),
       ).rejects.toThrow(`port ${port} for region us-east-1 is in use`);
     } finally {
       await first.close();

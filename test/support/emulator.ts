@@ -1,5 +1,5 @@
 /** Test helpers: a small, fast world and raw HTTP calls against the emulator (no client library in between). */
-import { startEmulator, type RunningEmulator } from '../../src/emulator';
+import type { RunningEmulator } from '../../src/emulator';
 import type { WorldInput } from '../../src/emulator/world';
 
 export const ADMIN_TOKEN = 'dapi-test-admin-000001';
