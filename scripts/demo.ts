@@ -45,7 +45,7 @@ async function waitForReplication(client: DatabricksClient, model: string, versi
 
 /** The rollback point's entities keep their names (so they are not redeployed); the challenger is named by version. */
 function canary(rollbackPoint: ServingEndpointDetailed, model: string, version: number, weight: number) {
-  const champion = rollbackPoint.config!.served_entities!.map(toServedEntityInput)[0];
+  const champion = rollbackPoint.config!.served_entities.map(toServedEntityInput)[0];
   const challenger = {
     ...champion,
     name: `fraud_detector-${version}`,
@@ -123,12 +123,12 @@ async function rollOut(
         await client.serving.updateEndpointConfig(ENDPOINT, { served_entities: [plan.config.served_entities![1]] });
       } else {
         await client.serving.updateEndpointConfig(ENDPOINT, {
-          served_entities: rollbackPoint.config!.served_entities!.map(toServedEntityInput),
+          served_entities: rollbackPoint.config!.served_entities.map(toServedEntityInput),
           traffic_config: rollbackPoint.config!.traffic_config,
         });
       }
       const final = await client.serving.waitForEndpointNotUpdating(ENDPOINT, { backoff: () => 250 });
-      const serving = final.config!.served_entities!.map((e) => `${e.name}=v${e.entity_version}`).join(', ');
+      const serving = final.config!.served_entities.map((e) => `${e.name}=v${e.entity_version}`).join(', ');
       return { region, version, outcome: healthy ? 'promoted' : 'rolled back', serving };
     }),
   );
