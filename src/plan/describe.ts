@@ -1,0 +1,145 @@
+/**
+ * `rollout plan`: what a plan will do, region by region and stage by stage, and how long it can take.
+ */
+import { formatDurationMs } from '../shared/duration';
+import type { EdgeCase } from './edge-cases';
+import { estimateDuration, modelNameInRegion, resolveWaves, selectVersion, type VersionOverride } from './resolve';
+import type { Plan, PlanRegion } from './schema';
+
+export { estimateDuration, modelNameInRegion, resolveWaves, selectVersion } from './resolve';
+export type { DurationEstimate, ResolvedWave, VersionOverride, VersionSelection } from './resolve';
+
+const FAILURE_POLICIES: Record<Plan['failure_policy'], string> = {
+  'rollback-region': 'only a region that fails is restored to the endpoint config recorded before the rollout',
+  'rollback-all': 'when a region fails, every region this rollout touched is restored to its recorded config',
+};
+
+const CONCURRENT_POLICIES: Record<Plan['on_concurrent_rollout'], string> = {
+  queue: 'wait until the other rollout of this model ends, then start',
+  supersede: 'replace the other rollout of this model',
+  refuse: 'refuse to start while another rollout of this model runs',
+};
+
+function workspace(region: PlanRegion): string {
+  if (region.workspace.profile !== undefined) return `profile ${region.workspace.profile} (~/.databrickscfg)`;
+  // The schema refuses credentials in the URL, so it is safe to print.
+  return `host ${region.workspace.host} (credentials from the worker's DATABRICKS_* environment)`;
+}
+
+function servedEntity(region: PlanRegion): string {
+  const entity = region.served_entity;
+  return [
+    `workload size ${entity.workload_size}`,
+    `workload type ${entity.workload_type ?? 'the endpoint default (CPU)'}`,
+    `scale to zero ${entity.scale_to_zero_enabled ? 'on' : 'off'}`,
+  ].join(', ');
+}
+
+function versionLine(plan: Plan, override: VersionOverride): string {
+  const selection = selectVersion(plan, override);
+  if (!selection) return 'none chosen: the plan sets neither version nor alias; pass --version N or --alias A';
+  const what =
+    selection.kind === 'version' ? `${selection.version}` : `the version the alias "${selection.alias}" names`;
+  return `${what} (from the ${selection.from})`;
+}
+
+const fmt = formatDurationMs;
+
+/**
+ * The text `rollout plan` prints: model and version, regions, waves, stages, tests, policies, and the worst-case and
+ * expected durations with their arithmetic.
+ */
+export function describePlan(plan: Plan, edgeCases: EdgeCase[], override: VersionOverride = {}): string {
+  const out: string[] = [];
+  const line = (text = '') => out.push(text);
+
+  line(`Rollout of ${plan.model}`);
+  line(`  version: ${versionLine(plan, override)}`);
+  line();
+
+  line(`Regions (${plan.regions.length}; the model is registered in the primary, ${plan.primary})`);
+  const label = Math.max(...['workspace', 'model', 'endpoint', 'served entity'].map((s) => s.length)) + 1;
+  const field = (name: string, value: string) => line(`    ${`${name}:`.padEnd(label)} ${value}`);
+  for (const region of plan.regions) {
+    line(`  ${region.name}${region.name === plan.primary ? ' (primary)' : ''}`);
+    field('workspace', workspace(region));
+    const model = modelNameInRegion(plan, region.name);
+    field(
+      'model',
+      region.name === plan.primary
+        ? `${model} (registered here)`
+        : `${model} (through the Delta Sharing catalog ${region.shared_catalog ?? ''})`,
+    );
+    field('endpoint', region.endpoint);
+    field('served entity', servedEntity(region));
+  }
+  line();
+
+  const waves = resolveWaves(plan);
+  line(
+    plan.waves
+      ? 'Waves, in order (each starts when the one before has finished)'
+      : 'Waves (the plan gives none: one wave of every region, in plan order)',
+  );
+  waves.forEach((wave, i) => {
+    const at = wave.parallelism === wave.regions.length ? 'all at once' : `${wave.parallelism} at a time`;
+    line(`  ${i + 1}. ${wave.name}: ${wave.regions.join(', ')} (${at})`);
+  });
+  line();
+
+  line('Stages, in every region, once the version is READY there (replicas wait for Delta Sharing)');
+  plan.stages.forEach((stage, i) => {
+    line(`  ${i + 1}. ${stage.name}: ${stage.traffic}% of traffic to the new version, bake ${fmt(stage.bake)}`);
+    line(`     gate: ${stage.gate.length > 0 ? stage.gate.join(', ') : 'none'}`);
+    if (stage.approval)
+      line(`     approval: waits up to ${fmt(plan.timeouts.approval)} for a person; without one the region rolls back`);
+  });
+  line(`  then: promote to 100% (the new version alone; the previous one is removed)`);
+  line();
+
+  line('Tests');
+  const { health, edge_cases: cases } = plan.tests;
+  line(
+    health
+      ? `  health: ${health.queries} ${health.queries === 1 ? 'query' : 'queries'} straight to the new version with ${JSON.stringify(health.input)}`
+      : '  health: none',
+  );
+  line(
+    cases
+      ? `  edge cases: ${edgeCases.length} from ${cases.file} (default tolerance ${cases.tolerance})`
+      : '  edge cases: none',
+  );
+  line();
+
+  line(`On failure: ${plan.failure_policy}: ${FAILURE_POLICIES[plan.failure_policy]}`);
+  line(
+    `If another version of ${plan.model} is rolling out: ${plan.on_concurrent_rollout}: ${CONCURRENT_POLICIES[plan.on_concurrent_rollout]}`,
+  );
+  line();
+
+  const estimate = estimateDuration(plan);
+  const { region } = estimate;
+  line(`Worst-case duration: ${fmt(estimate.worstMs)} (every wait runs to its timeout)`);
+  const stageTerms = region.stages.map((stage) => {
+    const parts = [`config update ${fmt(stage.configUpdateMs)}`, `bake ${fmt(stage.bakeMs)}`];
+    if (stage.approvalMs > 0) parts.push(`approval ${fmt(stage.approvalMs)}`);
+    return `${stage.name} (${parts.join(' + ')})`;
+  });
+  line(
+    `  per region: replication ${fmt(region.replicationMs)} + ${stageTerms.join(' + ')} + promotion config update ${fmt(region.promotionMs)} = ${fmt(region.worstMs)}`,
+  );
+  for (const wave of estimate.waves)
+    line(
+      `  wave ${wave.name}: ceil(${wave.regions} ${wave.regions === 1 ? 'region' : 'regions'} / ${wave.parallelism} at a time) = ${wave.batches} × ${fmt(region.worstMs)} = ${fmt(wave.worstMs)}`,
+    );
+  line(`  total: ${estimate.waves.map((wave) => fmt(wave.worstMs)).join(' + ')} = ${fmt(estimate.worstMs)}`);
+  line('  (gate checks have no timeout in the plan and are not counted)');
+  line(`Expected if nothing waits for a timeout: ${fmt(estimate.expectedMs)} (the bakes alone)`);
+  line(
+    `  per region: ${region.stages.map((stage) => `${stage.name} ${fmt(stage.bakeMs)}`).join(' + ')} = ${fmt(region.bakeMs)}`,
+  );
+  line(
+    `  total: ${estimate.waves.map((wave) => `${wave.name} ${wave.batches} × ${fmt(region.bakeMs)}`).join(' + ')} = ${fmt(estimate.expectedMs)}`,
+  );
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,116 @@
+/**
+ * Reads a rollout plan file: YAML, validated against planSchema, with its edge-case file (a path relative to the
+ * plan's directory) parsed next to it. Every problem found is reported at once, each on one line.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
+import { parseDocument } from 'yaml';
+import { formatZodIssues } from '../shared/duration';
+import { EdgeCaseError, MAX_EDGE_CASE_BYTES, MAX_EDGE_CASES, parseEdgeCases, type EdgeCase } from './edge-cases';
+import { planSchema, type Plan } from './schema';
+
+/** The largest plan file, in bytes: a plan is a few KiB even with hundreds of regions. */
+export const MAX_PLAN_BYTES = 1024 * 1024;
+
+/**
+ * A plan that cannot be used. `problems` has one line per problem; a problem with a field starts with its path
+ * (`stages[1].traffic: ...`, `tests.edge_cases.file: plans/cases.jsonl:7: expected.tolerance: must be >= 0`), a
+ * problem with the file as a whole (unreadable, too big, not YAML) says so without a path.
+ */
+export class PlanError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`invalid plan ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'PlanError';
+  }
+}
+
+/**
+ * Reads a UTF-8 file of at most `limit` (1 MiB) bytes; returns the text or a problem that calls the file `name` and
+ * ends with `hint`.
+ */
+function readLimited(path: string, limit: number, name: string, hint: string): { text: string } | { problem: string } {
+  const tooBig = (size: number) => ({
+    problem: `${name} is ${size} bytes, over the limit of 1 MiB (${limit}); ${hint}`,
+  });
+  try {
+    // Checked before reading, so a huge file is not read into memory, and after: it may have grown in between.
+    const size = statSync(path).size;
+    if (size > limit) return tooBig(size);
+    const bytes = readFileSync(path);
+    if (bytes.length > limit) return tooBig(bytes.length);
+    return { text: bytes.toString('utf8') };
+  } catch (err) {
+    return { problem: `cannot read ${name}: ${(err as Error).message}` };
+  }
+}
+
+function parseYamlText(text: string): { document: unknown } | { problems: string[] } {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0)
+    return {
+      problems: doc.errors.map((err) =>
+        err.code === 'MULTIPLE_DOCS'
+          ? 'not valid YAML: the file holds several documents (separated by ---); a plan is one document'
+          : `not valid YAML: ${err.message.split('\n')[0].replace(/:$/, '')}`,
+      ),
+    };
+  try {
+    return { document: doc.toJS({ maxAliasCount: 100 }) as unknown };
+  } catch (err) {
+    return { problems: [`not valid YAML: ${(err as Error).message}`] };
+  }
+}
+
+/** The edge-case file named by the raw (possibly invalid) document, so its problems are reported with the schema's. */
+function edgeCaseFileOf(document: unknown): string | undefined {
+  if (typeof document !== 'object' || document === null) return undefined;
+  const tests = (document as Record<string, unknown>).tests;
+  if (typeof tests !== 'object' || tests === null) return undefined;
+  const edgeCases = (tests as Record<string, unknown>).edge_cases;
+  if (typeof edgeCases !== 'object' || edgeCases === null) return undefined;
+  const file = (edgeCases as Record<string, unknown>).file;
+  return typeof file === 'string' && file !== '' ? file : undefined;
+}
+
+function loadEdgeCases(planPath: string, file: string): { cases: EdgeCase[] } | { problems: string[] } {
+  const path = isAbsolute(file) ? file : join(dirname(planPath), file);
+  const field = 'tests.edge_cases.file';
+  const read = readLimited(path, MAX_EDGE_CASE_BYTES, path, `an edge-case file holds at most ${MAX_EDGE_CASES} cases`);
+  if ('problem' in read) return { problems: [`${field}: ${read.problem}`] };
+  try {
+    return { cases: parseEdgeCases(read.text, path) };
+  } catch (err) {
+    if (err instanceof EdgeCaseError) return { problems: err.problems.map((problem) => `${field}: ${problem}`) };
+    throw err;
+  }
+}
+
+/**
+ * Loads a plan file and its edge cases. Throws a PlanError listing every problem: an unreadable, over-size (> 1 MiB)
+ * or non-YAML file, every schema problem, and every problem of the edge-case file.
+ */
+export function loadPlan(path: string): { plan: Plan; edgeCases: EdgeCase[] } {
+  const read = readLimited(path, MAX_PLAN_BYTES, 'the file', 'a plan is a few KiB');
+  if ('problem' in read) throw new PlanError(path, [read.problem]);
+  const parsed = parseYamlText(read.text);
+  if ('problems' in parsed) throw new PlanError(path, parsed.problems);
+  const { document } = parsed;
+  if (document === null || document === undefined)
+    throw new PlanError(path, ['the file is empty; a plan needs at least model, primary, regions and stages']);
+
+  const problems: string[] = [];
+  const result = planSchema.safeParse(document);
+  if (!result.success) problems.push(...formatZodIssues(result.error));
+  const file = edgeCaseFileOf(document);
+  let edgeCases: EdgeCase[] = [];
+  if (file !== undefined) {
+    const loaded = loadEdgeCases(path, file);
+    if ('problems' in loaded) problems.push(...loaded.problems);
+    else edgeCases = loaded.cases;
+  }
+  if (!result.success || problems.length > 0) throw new PlanError(path, problems);
+  return { plan: result.data, edgeCases };
+}

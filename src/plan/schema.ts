@@ -1,0 +1,270 @@
+/**
+ * The rollout plan: what a platform team commits next to its model. YAML, validated with zod; every error names the
+ * path of the bad field. In the spirit of a Databricks Asset Bundle's per-target workspaces: each region names its
+ * workspace by a ~/.databrickscfg profile or a host, and the worker in that region resolves the credentials.
+ */
+import { z } from 'zod';
+import { durationMs } from '../shared/duration';
+
+const MODEL_FULL_NAME = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const REGION = /^[a-z][a-z0-9-]{1,40}$/;
+const ENDPOINT = /^[A-Za-z0-9_-]{1,63}$/;
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+
+/** http(s) only (http for a local emulator), and never credentials in the URL: they would enter workflow history. */
+function isWorkspaceUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && !url.username && !url.password;
+  } catch {
+    return false;
+  }
+}
+
+const positiveDuration = durationMs.refine((ms) => ms > 0, 'must be longer than 0');
+
+const workspaceSchema = z
+  .strictObject({
+    /** A ~/.databrickscfg profile (the worker in the region resolves host and credentials from it). */
+    profile: z.string().min(1).optional(),
+    /** Or a workspace URL; credentials then come from the worker's DATABRICKS_* environment. */
+    host: z
+      .string()
+      .refine(
+        isWorkspaceUrl,
+        'write the workspace URL, e.g. https://adb-123.4.azuredatabricks.net (no user or password)',
+      )
+      .optional(),
+  })
+  .refine((w) => !!w.profile !== !!w.host, { message: 'give exactly one of profile or host' });
+
+const servedEntitySchema = z.strictObject({
+  workload_size: z.enum(['Small', 'Medium', 'Large']).default('Small'),
+  workload_type: z
+    .enum([
+      'CPU',
+      'CPU_LARGE',
+      'CPU_MEDIUM',
+      'GPU_SMALL',
+      'GPU_MEDIUM',
+      'GPU_LARGE',
+      'GPU_XLARGE',
+      'GPU_XLARGE_8',
+      'MULTIGPU_MEDIUM',
+    ])
+    .optional(),
+  scale_to_zero_enabled: z.boolean().default(false),
+});
+
+const regionSchema = z.strictObject({
+  name: z.string().regex(REGION, 'region names are lower-case, e.g. eu-west-1'),
+  workspace: workspaceSchema,
+  /**
+   * Where the model is readable in this region: the shared catalog (replicas) that Delta Sharing fills. Omit it for
+   * the primary, which reads the model under its own name.
+   */
+  shared_catalog: z
+    .string()
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9_-]*$/, 'catalog names are letters, digits, "_" or "-", e.g. ml_shared')
+    .optional(),
+  endpoint: z.string().regex(ENDPOINT, 'endpoint names are 1-63 letters, digits, "-" or "_"'),
+  served_entity: servedEntitySchema.prefault({}),
+});
+
+export const GATE_CHECKS = ['health', 'edge-cases'] as const;
+
+const stageSchema = z.strictObject({
+  name: z.string().regex(NAME, 'stage names are letters, digits, ".", "_" or "-"'),
+  /** Percentage of traffic the new version gets during this stage. */
+  traffic: z.number().int('traffic is a whole percentage').min(1, 'traffic is 1-100').max(100, 'traffic is 1-100'),
+  /** How long the stage bakes before its gate runs. */
+  bake: durationMs.default(0),
+  /** Checks that must pass before the next stage. */
+  gate: z
+    .array(z.enum(GATE_CHECKS))
+    .refine((checks) => new Set(checks).size === checks.length, 'each check is listed once')
+    .default([]),
+  /** Wait for a person to approve (after the gate) before the next stage. */
+  approval: z.boolean().default(false),
+});
+
+const waveSchema = z.strictObject({
+  name: z.string().regex(NAME, 'wave names are letters, digits, ".", "_" or "-"'),
+  regions: z.array(z.string()).min(1, 'a wave needs at least one region'),
+  /** How many regions of the wave roll out at once (default: all). */
+  parallelism: z
+    .number()
+    .int('parallelism is a whole number of regions')
+    .min(1, 'parallelism is at least 1')
+    .optional(),
+});
+
+const testsSchema = z.strictObject({
+  health: z
+    .strictObject({
+      /** Queries sent straight to the new version; each must answer 200 with predictions. */
+      queries: z.number().int().min(1).max(1000).default(3),
+      /** An input record used for health queries. */
+      input: z.record(z.string(), z.unknown()),
+    })
+    .optional(),
+  edge_cases: z
+    .strictObject({
+      /** JSONL: one case per line, {"name"?, "input": {...}, "expected": value | {"approx": n, "tolerance": t} | {"one_of": [...]} | {"min": n, "max": n}} */
+      file: z.string().min(1),
+      /** Absolute tolerance for numeric expectations that give none. */
+      tolerance: z.number().min(0).default(0),
+    })
+    .optional(),
+});
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isArrayOf = (value: unknown, item: (element: unknown) => boolean) => Array.isArray(value) && value.every(item);
+
+/**
+ * Whether the rules between fields below can run. By default zod skips them after any type error elsewhere (a string
+ * where a number belongs, an unknown enum value, a bad duration), so one such error would hide every cross-field
+ * problem. The rules read only the fields checked here, so they run whenever these have the right types, and a plan's
+ * problems show at once. (zod still skips them after an issue that aborts explicitly, such as a non-integer traffic.)
+ */
+function crossFieldReady(plan: unknown): boolean {
+  return (
+    isObject(plan) &&
+    typeof plan.primary === 'string' &&
+    isArrayOf(
+      plan.regions,
+      (r) =>
+        isObject(r) &&
+        typeof r.name === 'string' &&
+        (r.shared_catalog === undefined || typeof r.shared_catalog === 'string'),
+    ) &&
+    (plan.waves === undefined ||
+      isArrayOf(plan.waves, (w) => isObject(w) && isArrayOf(w.regions, (r) => typeof r === 'string'))) &&
+    isArrayOf(
+      plan.stages,
+      (s) =>
+        isObject(s) &&
+        typeof s.name === 'string' &&
+        typeof s.traffic === 'number' &&
+        isArrayOf(s.gate, (g) => typeof g === 'string'),
+    ) &&
+    isObject(plan.tests)
+  );
+}
+
+export const planSchema = z
+  .strictObject({
+    /** Unity Catalog model in the primary region, as catalog.schema.model. */
+    model: z.string().regex(MODEL_FULL_NAME, 'write the model as catalog.schema.model'),
+    /** Default version selection; the CLI's --version / --alias override it. */
+    version: z.number().int().positive().optional(),
+    alias: z
+      .string()
+      .regex(/^[A-Za-z0-9_][A-Za-z0-9_-]*$/, 'aliases are letters, digits, "_" or "-", e.g. challenger')
+      .optional(),
+    /** The region whose workspace holds the registered model. */
+    primary: z.string(),
+    regions: z.array(regionSchema).min(1, 'list at least one region'),
+    waves: z.array(waveSchema).optional(),
+    stages: z.array(stageSchema).min(1, 'give at least one stage'),
+    tests: testsSchema.prefault({}),
+    timeouts: z
+      .strictObject({
+        /** How long to wait for the version to replicate into a region. */
+        replication: positiveDuration.default(15 * 60_000),
+        /** How long one endpoint config update may take. */
+        config_update: positiveDuration.default(30 * 60_000),
+        /** How long an approval gate waits before the region is rolled back. */
+        approval: positiveDuration.default(24 * 3_600_000),
+      })
+      .prefault({}),
+    /** rollback-region: only a failing region is restored. rollback-all: every region this rollout touched is. */
+    failure_policy: z.enum(['rollback-region', 'rollback-all']).default('rollback-region'),
+    /** When another version of the same model is being rolled out: wait for it, replace it, or refuse to start. */
+    on_concurrent_rollout: z.enum(['queue', 'supersede', 'refuse']).default('queue'),
+  })
+  .superRefine(
+    (plan, ctx) => {
+      const names = new Set<string>();
+      plan.regions.forEach((region, i) => {
+        if (names.has(region.name))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['regions', i, 'name'],
+            message: `region "${region.name}" is listed twice`,
+          });
+        names.add(region.name);
+        if (region.name === plan.primary && region.shared_catalog)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['regions', i, 'shared_catalog'],
+            message: `the primary reads the model under its own name; remove shared_catalog from ${region.name}`,
+          });
+        if (region.name !== plan.primary && !region.shared_catalog)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['regions', i, 'shared_catalog'],
+            message: `name the Delta Sharing catalog through which ${region.name} reads the model (only the primary may omit it)`,
+          });
+      });
+      if (!names.has(plan.primary))
+        ctx.addIssue({ code: 'custom', path: ['primary'], message: `"${plan.primary}" is not one of regions[].name` });
+      if (plan.version !== undefined && plan.alias !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['alias'], message: 'give version or alias, not both' });
+      const inWaves = new Map<string, number>();
+      plan.waves?.forEach((wave, w) =>
+        wave.regions.forEach((region, r) => {
+          const earlier = inWaves.get(region);
+          if (!names.has(region))
+            ctx.addIssue({
+              code: 'custom',
+              path: ['waves', w, 'regions', r],
+              message: `unknown region "${region}"; regions[].name are ${[...names].join(', ')}`,
+            });
+          else if (earlier !== undefined)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['waves', w, 'regions', r],
+              message: `region "${region}" is already in waves[${earlier}] (${plan.waves?.[earlier].name}); a region is in one wave`,
+            });
+          else inWaves.set(region, w);
+        }),
+      );
+      if (plan.waves)
+        for (const name of names)
+          if (!inWaves.has(name))
+            ctx.addIssue({ code: 'custom', path: ['waves'], message: `region "${name}" is in no wave; add it to one` });
+      const stageNames = new Set<string>();
+      plan.stages.forEach((stage, s) => {
+        if (stageNames.has(stage.name))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['stages', s, 'name'],
+            message: `stage "${stage.name}" is listed twice`,
+          });
+        stageNames.add(stage.name);
+        if (s > 0 && stage.traffic < plan.stages[s - 1].traffic)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['stages', s, 'traffic'],
+            message: `traffic must not go down between stages (${plan.stages[s - 1].traffic}% before it)`,
+          });
+        if (stage.gate.includes('health') && !plan.tests.health)
+          ctx.addIssue({ code: 'custom', path: ['stages', s, 'gate'], message: 'the health gate needs tests.health' });
+        if (stage.gate.includes('edge-cases') && !plan.tests.edge_cases)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['stages', s, 'gate'],
+            message: 'the edge-cases gate needs tests.edge_cases',
+          });
+      });
+    },
+    { when: (payload) => crossFieldReady(payload.value) },
+  );
+
+export type PlanInput = z.input<typeof planSchema>;
+export type Plan = z.output<typeof planSchema>;
+export type PlanRegion = Plan['regions'][number];
+export type PlanStage = Plan['stages'][number];
+export type GateCheck = (typeof GATE_CHECKS)[number];
