@@ -1,0 +1,24 @@
+/** Activities are built by factories that receive their clients (per-region Databricks clients, a Temporal client). */
+import type { Client } from '@temporalio/client';
+import type { WorkspaceClients } from './clients';
+import { createControlActivities } from './control';
+import { createDatabricksActivities, type PollSettings } from './databricks';
+
+export { WorkspaceClients } from './clients';
+export { createControlActivities, type ControlActivities } from './control';
+export { createDatabricksActivities, type DatabricksActivities, DEFAULT_POLL, type PollSettings } from './databricks';
+export { FailureType } from './errors';
+
+export function createActivities(deps: {
+  clients: WorkspaceClients;
+  temporal: Client;
+  poll?: PollSettings;
+  controlPollMs?: number;
+}) {
+  return {
+    ...createDatabricksActivities(deps.clients, deps.poll),
+    ...createControlActivities(deps.temporal, deps.controlPollMs),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,39 @@
+/** Starting and addressing rollouts from a client (the CLI, CI, tests, the demo). */
+import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { RolloutModel, RolloutRegions, RolloutVersion, rolloutWorkflowId } from './shared/messages';
+import { CONTROL_TASK_QUEUE } from './shared/task-queues';
+import type { RolloutInput } from './shared/types';
+import type { rolloutWorkflow } from './workflows';
+
+export interface StartedRollout {
+  handle: WorkflowHandleWithFirstExecutionRunId<typeof rolloutWorkflow>;
+  workflowId: string;
+  /** False when a rollout of this version was already running and the call attached to it. */
+  started: boolean;
+}
+
+/**
+ * Starts the rollout of a model version, or attaches to the one already running for it: the workflow id is derived
+ * from the model and version, so a second trigger (a CI re-run) does not start another.
+ */
+export async function startRollout(client: Client, input: RolloutInput): Promise<StartedRollout> {
+  const workflowId = rolloutWorkflowId(input.plan.model, input.version);
+  const running = await client.workflow
+    .getHandle(workflowId)
+    .describe()
+    .then((d) => (d.status.name === 'RUNNING' ? d.runId : undefined))
+    .catch(() => undefined);
+  const handle = await client.workflow.start<typeof rolloutWorkflow>('rolloutWorkflow', {
+    workflowId,
+    taskQueue: CONTROL_TASK_QUEUE,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    staticSummary: `Roll out ${input.plan.model} v${input.version} to ${input.plan.regions.map((r) => r.name).join(', ')}`,
+    typedSearchAttributes: [
+      { key: RolloutModel, value: input.plan.model },
+      { key: RolloutVersion, value: input.version },
+      { key: RolloutRegions, value: input.plan.regions.map((r) => r.name) },
+    ],
+  });
+  return { handle, workflowId, started: running === undefined || handle.firstExecutionRunId !== running };
+}

@@ -1,0 +1,160 @@
+/**
+ * What workflows, activities and clients exchange. Everything here is plain data: it enters workflow history, so it
+ * never holds a secret (a region names its workspace by profile or host; workers resolve credentials).
+ */
+import type { EdgeCase } from '../plan/edge-cases';
+import type { Plan, PlanRegion, PlanStage } from '../plan/schema';
+
+export type Workspace = PlanRegion['workspace'];
+
+/** A served entity in the API's input form (what a PUT .../config takes back). */
+export interface ServedEntity {
+  name: string;
+  entity_name: string;
+  entity_version: string;
+  workload_size: string;
+  workload_type?: string;
+  scale_to_zero_enabled: boolean;
+}
+
+export interface TrafficRoute {
+  served_entity_name: string;
+  traffic_percentage: number;
+}
+
+/** An endpoint's served entities and traffic split: what a rollout sets, and what a rollback restores exactly. */
+export interface EndpointConfig {
+  servedEntities: ServedEntity[];
+  routes: TrafficRoute[];
+}
+
+/** The rollback point: the endpoint's config before the rollout touched it. */
+export interface EndpointSnapshot extends EndpointConfig {
+  region: string;
+  endpoint: string;
+  configVersion: number;
+  capturedAt: string;
+}
+
+export interface RolloutInput {
+  plan: Plan;
+  /** Edge cases read from the plan's JSONL file by the client that started the rollout. */
+  edgeCases: EdgeCase[];
+  version: number;
+  /** Who or what triggered it (CLI user, CI actor). */
+  triggeredBy: string;
+}
+
+export interface RegionRolloutInput {
+  rolloutId: string;
+  parentWorkflowId: string;
+  region: PlanRegion;
+  /** The model's name in this region's catalog (the shared catalog for replicas). */
+  model: string;
+  version: number;
+  stages: PlanStage[];
+  tests: Plan['tests'];
+  edgeCases: EdgeCase[];
+  timeouts: Plan['timeouts'];
+}
+
+export type RegionPhase =
+  | 'pending'
+  | 'waiting-for-replication'
+  | 'recording-rollback-point'
+  | 'updating'
+  | 'testing'
+  | 'baking'
+  | 'gating'
+  | 'awaiting-approval'
+  | 'promoting'
+  | 'promoted'
+  | 'unchanged'
+  | 'rolling-back'
+  | 'rolled-back'
+  | 'rollback-failed'
+  | 'failed'
+  | 'skipped';
+
+export interface CheckResult {
+  check: string;
+  stage?: string;
+  passed: boolean;
+  summary: string;
+  /** Failing edge cases, failed queries and similar, by name. */
+  failures: string[];
+  at: string;
+}
+
+export interface ApprovalRecord {
+  stage: string;
+  decision: 'approved' | 'rejected' | 'timed-out';
+  by: string;
+  reason?: string;
+  at: string;
+}
+
+export interface RegionStatus {
+  region: string;
+  phase: RegionPhase;
+  stage?: string;
+  /** The new version's share of traffic now. */
+  challengerWeight: number;
+  phaseSince: string;
+  startedAt?: string;
+  finishedAt?: string;
+  paused: boolean;
+  checks: CheckResult[];
+  approvals: ApprovalRecord[];
+  configVersion?: number;
+  error?: string;
+}
+
+export type RegionOutcome = 'promoted' | 'unchanged' | 'rolled-back' | 'untouched' | 'rollback-failed' | 'skipped';
+
+export interface RegionReport extends RegionStatus {
+  outcome: RegionOutcome;
+  /** Present once the region was touched: what its rollback restores. */
+  rollbackPoint?: EndpointSnapshot;
+}
+
+export type RolloutOutcome =
+  'succeeded' | 'rolled-back' | 'partially-failed' | 'failed' | 'aborted' | 'superseded' | 'refused';
+
+export interface RolloutStatus {
+  rolloutId: string;
+  model: string;
+  version: number;
+  phase: 'pre-flight' | 'waiting-for-other-rollout' | 'rolling-out' | 'compensating' | 'done';
+  outcome?: RolloutOutcome;
+  wave?: string;
+  paused: boolean;
+  startedAt: string;
+  regions: RegionStatus[];
+  error?: string;
+}
+
+export interface RolloutReport extends RolloutStatus {
+  outcome: RolloutOutcome;
+  finishedAt: string;
+  regions: RegionReport[];
+}
+
+export interface ApprovalRequest {
+  /** Identity of the approver (CLI --as, GITHUB_ACTOR, OS user). Required. */
+  approver: string;
+  reason?: string;
+  /** One region, or every region awaiting approval when omitted. */
+  region?: string;
+}
+
+export interface ApprovalAnswer {
+  decision: 'approved' | 'rejected';
+  regions: { region: string; stage: string }[];
+}
+
+export interface OperatorRequest {
+  by: string;
+  reason?: string;
+  region?: string;
+}

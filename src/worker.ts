@@ -1,0 +1,133 @@
+/**
+ * The worker: workflows and control activities on the control queue, and each region's Databricks activities on
+ * that region's queue. One process serves every queue in development; in production run one per region, inside its
+ * network, with `--regions <region> --no-control`.
+ *
+ *   rollout-worker --plan examples/plans/three-regions.yaml
+ *   rollout-worker --regions eu-west-1 --no-control
+ *
+ * Temporal connection: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS variables or temporal.toml profiles
+ * (@temporalio/envconfig), as the temporal CLI reads them. Databricks: ~/.databrickscfg profiles or DATABRICKS_*.
+ */
+import { Client, Connection } from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { parseArgs } from 'node:util';
+import { createControlActivities, createDatabricksActivities, WorkspaceClients, type PollSettings } from './activities';
+import { loadPlan } from './plan/load';
+import { CONTROL_TASK_QUEUE, regionTaskQueue } from './shared/task-queues';
+
+export interface WorkerSetup {
+  connection: NativeConnection;
+  namespace: string;
+  /** Used by control activities (coordination between rollouts of the same model). */
+  temporal: Client;
+  regions: string[];
+  control: boolean;
+  clients: WorkspaceClients;
+  poll?: PollSettings;
+  controlPollMs?: number;
+  /** A prebuilt bundle (tests bundle once per file); otherwise the workflows are bundled at start. */
+  workflowBundle?: WorkflowBundleWithSourceMap;
+  /** How long running activities may finish on shutdown before they are cancelled. */
+  shutdownGraceTime?: Duration;
+}
+
+export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
+  const common = {
+    connection: setup.connection,
+    namespace: setup.namespace,
+    shutdownGraceTime: setup.shutdownGraceTime ?? '10s',
+  };
+  const workers: Worker[] = [];
+  if (setup.control)
+    workers.push(
+      await Worker.create({
+        ...common,
+        taskQueue: CONTROL_TASK_QUEUE,
+        ...(setup.workflowBundle
+          ? { workflowBundle: setup.workflowBundle }
+          : { workflowsPath: require.resolve('./workflows') }),
+        activities: createControlActivities(setup.temporal, setup.controlPollMs),
+      }),
+    );
+  const activities = createDatabricksActivities(setup.clients, setup.poll);
+  for (const region of setup.regions)
+    workers.push(await Worker.create({ ...common, taskQueue: regionTaskQueue(region), activities }));
+  return workers;
+}
+
+const USAGE = `usage: rollout-worker (--plan <plan.yaml> ... | --regions <a,b,...>) [--no-control]
+
+  --plan        serve the region queues of the regions in these plans (repeatable)
+  --regions     serve these regions' queues (comma-separated)
+  --no-control  do not run workflows and control activities (a region-only worker)
+
+Connection: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS variables,
+TEMPORAL_PROFILE / temporal.toml. Databricks credentials: ~/.databrickscfg profiles named in the plan, or DATABRICKS_*.`;
+
+async function main() {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        plan: { type: 'string', multiple: true },
+        regions: { type: 'string' },
+        'no-control': { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    }));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (values.help) return console.log(USAGE);
+  const regions = new Set<string>(
+    (values.regions ?? '')
+      .split(',')
+      .map((r) => r.trim())
+      .filter(Boolean),
+  );
+  for (const path of values.plan ?? []) for (const region of loadPlan(path).plan.regions) regions.add(region.name);
+  if (regions.size === 0 && values['no-control']) {
+    console.error(`nothing to serve: give --plan or --regions, or drop --no-control\n\n${USAGE}`);
+    process.exit(2);
+  }
+  const config = loadClientConnectConfig();
+  const address = config.connectionOptions.address ?? 'localhost:7233';
+  let connection: NativeConnection;
+  try {
+    connection = await NativeConnection.connect(config.connectionOptions);
+  } catch (err) {
+    console.error(`cannot reach Temporal at ${address}: ${(err as Error).message}`);
+    process.exit(3);
+  }
+  const namespace = config.namespace ?? 'default';
+  const temporal = new Client({ connection: await Connection.connect(config.connectionOptions), namespace });
+  const workers = await createWorkers({
+    connection,
+    namespace,
+    temporal,
+    regions: [...regions],
+    control: !values['no-control'],
+    clients: new WorkspaceClients(),
+  });
+  console.log(
+    `worker connected to ${address} (namespace ${namespace}); queues: ${[
+      ...(values['no-control'] ? [] : [CONTROL_TASK_QUEUE]),
+      ...[...regions].map(regionTaskQueue),
+    ].join(', ')}`,
+  );
+  const stop = () => workers.forEach((w) => w.shutdown());
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await Promise.all(workers.map((w) => w.run()));
+  await connection.close();
+}
+
+if (require.main === module)
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });

@@ -1,0 +1,369 @@
+/**
+ * One region's rollout: wait for Delta Sharing replication, record the endpoint's config as the rollback point, serve
+ * the new version next to the current one at the first stage's weight, test it, walk the stages (weight, bake, gate,
+ * approval), promote. On any failure after the endpoint was touched, restore the recorded config exactly; if that
+ * cannot be done, wait in `rollback-failed` for an operator instead of ending quietly.
+ */
+import * as wf from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { challengerName, describeConfig, stageConfig } from '../shared/endpoint-config';
+import {
+  approveUpdate,
+  regionCommandSignal,
+  regionStatusQuery,
+  regionStatusSignal,
+  rejectUpdate,
+  type RegionCommand,
+} from '../shared/messages';
+import { regionTaskQueue } from '../shared/task-queues';
+import { describeFailure } from './failures';
+import type {
+  ApprovalAnswer,
+  ApprovalRequest,
+  CheckResult,
+  EndpointConfig,
+  EndpointSnapshot,
+  RegionPhase,
+  RegionReport,
+  RegionRolloutInput,
+  RegionStatus,
+  ServedEntity,
+} from '../shared/types';
+
+/** Workflow time: Date is deterministic (replayed) inside the workflow sandbox. */
+const nowIso = () => new Date().toISOString();
+
+const MARGIN_MS = 5 * 60_000;
+
+export function regionFailure(message: string, type: string, report: RegionReport): wf.ApplicationFailure {
+  return wf.ApplicationFailure.create({ message, type, nonRetryable: true, details: [report] });
+}
+
+export async function regionRolloutWorkflow(input: RegionRolloutInput): Promise<RegionReport> {
+  const { region, version, timeouts } = input;
+  const target = { region: region.name, workspace: region.workspace, endpoint: region.endpoint };
+  const status: RegionStatus = {
+    region: region.name,
+    phase: 'pending',
+    challengerWeight: 0,
+    phaseSince: nowIso(),
+    startedAt: nowIso(),
+    paused: false,
+    checks: [],
+    approvals: [],
+  };
+  let rollbackPoint: EndpointSnapshot | undefined;
+  let decision: { type: 'approve' | 'reject'; request: ApprovalRequest } | undefined;
+  let skipBake = false;
+  let retryRollback = false;
+
+  const queue = regionTaskQueue(region.name);
+  const quick = wf.proxyActivities<Activities>({
+    taskQueue: queue,
+    startToCloseTimeout: '2m',
+    heartbeatTimeout: '30s',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 },
+  });
+  const replication = wf.proxyActivities<Activities>({
+    taskQueue: queue,
+    startToCloseTimeout: timeouts.replication + MARGIN_MS,
+    heartbeatTimeout: '30s',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+  });
+  const updates = wf.proxyActivities<Activities>({
+    taskQueue: queue,
+    startToCloseTimeout: timeouts.config_update + MARGIN_MS,
+    heartbeatTimeout: '30s',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 },
+  });
+  // A rollback retries for longer before it hands over to an operator.
+  const rollbacks = wf.proxyActivities<Activities>({
+    taskQueue: queue,
+    startToCloseTimeout: timeouts.config_update + MARGIN_MS,
+    heartbeatTimeout: '30s',
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20 },
+  });
+
+  const report = (outcome: RegionReport['outcome']): RegionReport => ({ ...status, outcome, rollbackPoint });
+
+  async function publish() {
+    wf.setCurrentDetails(
+      [
+        `**${region.name}** · ${status.phase}${status.stage ? ` · stage **${status.stage}**` : ''}`,
+        `new version v${version} at **${status.challengerWeight}%** on \`${region.endpoint}\``,
+        status.paused ? '⏸ paused' : '',
+        status.error ? `error: ${status.error}` : '',
+      ]
+        .filter(Boolean)
+        .join('\n\n'),
+    );
+    try {
+      await wf.getExternalWorkflowHandle(input.parentWorkflowId).signal(regionStatusSignal, { ...status });
+    } catch {
+      // Run on its own (no parent), or the parent has closed: the query still answers.
+    }
+  }
+
+  async function setPhase(phase: RegionPhase, stage?: string) {
+    status.phase = phase;
+    status.phaseSince = nowIso();
+    if (stage !== undefined) status.stage = stage;
+    await publish();
+  }
+
+  function decide(type: 'approve' | 'reject', request: ApprovalRequest): ApprovalAnswer {
+    decision = { type, request };
+    return {
+      decision: type === 'approve' ? 'approved' : 'rejected',
+      regions: [{ region: region.name, stage: status.stage ?? '' }],
+    };
+  }
+
+  function validateApproval(request: ApprovalRequest) {
+    if (!request?.approver?.trim())
+      throw new Error('an approver identity is required (--as, GITHUB_ACTOR or the OS user)');
+    if (request.region && request.region !== region.name)
+      throw new Error(`this is the ${region.name} rollout, not ${request.region}`);
+    if (status.phase !== 'awaiting-approval')
+      throw new Error(
+        `${region.name} is not awaiting approval (it is ${status.phase}${status.stage ? ` in stage ${status.stage}` : ''})`,
+      );
+  }
+
+  wf.setHandler(regionStatusQuery, () => status, { description: 'Live status of this region' });
+  wf.setHandler(approveUpdate, (request) => decide('approve', request), {
+    validator: validateApproval,
+    description: 'Approve the stage awaiting approval: {"approver": "...", "reason": "..."}',
+  });
+  wf.setHandler(rejectUpdate, (request) => decide('reject', request), {
+    validator: validateApproval,
+    description: 'Reject the stage awaiting approval (the region rolls back)',
+  });
+  wf.setHandler(regionCommandSignal, (command: RegionCommand) => {
+    switch (command.type) {
+      case 'approve':
+      case 'reject':
+        if (status.phase === 'awaiting-approval') decision = { type: command.type, request: command.request };
+        break;
+      case 'pause':
+        status.paused = true;
+        break;
+      case 'resume':
+        status.paused = false;
+        break;
+      case 'skip-bake':
+        skipBake = true;
+        break;
+      case 'retry-rollback':
+        retryRollback = true;
+        break;
+    }
+  });
+
+  const apply = async (config: EndpointConfig, purpose: string, weight: number) => {
+    const { configVersion } = await updates.applyEndpointConfig.executeWithOptions(
+      { summary: `${region.name}: ${purpose} (${describeConfig(config)})` },
+      [{ ...target, desired: config, timeoutMs: timeouts.config_update, purpose }],
+    );
+    status.challengerWeight = weight;
+    status.configVersion = configVersion;
+  };
+
+  const runCheck = async (check: string, stage?: string): Promise<CheckResult> => {
+    const served = challengerName(input.model, version);
+    if (check === 'health' && input.tests.health)
+      return quick.runHealthCheck.executeWithOptions({ summary: `${region.name}: health of v${version}` }, [
+        {
+          ...target,
+          servedEntity: served,
+          queries: input.tests.health.queries,
+          record: input.tests.health.input,
+          stage,
+        },
+      ]);
+    if (check === 'edge-cases' && input.tests.edge_cases)
+      return quick.runEdgeCases.executeWithOptions(
+        { summary: `${region.name}: ${input.edgeCases.length} edge cases on v${version}` },
+        [
+          {
+            ...target,
+            servedEntity: served,
+            cases: input.edgeCases,
+            tolerance: input.tests.edge_cases.tolerance,
+            stage,
+          },
+        ],
+      );
+    throw wf.ApplicationFailure.nonRetryable(`unknown or unconfigured check "${check}"`, 'PlanError');
+  };
+
+  const checksMustPass = async (checks: string[], stage?: string) => {
+    for (const check of checks) {
+      const result = await runCheck(check, stage);
+      status.checks.push(result);
+      await publish();
+      if (!result.passed)
+        throw wf.ApplicationFailure.nonRetryable(
+          `${check} failed${stage ? ` in stage ${stage}` : ''}: ${result.summary}${result.failures.length ? ` (${result.failures.slice(0, 3).join('; ')})` : ''}`,
+          'CheckFailed',
+        );
+    }
+  };
+
+  const whileUnpaused = () => wf.condition(() => !status.paused);
+
+  async function compensate() {
+    await setPhase('rolling-back');
+    for (;;) {
+      try {
+        await rollbacks.applyEndpointConfig.executeWithOptions(
+          { summary: `${region.name}: restore ${describeConfig(rollbackPoint!)}` },
+          [
+            {
+              ...target,
+              desired: rollbackPoint!,
+              timeoutMs: timeouts.config_update,
+              purpose: 'roll back to the recorded config',
+            },
+          ],
+        );
+        status.challengerWeight = 0;
+        await setPhase('rolled-back');
+        return;
+      } catch (err) {
+        status.error = `rollback failed: ${describeFailure(err)}; waiting for an operator (retryRollback)`;
+        retryRollback = false;
+        await setPhase('rollback-failed');
+        wf.log.error('rollback failed; waiting for an operator', { region: region.name, error: describeFailure(err) });
+        await wf.condition(() => retryRollback);
+        status.error = undefined;
+        await setPhase('rolling-back');
+      }
+    }
+  }
+
+  // ---- the rollout ----------------------------------------------------------------------------------------------
+  try {
+    await setPhase('waiting-for-replication');
+    await replication.waitForReplication.executeWithOptions(
+      { summary: `${region.name}: wait for ${input.model} v${version} to replicate` },
+      [
+        {
+          region: region.name,
+          workspace: region.workspace,
+          model: input.model,
+          version,
+          timeoutMs: timeouts.replication,
+        },
+      ],
+    );
+    await setPhase('recording-rollback-point');
+    rollbackPoint = await quick.captureEndpoint.executeWithOptions(
+      { summary: `${region.name}: record rollback point` },
+      [{ ...target, timeoutMs: timeouts.config_update }],
+    );
+  } catch (err) {
+    // Nothing was touched: no rollback, whatever happened.
+    status.error = describeFailure(err);
+    status.finishedAt = nowIso();
+    await setPhase('failed');
+    if (wf.isCancellation(err)) throw err;
+    throw regionFailure(`${region.name}: ${status.error}`, 'RegionUntouched', report('untouched'));
+  }
+
+  const challenger: ServedEntity = {
+    name: challengerName(input.model, version),
+    entity_name: input.model,
+    entity_version: String(version),
+    workload_size: region.served_entity.workload_size,
+    workload_type: region.served_entity.workload_type,
+    scale_to_zero_enabled: region.served_entity.scale_to_zero_enabled,
+  };
+  const onlyChallenger = stageConfig(rollbackPoint, challenger, 100);
+  if (
+    rollbackPoint.servedEntities.length === 1 &&
+    rollbackPoint.servedEntities[0].entity_version === challenger.entity_version &&
+    rollbackPoint.servedEntities[0].entity_name === challenger.entity_name
+  ) {
+    status.challengerWeight = 100;
+    status.finishedAt = nowIso();
+    await setPhase('unchanged');
+    return report('unchanged');
+  }
+
+  // The rollback point is recorded before the first change, so any failure from here on restores it.
+  try {
+    const first = input.stages[0];
+    await setPhase('updating', first.name);
+    await apply(
+      stageConfig(rollbackPoint, challenger, first.traffic),
+      `add v${version} at ${first.traffic}%`,
+      first.traffic,
+    );
+    const suites = [...(input.tests.health ? ['health'] : []), ...(input.tests.edge_cases ? ['edge-cases'] : [])];
+    if (suites.length) {
+      await setPhase('testing');
+      await checksMustPass(suites);
+    }
+    for (const [index, stage] of input.stages.entries()) {
+      await whileUnpaused();
+      if (index > 0) {
+        await setPhase('updating', stage.name);
+        await apply(
+          stageConfig(rollbackPoint, challenger, stage.traffic),
+          `shift v${version} to ${stage.traffic}%`,
+          stage.traffic,
+        );
+      }
+      if (stage.bake > 0) {
+        skipBake = false;
+        await setPhase('baking', stage.name);
+        await wf.condition(() => skipBake, stage.bake);
+        await whileUnpaused();
+      }
+      if (stage.gate.length) {
+        await setPhase('gating', stage.name);
+        await checksMustPass(stage.gate, stage.name);
+      }
+      if (stage.approval) {
+        decision = undefined;
+        await setPhase('awaiting-approval', stage.name);
+        const answered = await wf.condition(() => decision !== undefined, timeouts.approval);
+        if (!answered) {
+          status.approvals.push({ stage: stage.name, decision: 'timed-out', by: 'timeout', at: nowIso() });
+          throw wf.ApplicationFailure.nonRetryable(
+            `no approval for stage ${stage.name} within the approval timeout`,
+            'ApprovalTimeout',
+          );
+        }
+        const { type, request } = decision!;
+        status.approvals.push({
+          stage: stage.name,
+          decision: type === 'approve' ? 'approved' : 'rejected',
+          by: request.approver,
+          reason: request.reason,
+          at: nowIso(),
+        });
+        await publish();
+        if (type === 'reject')
+          throw wf.ApplicationFailure.nonRetryable(
+            `stage ${stage.name} rejected by ${request.approver}${request.reason ? `: ${request.reason}` : ''}`,
+            'Rejected',
+          );
+      }
+    }
+    await whileUnpaused();
+    await setPhase('promoting');
+    await apply(onlyChallenger, `promote v${version} to 100%`, 100);
+    status.finishedAt = nowIso();
+    await setPhase('promoted');
+    return report('promoted');
+  } catch (err) {
+    status.error = wf.isCancellation(err) ? 'cancelled' : describeFailure(err);
+    await wf.CancellationScope.nonCancellable(compensate);
+    status.finishedAt = nowIso();
+    await publish();
+    if (wf.isCancellation(err)) throw err;
+    throw regionFailure(`${region.name} rolled back: ${status.error}`, 'RegionRolledBack', report('rolled-back'));
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * A real Temporal dev server (the Temporal CLI, found or built by scripts/temporal-cli.ts), the Databricks emulator,
+ * per-region ~/.databrickscfg profiles pointing at it, and workers serving every queue: what a rollout needs.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  Runtime,
+  type Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import { resolveTemporalCli } from '../../scripts/temporal-cli';
+import { WorkspaceClients } from '../../src/activities';
+import { generateWorld } from '../../src/emulator/generate-world';
+import { startEmulator, type RunningEmulator } from '../../src/emulator';
+import type { WorldInput } from '../../src/emulator/world';
+import { compileFormula } from '../../src/emulator/formula';
+import type { EdgeCase } from '../../src/plan/edge-cases';
+import { planSchema, type Plan, type PlanInput } from '../../src/plan/schema';
+import { ROLLOUT_SEARCH_ATTRIBUTES } from '../../src/shared/messages';
+import { createWorkers } from '../../src/worker';
+
+export const MODEL = 'main.ml.fraud_detector';
+export const ENDPOINT = 'fraud-detector';
+
+export async function createTemporalEnv(): Promise<TestWorkflowEnvironment> {
+  try {
+    // Expected failures (refused updates, failing activities) are logged at WARN; keep test output readable.
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch {
+    // Installed already in this module registry.
+  }
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: resolveTemporalCli() },
+      searchAttributes: ROLLOUT_SEARCH_ATTRIBUTES,
+    },
+  });
+}
+
+export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({
+    workflowsPath: require.resolve('../../src/workflows'),
+    logger: new DefaultLogger('WARN'),
+  });
+}
+
+/** A three-region world with short delays: us-east-1 (primary), eu-west-1, ap-southeast-1. */
+export function rolloutWorld(overrides: Partial<WorldInput> = {}): WorldInput {
+  return { ...generateWorld({ regions: 3, replicationDelay: '150ms', configUpdateDuration: '150ms' }), ...overrides };
+}
+
+/** The candidate-good formula of the generated world, to derive edge cases it passes and candidate-bad fails. */
+const goodModel = compileFormula('round(sigmoid(0.0041 * amount - 2), 4)');
+export const EDGE_CASES: EdgeCase[] = [50, 200, 400].map((amount) => ({
+  name: `amount ${amount}`,
+  input: { amount },
+  expected: { kind: 'approx', value: goodModel({ amount }) as number, tolerance: 0.02 },
+}));
+
+export class Rig {
+  readonly workers: Worker[] = [];
+  private runs: Promise<void>[] = [];
+  readonly configFile: string;
+
+  constructor(
+    readonly env: TestWorkflowEnvironment,
+    readonly emu: RunningEmulator,
+    readonly bundle: WorkflowBundleWithSourceMap,
+  ) {
+    this.configFile = join(mkdtempSync(join(tmpdir(), 'rollout-cfg-')), 'databrickscfg');
+    writeFileSync(
+      this.configFile,
+      emu.regions.map((r) => `[${r}]\nhost = ${emu.url(r)}\ntoken = ${emu.token(r)}\n`).join('\n'),
+    );
+  }
+
+  static async start(
+    env: TestWorkflowEnvironment,
+    bundle: WorkflowBundleWithSourceMap,
+    world: WorldInput = rolloutWorld(),
+  ) {
+    const rig = new Rig(env, await startEmulator(world), bundle);
+    await rig.startWorkers();
+    return rig;
+  }
+
+  get client() {
+    return this.env.client;
+  }
+
+  async startWorkers() {
+    const workers = await createWorkers({
+      connection: this.env.nativeConnection,
+      namespace: this.env.namespace ?? 'default',
+      temporal: this.env.client,
+      regions: this.emu.regions,
+      control: true,
+      clients: new WorkspaceClients({ env: { DATABRICKS_CONFIG_FILE: this.configFile } }),
+      poll: { initialMs: 50, maxMs: 250 },
+      controlPollMs: 200,
+      workflowBundle: this.bundle,
+      shutdownGraceTime: '1s',
+    });
+    this.workers.push(...workers);
+    this.runs.push(...workers.map((w) => w.run()));
+  }
+
+  async stopWorkers() {
+    for (const worker of this.workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+    await Promise.all(this.runs);
+    this.workers.length = 0;
+    this.runs = [];
+  }
+
+  async close() {
+    await this.stopWorkers();
+    await this.emu.close();
+  }
+
+  plan(overrides: Partial<PlanInput> = {}): Plan {
+    const [primary, ...replicas] = this.emu.regions;
+    return planSchema.parse({
+      model: MODEL,
+      primary,
+      regions: [
+        { name: primary, workspace: { profile: primary }, endpoint: ENDPOINT },
+        ...replicas.map((name) => ({
+          name,
+          workspace: { profile: name },
+          shared_catalog: 'ml_shared',
+          endpoint: ENDPOINT,
+        })),
+      ],
+      stages: [{ name: 'canary', traffic: 10, bake: '300ms' }],
+      timeouts: { replication: '10s', config_update: '10s', approval: '10s' },
+      ...overrides,
+    });
+  }
+
+  /** Registers the next version in the primary and returns its number. */
+  async register(behavior: string): Promise<number> {
+    const res = await fetch(`${this.emu.url(this.emu.world.primary)}/__emulator/models/${MODEL}/versions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ behavior, registration_duration: '50ms' }),
+    });
+    return ((await res.json()) as { version: number }).version;
+  }
+
+  async fault(region: string, fault: Record<string, unknown>) {
+    const res = await fetch(`${this.emu.url(region)}/__emulator/faults`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(fault),
+    });
+    if (!res.ok) throw new Error(`fault refused: ${await res.text()}`);
+  }
+
+  /** What each region's endpoint serves now: "name@version:percent" entries, sorted. */
+  async serving(): Promise<Record<string, string[]>> {
+    const state = (await (await fetch(`${this.emu.url(this.emu.world.primary)}/__emulator/state`)).json()) as any;
+    const out: Record<string, string[]> = {};
+    for (const [region, r] of Object.entries<any>(state.regions)) {
+      const endpoint = r.endpoints.find((e: any) => e.name === ENDPOINT);
+      const routes = new Map<string, number>(
+        endpoint.config.traffic_config.routes.map((x: any) => [x.served_entity_name, x.traffic_percentage]),
+      );
+      out[region] = endpoint.config.served_entities
+        .map((e: any) => `${e.name}@${e.entity_version}:${routes.get(e.name) ?? 0}`)
+        .sort();
+    }
+    return out;
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * What operators do to a running rollout on a real dev server: approve, reject, let an approval time out, abort
+ * during a bake, trigger the same rollout twice, and restart the worker mid-rollout.
+ */
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { startRollout } from '../../src/rollouts';
+import {
+  abortUpdate,
+  approveUpdate,
+  regionStatusQuery,
+  regionWorkflowId,
+  rejectUpdate,
+  rolloutStatusQuery,
+  skipBakeUpdate,
+} from '../../src/shared/messages';
+import type { RegionPhase } from '../../src/shared/types';
+import { bundleWorkflows, createTemporalEnv, Rig } from '../support/temporal';
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+let rig: Rig;
+
+beforeAll(async () => {
+  [env, bundle] = await Promise.all([createTemporalEnv(), bundleWorkflows()]);
+}, 120_000);
+afterAll(async () => {
+  await env?.teardown();
+});
+beforeEach(async () => {
+  rig = await Rig.start(env, bundle);
+});
+afterEach(async () => {
+  await rig?.close();
+});
+
+const ORIGINAL = ['fraud_detector-1@1:100'];
+
+async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function startWithApproval(approval = '20s', bake = '0ms') {
+  const version = await rig.register('candidate-good');
+  const plan = rig.plan({
+    regions: rig.plan().regions.slice(0, 2),
+    stages: [{ name: 'canary', traffic: 20, bake, approval: true }],
+    timeouts: { replication: '10s', config_update: '10s', approval },
+  });
+  const { handle } = await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' });
+  return { handle, version };
+}
+
+const allIn =
+  (phase: RegionPhase, count = 2) =>
+  async (handle: { query: (q: typeof rolloutStatusQuery) => Promise<any> }) => {
+    const status = await handle.query(rolloutStatusQuery);
+    return status.regions.filter((r: any) => r.phase === phase).length === count ? status : undefined;
+  };
+
+it('waits for approval, refuses approvals when nothing awaits them, and records who approved', async () => {
+  const { handle, version } = await startWithApproval();
+  const early = handle.executeUpdate(approveUpdate, { args: [{ approver: 'alice' }] });
+  await expect(early).rejects.toThrow(WorkflowUpdateFailedError);
+  await expect(early).rejects.toMatchObject({ cause: { message: expect.stringMatching(/nothing awaits approval/) } });
+  await until('both regions awaiting approval', () => allIn('awaiting-approval')(handle));
+  await expect(handle.executeUpdate(approveUpdate, { args: [{ approver: '  ' }] })).rejects.toMatchObject({
+    cause: { message: expect.stringMatching(/identity is required/) },
+  });
+  // Approve one region at the parent, the other directly at its child (as `temporal workflow update` would).
+  const answer = await handle.executeUpdate(approveUpdate, {
+    args: [{ approver: 'alice', reason: 'metrics look fine', region: 'us-east-1' }],
+  });
+  expect(answer).toEqual({ decision: 'approved', regions: [{ region: 'us-east-1', stage: 'canary' }] });
+  const child = rig.client.workflow.getHandle(regionWorkflowId(handle.workflowId, 'eu-west-1'));
+  await child.executeUpdate(approveUpdate, { args: [{ approver: 'bob' }] });
+  const report = await handle.result();
+  expect(report.outcome).toBe('succeeded');
+  expect(report.regions.map((r) => r.approvals.map((a) => [a.decision, a.by, a.reason]))).toEqual([
+    [['approved', 'alice', 'metrics look fine']],
+    [['approved', 'bob', undefined]],
+  ]);
+  const serving = await rig.serving();
+  expect(serving['eu-west-1']).toEqual([`fraud_detector-${version}@${version}:100`]);
+});
+
+it('rolls back a rejected region and keeps the rest going', async () => {
+  const { handle, version } = await startWithApproval();
+  await until('both regions awaiting approval', () => allIn('awaiting-approval')(handle));
+  await handle.executeUpdate(rejectUpdate, {
+    args: [{ approver: 'carol', reason: 'latency up', region: 'eu-west-1' }],
+  });
+  await handle.executeUpdate(approveUpdate, { args: [{ approver: 'carol' }] });
+  const report = await handle.result();
+  expect(report.outcome).toBe('partially-failed');
+  const eu = report.regions.find((r) => r.region === 'eu-west-1')!;
+  expect([eu.outcome, eu.error]).toEqual(['rolled-back', 'stage canary rejected by carol: latency up']);
+  expect(await rig.serving()).toMatchObject({
+    'eu-west-1': ORIGINAL,
+    'us-east-1': [`fraud_detector-${version}@${version}:100`],
+  });
+});
+
+it('rolls back when nobody approves in time', async () => {
+  const { handle } = await startWithApproval('1s');
+  const report = await handle.result();
+  expect(report.outcome).toBe('rolled-back');
+  for (const region of report.regions) {
+    expect(region.approvals).toEqual([expect.objectContaining({ decision: 'timed-out', stage: 'canary' })]);
+    expect(region.error).toMatch(/no approval for stage canary/);
+  }
+  expect(await rig.serving()).toMatchObject({ 'us-east-1': ORIGINAL, 'eu-west-1': ORIGINAL });
+});
+
+it('restores every touched region when aborted during a bake', async () => {
+  const version = await rig.register('candidate-good');
+  const plan = rig.plan({ stages: [{ name: 'canary', traffic: 25, bake: '5m' }] });
+  const { handle } = await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' });
+  await until('every region baking', () => allIn('baking', 3)(handle));
+  expect((await rig.serving())['eu-west-1']).toEqual([
+    `fraud_detector-1@1:75`,
+    `fraud_detector-${version}@${version}:25`,
+  ]);
+  const answer = await handle.executeUpdate(abortUpdate, { args: [{ by: 'dave', reason: 'incident INC-42' }] });
+  expect(answer).toMatch(/aborting/);
+  const report = await handle.result();
+  expect(report.outcome).toBe('aborted');
+  expect(report.error).toBe('aborted by dave: incident INC-42');
+  expect(report.regions.map((r) => r.phase)).toEqual(['rolled-back', 'rolled-back', 'rolled-back']);
+  expect(await rig.serving()).toEqual({ 'us-east-1': ORIGINAL, 'eu-west-1': ORIGINAL, 'ap-southeast-1': ORIGINAL });
+});
+
+it('attaches a second trigger of the same rollout to the running one, and skips a bake on request', async () => {
+  const version = await rig.register('candidate-good');
+  const plan = rig.plan({
+    regions: rig.plan().regions.slice(0, 1),
+    stages: [{ name: 'canary', traffic: 10, bake: '10m' }],
+  });
+  const first = await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'ci run 1' });
+  const second = await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'ci run 2' });
+  expect([first.started, second.started]).toEqual([true, false]);
+  expect(second.handle.firstExecutionRunId).toBe(first.handle.firstExecutionRunId);
+  await until('baking', () => allIn('baking', 1)(first.handle));
+  await expect(
+    first.handle.executeUpdate(skipBakeUpdate, { args: [{ by: 'erin', region: 'eu-west-1' }] }),
+  ).rejects.toThrow();
+  expect(await first.handle.executeUpdate(skipBakeUpdate, { args: [{ by: 'erin' }] })).toMatch(/us-east-1 \(canary\)/);
+  expect((await second.handle.result()).outcome).toBe('succeeded');
+});
+
+it('completes a rollout when the worker is stopped and restarted mid-rollout', async () => {
+  const version = await rig.register('candidate-good');
+  const plan = rig.plan({ stages: [{ name: 'canary', traffic: 10, bake: '2s' }] });
+  const { handle } = await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' });
+  await until('a region baking', async () => {
+    const status = await handle.query(rolloutStatusQuery);
+    return status.regions.some((r) => r.phase === 'baking') ? true : undefined;
+  });
+  await rig.stopWorkers();
+  await new Promise((r) => setTimeout(r, 2500)); // the bakes' timers fire while no worker runs
+  await rig.startWorkers();
+  const report = await handle.result();
+  expect(report.outcome).toBe('succeeded');
+  const child = rig.client.workflow.getHandle(regionWorkflowId(handle.workflowId, 'ap-southeast-1'));
+  expect((await child.query(regionStatusQuery)).phase).toBe('promoted');
+  const serving = await rig.serving();
+  for (const region of Object.keys(serving))
+    expect(serving[region]).toEqual([`fraud_detector-${version}@${version}:100`]);
+});

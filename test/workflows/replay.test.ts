@@ -1,0 +1,51 @@
+/**
+ * Replays committed histories of real rollouts (recorded by scripts/record-histories.ts) against today's workflow
+ * code: a change that would break rollouts already in flight fails here. Guard such changes with patched().
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { bundleWorkflows } from '../support/temporal';
+
+const HISTORIES = join(__dirname, '..', 'histories');
+const workflowIds = JSON.parse(readFileSync(join(HISTORIES, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
+const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json') && f !== 'workflow-ids.json');
+let bundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch {
+    // Installed already.
+  }
+  bundle = await bundleWorkflows();
+}, 60_000);
+
+it('has histories of a promoted and a rolled-back rollout, parents and children', () => {
+  expect(files.sort()).toEqual([
+    'region-approved.json',
+    'region-rolled-back.json',
+    'rollout-approved.json',
+    'rollout-rolled-back.json',
+  ]);
+});
+
+it.each(files)('replays %s without a determinism violation', async (file) => {
+  const history = JSON.parse(readFileSync(join(HISTORIES, file), 'utf8'));
+  await Worker.runReplayHistory({ workflowBundle: bundle }, history, workflowIds[file]);
+});
+
+it('detects a workflow change that would break a running rollout', async () => {
+  // The same workflows with one extra activity call before the first one: replay must refuse it.
+  const changed = await (
+    await import('@temporalio/worker')
+  ).bundleWorkflowCode({
+    workflowsPath: require.resolve('../support/changed-workflows'),
+    logger: new DefaultLogger('ERROR'),
+  });
+  const history = JSON.parse(readFileSync(join(HISTORIES, 'region-approved.json'), 'utf8'));
+  await expect(
+    Worker.runReplayHistory({ workflowBundle: changed }, history, workflowIds['region-approved.json']),
+  ).rejects.toThrow(DeterminismViolationError);
+});

@@ -1,0 +1,159 @@
+/**
+ * Rollouts end to end on a real Temporal dev server and the Databricks emulator: the happy path, and each way a
+ * region can fail, with the failure policies across regions.
+ */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { startRollout } from '../../src/rollouts';
+import { rolloutStatusQuery } from '../../src/shared/messages';
+import { bundleWorkflows, createTemporalEnv, EDGE_CASES, Rig } from '../support/temporal';
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+let rig: Rig;
+
+beforeAll(async () => {
+  [env, bundle] = await Promise.all([createTemporalEnv(), bundleWorkflows()]);
+}, 120_000);
+afterAll(async () => {
+  await env?.teardown();
+});
+beforeEach(async () => {
+  rig = await Rig.start(env, bundle);
+});
+afterEach(async () => {
+  await rig?.close();
+});
+
+const ORIGINAL = ['fraud_detector-1@1:100'];
+
+it('rolls a good version out to three regions: replicate, canary, test, promote', async () => {
+  const version = await rig.register('candidate-good');
+  const plan = rig.plan({
+    tests: { health: { queries: 3, input: { amount: 120 } }, edge_cases: { file: 'inline', tolerance: 0.02 } },
+    stages: [
+      { name: 'canary', traffic: 10, bake: '200ms', gate: ['health'] },
+      { name: 'half', traffic: 50, bake: '100ms', gate: ['edge-cases'] },
+    ],
+  });
+  const { handle, started } = await startRollout(rig.client, {
+    plan,
+    edgeCases: EDGE_CASES,
+    version,
+    triggeredBy: 'test',
+  });
+  expect(started).toBe(true);
+  const report = await handle.result();
+  expect(report.outcome).toBe('succeeded');
+  expect(report.regions.map((r) => [r.region, r.outcome, r.challengerWeight])).toEqual([
+    ['us-east-1', 'promoted', 100],
+    ['eu-west-1', 'promoted', 100],
+    ['ap-southeast-1', 'promoted', 100],
+  ]);
+  for (const region of report.regions) {
+    expect(region.rollbackPoint?.servedEntities.map((e) => e.entity_version)).toEqual(['1']);
+    expect(region.checks.map((c) => [c.check, c.stage, c.passed])).toEqual([
+      ['health', undefined, true],
+      ['edge-cases', undefined, true],
+      ['health', 'canary', true],
+      ['edge-cases', 'half', true],
+    ]);
+  }
+  expect(await rig.serving()).toEqual({
+    'us-east-1': [`fraud_detector-${version}@${version}:100`],
+    'eu-west-1': [`fraud_detector-${version}@${version}:100`],
+    'ap-southeast-1': [`fraud_detector-${version}@${version}:100`],
+  });
+  const description = await handle.describe();
+  expect(description.typedSearchAttributes.get({ name: 'RolloutStatus', type: 'KEYWORD' } as any)).toBe('succeeded');
+  expect((await handle.query(rolloutStatusQuery)).phase).toBe('done');
+});
+
+it('leaves a region untouched when replication times out there; the others proceed (rollback-region)', async () => {
+  await rig.fault('ap-southeast-1', { kind: 'stall_replication' });
+  const version = await rig.register('candidate-good');
+  const plan = rig.plan({ timeouts: { replication: '1500ms', config_update: '10s', approval: '10s' } });
+  const { handle } = await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' });
+  const report = await handle.result();
+  expect(report.outcome).toBe('partially-failed');
+  const ap = report.regions.find((r) => r.region === 'ap-southeast-1')!;
+  expect(ap.outcome).toBe('untouched');
+  expect(ap.error).toMatch(/did not appear in ap-southeast-1 within 2s|within 1s/);
+  expect(ap.rollbackPoint).toBeUndefined();
+  const serving = await rig.serving();
+  expect(serving['ap-southeast-1']).toEqual(ORIGINAL);
+  expect(serving['eu-west-1']).toEqual([`fraud_detector-${version}@${version}:100`]);
+});
+
+it('rolls back only the failing region on UPDATE_FAILED under rollback-region', async () => {
+  await rig.fault('eu-west-1', { kind: 'fail_config_updates', count: 1 });
+  const version = await rig.register('candidate-good');
+  const { handle } = await startRollout(rig.client, {
+    plan: rig.plan({ failure_policy: 'rollback-region' }),
+    edgeCases: [],
+    version,
+    triggeredBy: 'test',
+  });
+  const report = await handle.result();
+  expect(report.outcome).toBe('partially-failed');
+  const eu = report.regions.find((r) => r.region === 'eu-west-1')!;
+  expect([eu.outcome, eu.phase]).toEqual(['rolled-back', 'rolled-back']);
+  expect(eu.error).toMatch(/UPDATE_FAILED/);
+  const serving = await rig.serving();
+  expect(serving['eu-west-1']).toEqual(ORIGINAL);
+  expect(serving['us-east-1']).toEqual([`fraud_detector-${version}@${version}:100`]);
+});
+
+it('restores every touched region on UPDATE_FAILED under rollback-all, including promoted ones', async () => {
+  await rig.fault('ap-southeast-1', { kind: 'fail_config_updates', count: 1 });
+  const version = await rig.register('candidate-good');
+  // A pilot wave promotes us-east-1 first; the failure comes in the second wave.
+  const plan = rig.plan({
+    failure_policy: 'rollback-all',
+    waves: [
+      { name: 'pilot', regions: ['us-east-1'] },
+      { name: 'rest', regions: ['eu-west-1', 'ap-southeast-1'] },
+    ],
+  });
+  const { handle } = await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' });
+  const report = await handle.result();
+  expect(report.outcome).toBe('rolled-back');
+  expect(report.regions.find((r) => r.region === 'us-east-1')!.outcome).toBe('rolled-back');
+  expect(await rig.serving()).toEqual({ 'us-east-1': ORIGINAL, 'eu-west-1': ORIGINAL, 'ap-southeast-1': ORIGINAL });
+});
+
+it('rolls back exactly when a gate fails mid-canary, and does not start later waves', async () => {
+  const version = await rig.register('candidate-bad');
+  const plan = rig.plan({
+    tests: { edge_cases: { file: 'inline', tolerance: 0.02 } },
+    waves: [
+      { name: 'pilot', regions: ['eu-west-1'] },
+      { name: 'rest', regions: ['us-east-1', 'ap-southeast-1'] },
+    ],
+    stages: [
+      { name: 'canary', traffic: 10, bake: '100ms' },
+      { name: 'half', traffic: 50, bake: '100ms', gate: ['edge-cases'] },
+    ],
+  });
+  // The first test suite already runs edge cases; give them only to the stage gate by leaving them out of the suite.
+  const { handle } = await startRollout(rig.client, { plan, edgeCases: EDGE_CASES, version, triggeredBy: 'test' });
+  const report = await handle.result();
+  expect(report.outcome).toBe('rolled-back');
+  const eu = report.regions.find((r) => r.region === 'eu-west-1')!;
+  expect(eu.outcome).toBe('rolled-back');
+  expect(eu.error).toMatch(/edge-cases failed: 0 of 3 edge cases passed/);
+  expect(report.regions.filter((r) => r.region !== 'eu-west-1').map((r) => r.outcome)).toEqual(['skipped', 'skipped']);
+  expect(await rig.serving()).toEqual({ 'us-east-1': ORIGINAL, 'eu-west-1': ORIGINAL, 'ap-southeast-1': ORIGINAL });
+});
+
+it('fails pre-flight without touching anything when an endpoint is missing', async () => {
+  const version = await rig.register('candidate-good');
+  const plan = rig.plan();
+  plan.regions[2].endpoint = 'no-such-endpoint';
+  const { handle } = await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' });
+  const report = await handle.result();
+  expect(report.outcome).toBe('failed');
+  expect(report.error).toMatch(/pre-flight failed, nothing was touched: .*no-such-endpoint/);
+  expect(report.regions.map((r) => r.outcome)).toEqual(['skipped', 'skipped', 'skipped']);
+  expect(await rig.serving()).toEqual({ 'us-east-1': ORIGINAL, 'eu-west-1': ORIGINAL, 'ap-southeast-1': ORIGINAL });
+});
