@@ -1,164 +1,101 @@
 /**
- * The demo: three emulated Databricks workspaces (us-east-1 primary, eu-west-1, ap-southeast-1), a good and a bad
- * candidate version, and the per-region steps of a rollout driven through the typed client: wait for Delta Sharing
- * replication, record the rollback point, canary at 10%, measure both variants, then promote the good version and
- * roll the bad one back to the exact recorded config.
- *
- * Until the Temporal workflows land (issue 3), this script performs the steps itself; `--keep` leaves the
- * emulator running afterwards so you can explore it with curl.
+ * `npm run demo`: the Temporal dev server with its Web UI, three emulated Databricks workspaces and a worker; then
+ * two real rollouts of main.ml.fraud_detector with examples/plans/three-regions.yaml:
+ *   1. a good version: pilot region, canary with health and edge-case gates, a 50% stage approved (by the demo,
+ *      visibly), promotion everywhere;
+ *   2. a bad version: its edge cases fail in the pilot region, which rolls back to the exact previous config, and
+ *      the other regions are never touched.
+ * Flags: --exit (stop when done; the default when not in a terminal), --keep (keep running for the UI).
  */
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  DatabricksClient,
-  type EndpointCoreConfigInput,
-  type ServingEndpointDetailed,
-  toServedEntityInput,
-} from '../src/databricks';
-import { loadWorldFile, startEmulator, type RunningEmulator } from '../src/emulator';
+import { followRollout } from '../src/follow';
+import { loadPlan } from '../src/plan/load';
+import { startRollout } from '../src/rollouts';
+import { approveUpdate } from '../src/shared/messages';
+import type { RolloutReport } from '../src/shared/types';
+import { startStack, type Stack } from './stack';
 
-const MODEL = 'main.ml.fraud_detector';
-const ENDPOINT = 'fraud-detector';
-const keep = process.argv.includes('--keep');
+const PLAN = join(__dirname, '../examples/plans/three-regions.yaml');
+const WORLD = join(__dirname, '../worlds/three-regions.yaml');
+const DEMO_BAKE_MS = 5000;
 
-function entityName(emu: RunningEmulator, region: string) {
-  return region === emu.world.primary ? MODEL : 'ml_shared.ml.fraud_detector';
-}
-
-async function register(emu: RunningEmulator, behavior: string): Promise<number> {
-  const res = await fetch(`${emu.url(emu.world.primary)}/__emulator/models/${MODEL}/versions`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ behavior }),
-  });
-  const version = (await res.json()) as { version: number };
-  return version.version;
-}
-
-async function waitForReplication(client: DatabricksClient, model: string, version: number, since: number) {
-  for (;;) {
-    const found = await client.unityCatalog.getModelVersion(model, version).catch(() => undefined);
-    if (found?.status === 'READY') return (Date.now() - since) / 1000;
-    await sleep(200);
-  }
-}
-
-/** The rollback point's entities keep their names (so they are not redeployed); the challenger is named by version. */
-function canary(rollbackPoint: ServingEndpointDetailed, model: string, version: number, weight: number) {
-  const champion = rollbackPoint.config!.served_entities.map(toServedEntityInput)[0];
-  const challenger = {
-    ...champion,
-    name: `fraud_detector-${version}`,
-    entity_name: model,
-    entity_version: String(version),
-  };
-  const config: EndpointCoreConfigInput = {
-    served_entities: [champion, challenger],
-    traffic_config: {
-      routes: [
-        { served_entity_name: champion.name!, traffic_percentage: 100 - weight },
-        { served_entity_name: challenger.name, traffic_percentage: weight },
-      ],
+async function register(stack: Stack, behavior: string): Promise<number> {
+  const res = await fetch(
+    `${stack.emu.url(stack.emu.world.primary)}/__emulator/models/main.ml.fraud_detector/versions`,
+    {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ behavior }),
     },
-  };
-  return { config, champion: champion.name!, challenger: challenger.name };
+  );
+  return ((await res.json()) as { version: number }).version;
 }
 
-/** Queries each variant directly (the per-served-model route) and through the endpoint's traffic split. */
-async function measure(client: DatabricksClient, variants: string[], requests: number) {
-  const errorRate = async (variant: string) => {
-    let errors = 0;
-    for (let i = 0; i < requests; i += 25)
-      await Promise.all(
-        Array.from({ length: 25 }, (_, j) =>
-          client.serving
-            .queryServedModel(ENDPOINT, variant, {
-              dataframe_records: [{ amount: 50 + (i + j) * 7, country: j % 5 ? 'US' : 'NG' }],
-            })
-            .catch(() => errors++),
-        ),
-      );
-    return (100 * errors) / requests;
-  };
-  const split: Record<string, number> = {};
-  await Promise.all(
-    Array.from({ length: 100 }, () =>
-      client.serving
-        .query(ENDPOINT, { dataframe_records: [{ amount: 120, country: 'US' }] })
-        .then((r) => (split[r.servedModelName ?? '?'] = (split[r.servedModelName ?? '?'] ?? 0) + 1))
-        .catch(() => undefined),
-    ),
-  );
-  return { errorRates: await Promise.all(variants.map(errorRate)), split };
-}
-
-async function rollOut(
-  emu: RunningEmulator,
-  clients: Map<string, DatabricksClient>,
-  regions: string[],
-  behavior: string,
-) {
-  const started = Date.now();
-  const version = await register(emu, behavior);
-  console.log(`\nRegistered ${MODEL} version ${version} (${behavior}) in ${emu.world.primary}.`);
-  return Promise.all(
-    regions.map(async (region) => {
-      const client = clients.get(region)!;
-      const model = entityName(emu, region);
-      const replicatedAfter = await waitForReplication(client, model, version, started);
-      console.log(`  [${region}] version ${version} is READY in ${model} after ${replicatedAfter.toFixed(1)}s`);
-      const rollbackPoint = await client.serving.getEndpoint(ENDPOINT);
-      const plan = canary(rollbackPoint, model, version, 10);
-      await client.serving.updateEndpointConfig(ENDPOINT, plan.config);
-      const applied = await client.serving.waitForEndpointNotUpdating(ENDPOINT, { backoff: () => 250 });
-      console.log(`  [${region}] canary at 10% applied (config_version ${applied.config?.config_version})`);
-      const { errorRates, split } = await measure(client, [plan.champion, plan.challenger], 300);
-      const [championRate, challengerRate] = errorRates;
-      // A plain threshold for the walk-through; the statistical judge arrives with the canary analysis issue.
-      const healthy = challengerRate <= championRate + 2;
-      console.log(
-        `  [${region}] traffic split ${JSON.stringify(split)}; errors: champion ${championRate.toFixed(1)}%, challenger ${challengerRate.toFixed(1)}% -> ${healthy ? 'promote' : 'roll back'}`,
-      );
-      if (healthy) {
-        await client.serving.updateEndpointConfig(ENDPOINT, { served_entities: [plan.config.served_entities![1]] });
-      } else {
-        await client.serving.updateEndpointConfig(ENDPOINT, {
-          served_entities: rollbackPoint.config!.served_entities.map(toServedEntityInput),
-          traffic_config: rollbackPoint.config!.traffic_config,
-        });
-      }
-      const final = await client.serving.waitForEndpointNotUpdating(ENDPOINT, { backoff: () => 250 });
-      const serving = final.config!.served_entities.map((e) => `${e.name}=v${e.entity_version}`).join(', ');
-      return { region, version, outcome: healthy ? 'promoted' : 'rolled back', serving };
-    }),
-  );
+async function rollOut(stack: Stack, behavior: string, title: string): Promise<RolloutReport> {
+  const { plan, edgeCases } = loadPlan(PLAN);
+  // The plan bakes 20s per stage; the demo shortens that to keep the walk-through brisk.
+  for (const stage of plan.stages) stage.bake = Math.min(stage.bake, DEMO_BAKE_MS);
+  const version = await register(stack, behavior);
+  console.log(`\n=== ${title}: ${plan.model} version ${version} (${behavior}) registered in ${plan.primary}`);
+  const { handle, workflowId } = await startRollout(stack.client, {
+    plan,
+    edgeCases,
+    version,
+    triggeredBy: 'npm run demo',
+  });
+  console.log(`rollout ${workflowId}\n  ${stack.uiUrl}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`);
+  const approved = new Set<string>();
+  const report = await followRollout(handle, {
+    intervalMs: 500,
+    onStatus: async (status, lines) => {
+      for (const line of lines) console.log(`  ${line}`);
+      for (const region of status.regions)
+        if (region.phase === 'awaiting-approval' && !approved.has(`${region.region}/${region.stage}`)) {
+          approved.add(`${region.region}/${region.stage}`);
+          console.log(
+            `  >> approving ${region.region} stage ${region.stage} as demo-bot (recorded in the rollout's history)`,
+          );
+          await handle.executeUpdate(approveUpdate, {
+            args: [{ approver: 'demo-bot', reason: 'auto-approved by npm run demo', region: region.region }],
+          });
+        }
+    },
+  });
+  console.log(`\n  outcome: ${report.outcome.toUpperCase()}${report.error ? ` - ${report.error}` : ''}`);
+  for (const r of report.regions)
+    console.log(
+      `  ${r.region.padEnd(15)} ${r.outcome.padEnd(12)} ${r.challengerWeight}% on v${version}${r.error ? `  (${r.error})` : ''}`,
+    );
+  return report;
 }
 
 async function main() {
-  const emu = await startEmulator(loadWorldFile(join(__dirname, '../worlds/three-regions.yaml')));
-  console.log('Emulated Databricks workspaces:');
-  const clients = new Map<string, DatabricksClient>();
-  for (const region of emu.regions) {
-    console.log(`  ${region.padEnd(15)} ${emu.url(region)}${region === emu.world.primary ? '  (primary)' : ''}`);
-    // Each region's client queries from inside that region, as a worker deployed there would.
-    clients.set(
-      region,
-      new DatabricksClient({ host: emu.url(region), token: emu.token(region), env: {}, clientRegion: region }),
+  const keep = process.argv.includes('--keep') || (process.stdout.isTTY && !process.argv.includes('--exit'));
+  console.log('Starting the Temporal dev server, three emulated Databricks workspaces and a worker...');
+  const stack = await startStack({ world: WORLD, workerLogLevel: 'ERROR' });
+  console.log(`  Temporal UI     ${stack.uiUrl}`);
+  for (const region of stack.emu.regions)
+    console.log(
+      `  ${region.padEnd(15)} ${stack.emu.url(region)}${region === stack.emu.world.primary ? '  (primary)' : ''}`,
     );
+  try {
+    const good = await rollOut(stack, 'candidate-good', 'Scenario 1, a good version');
+    const bad = await rollOut(stack, 'candidate-bad', 'Scenario 2, a bad version');
+    const ok = good.outcome === 'succeeded' && bad.outcome === 'rolled-back';
+    console.log(
+      `\n${ok ? 'Demo complete' : 'Demo finished with unexpected outcomes'}. Find both rollouts in the UI: ${stack.uiUrl}/namespaces/default/workflows?query=${encodeURIComponent("RolloutModel='main.ml.fraud_detector'")}`,
+    );
+    if (keep) {
+      console.log('The stack keeps running for you to explore; Ctrl-C stops it.');
+      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+    }
+    if (!ok) process.exitCode = 1;
+  } finally {
+    await stack.stop();
   }
-  const good = await rollOut(emu, clients, emu.regions, 'candidate-good');
-  const bad = await rollOut(emu, clients, emu.regions, 'candidate-bad');
-  console.log('\nSummary');
-  for (const row of [...good, ...bad])
-    console.log(`  ${row.region.padEnd(15)} v${row.version}  ${row.outcome.padEnd(12)} now serving ${row.serving}`);
-  if (keep) {
-    console.log(`\nThe emulator keeps running (Ctrl-C stops it). Token: ${emu.token(emu.world.primary)}`);
-    return;
-  }
-  await emu.close();
 }
 
 main().catch((err: unknown) => {
-  console.error(err);
+  console.error(err instanceof Error ? err.message : err);
   process.exit(1);
 });

@@ -122,7 +122,9 @@ export function createDatabricksActivities(clients: WorkspaceClients, poll: Poll
           throw ApplicationFailure.create({
             message: `${input.model} version ${found.version} is ${found.status} in ${input.region}; only READY versions can be rolled out`,
             type: FailureType.VersionNotReady,
-            nonRetryable: true,
+            // Registration still running (a CI trigger right after the training job): try again shortly.
+            nonRetryable: found.status !== 'PENDING_REGISTRATION',
+            nextRetryDelay: found.status === 'PENDING_REGISTRATION' ? '3s' : undefined,
           });
         return { version: found.version, status: found.status };
       });

@@ -174,3 +174,26 @@ it('completes a rollout when the worker is stopped and restarted mid-rollout', a
   for (const region of Object.keys(serving))
     expect(serving[region]).toEqual([`fraud_detector-${version}@${version}:100`]);
 });
+
+it('resumes a replication wait on a new worker after the old one stopped mid-activity', async () => {
+  await rig.fault('ap-southeast-1', { kind: 'stall_replication' });
+  const version = await rig.register('candidate-good');
+  const { handle } = await startRollout(rig.client, {
+    plan: rig.plan({ timeouts: { replication: '30s', config_update: '10s', approval: '10s' } }),
+    edgeCases: [],
+    version,
+    triggeredBy: 'test',
+  });
+  await until('ap-southeast-1 waiting for replication', async () => {
+    const status = await handle.query(rolloutStatusQuery);
+    const ap = status.regions.find((r) => r.region === 'ap-southeast-1')!;
+    return ap.phase === 'waiting-for-replication' ? true : undefined;
+  });
+  await rig.stopWorkers(); // the waiting activity is cancelled by the shutdown
+  const res = await fetch(`${rig.emu.url('ap-southeast-1')}/__emulator/faults`, { method: 'DELETE' });
+  expect(res.ok).toBe(true);
+  await rig.startWorkers();
+  const report = await handle.result();
+  expect(report.outcome).toBe('succeeded');
+  expect((await rig.serving())['ap-southeast-1']).toEqual([`fraud_detector-${version}@${version}:100`]);
+});

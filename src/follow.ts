@@ -1,0 +1,63 @@
+/** Following a rollout from a client: one line per change of a region's phase, stage, weight, checks or approvals. */
+import type { WorkflowHandle } from '@temporalio/client';
+import { rolloutStatusQuery } from './shared/messages';
+import type { RegionStatus, RolloutReport, RolloutStatus } from './shared/types';
+import type { rolloutWorkflow } from './workflows';
+
+function regionLine(r: RegionStatus): string {
+  const stage = r.stage ? ` [${r.stage}]` : '';
+  return `${r.region}: ${r.phase}${stage}, new version at ${r.challengerWeight}%${r.paused ? ' (paused)' : ''}`;
+}
+
+/** What changed between two statuses, as readable lines (no escape codes: fit for CI logs). */
+export function describeChanges(previous: RolloutStatus | undefined, next: RolloutStatus): string[] {
+  const lines: string[] = [];
+  if (!previous || previous.phase !== next.phase || previous.wave !== next.wave)
+    lines.push(`rollout: ${next.phase}${next.wave ? ` (wave ${next.wave})` : ''}`);
+  for (const region of next.regions) {
+    const before = previous?.regions.find((r) => r.region === region.region);
+    // Results first: they explain the phase change that follows them.
+    for (const check of region.checks.slice(before?.checks.length ?? 0))
+      lines.push(
+        `${region.region}: ${check.check}${check.stage ? ` (${check.stage})` : ''} ${check.passed ? 'passed' : 'FAILED'}: ${check.summary}${check.failures.length ? ` - ${check.failures.slice(0, 3).join('; ')}` : ''}`,
+      );
+    for (const approval of region.approvals.slice(before?.approvals.length ?? 0))
+      lines.push(
+        `${region.region}: stage ${approval.stage} ${approval.decision} by ${approval.by}${approval.reason ? ` (${approval.reason})` : ''}`,
+      );
+    const moved =
+      !before ||
+      before.phase !== region.phase ||
+      before.stage !== region.stage ||
+      before.challengerWeight !== region.challengerWeight ||
+      before.paused !== region.paused;
+    if (moved) lines.push(regionLine(region));
+    if (region.error && region.error !== before?.error) lines.push(`${region.region}: ${region.error}`);
+  }
+  return lines;
+}
+
+/**
+ * Polls the rollout's status query until it finishes, calling `onStatus` on every change, and returns its report.
+ */
+export async function followRollout(
+  handle: WorkflowHandle<typeof rolloutWorkflow>,
+  options: { intervalMs?: number; onStatus: (status: RolloutStatus, lines: string[]) => void | Promise<void> },
+): Promise<RolloutReport> {
+  const result = handle.result();
+  let done = false;
+  void result.finally(() => (done = true)).catch(() => undefined);
+  let previous: RolloutStatus | undefined;
+  while (!done) {
+    try {
+      const status = await handle.query(rolloutStatusQuery);
+      const lines = describeChanges(previous, status);
+      if (lines.length) await options.onStatus(status, lines);
+      previous = status;
+    } catch {
+      // The workflow may close between our check and the query: result() tells.
+    }
+    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, options.intervalMs ?? 1000))]);
+  }
+  return result;
+}

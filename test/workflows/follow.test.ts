@@ -1,0 +1,70 @@
+import { describeChanges } from '../../src/follow';
+import type { RegionStatus, RolloutStatus } from '../../src/shared/types';
+
+const region = (overrides: Partial<RegionStatus> = {}): RegionStatus => ({
+  region: 'eu-west-1',
+  phase: 'baking',
+  stage: 'canary',
+  challengerWeight: 10,
+  phaseSince: '2026-01-01T00:00:00.000Z',
+  paused: false,
+  checks: [],
+  approvals: [],
+  ...overrides,
+});
+const status = (regions: RegionStatus[], overrides: Partial<RolloutStatus> = {}): RolloutStatus => ({
+  rolloutId: 'r',
+  model: 'm',
+  version: 2,
+  phase: 'rolling-out',
+  wave: 'pilot',
+  paused: false,
+  startedAt: '2026-01-01T00:00:00.000Z',
+  regions,
+  ...overrides,
+});
+
+describe('describeChanges', () => {
+  it('describes everything the first time, then only what changed, results before the phase they cause', () => {
+    const first = status([region()]);
+    expect(describeChanges(undefined, first)).toEqual([
+      'rollout: rolling-out (wave pilot)',
+      'eu-west-1: baking [canary], new version at 10%',
+    ]);
+    expect(describeChanges(first, first)).toEqual([]);
+    const failed = status([
+      region({
+        phase: 'rolling-back',
+        checks: [
+          {
+            check: 'edge-cases',
+            stage: 'canary',
+            passed: false,
+            summary: '1 of 2 passed',
+            failures: ['a: off'],
+            at: 'x',
+          },
+        ],
+        error: 'edge-cases failed',
+      }),
+    ]);
+    expect(describeChanges(first, failed)).toEqual([
+      'eu-west-1: edge-cases (canary) FAILED: 1 of 2 passed - a: off',
+      'eu-west-1: rolling-back [canary], new version at 10%',
+      'eu-west-1: edge-cases failed',
+    ]);
+    const approved = status([
+      region({
+        phase: 'promoting',
+        approvals: [{ stage: 'canary', decision: 'approved', by: 'ann', reason: 'ok', at: 'x' }],
+      }),
+    ]);
+    expect(describeChanges(first, approved)).toEqual([
+      'eu-west-1: stage canary approved by ann (ok)',
+      'eu-west-1: promoting [canary], new version at 10%',
+    ]);
+    expect(describeChanges(first, status([region({ paused: true })]))).toEqual([
+      'eu-west-1: baking [canary], new version at 10% (paused)',
+    ]);
+  });
+});
