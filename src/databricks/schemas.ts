@@ -73,6 +73,20 @@ const computeFields = {
   burst_scaling_enabled: z.boolean().optional(),
 };
 
+/** Documented workload sizes and types of a served entity (custom sizes also exist; these are the named ones). */
+export const WORKLOAD_SIZES = ['Small', 'Medium', 'Large'] as const;
+export const WORKLOAD_TYPES = [
+  'CPU',
+  'CPU_LARGE',
+  'CPU_MEDIUM',
+  'GPU_SMALL',
+  'GPU_MEDIUM',
+  'GPU_LARGE',
+  'GPU_XLARGE',
+  'GPU_XLARGE_8',
+  'MULTIGPU_MEDIUM',
+] as const;
+
 export const servedEntityOutputSchema = z.object({
   name: z.string(),
   entity_name: z.string().optional(),

@@ -4,6 +4,7 @@
  * workspace by a ~/.databrickscfg profile or a host, and the worker in that region resolves the credentials.
  */
 import { z } from 'zod';
+import { WORKLOAD_SIZES, WORKLOAD_TYPES } from '../databricks/schemas';
 import { durationMs } from '../shared/duration';
 
 const MODEL_FULL_NAME = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -39,20 +40,8 @@ const workspaceSchema = z
   .refine((w) => !!w.profile !== !!w.host, { message: 'give exactly one of profile or host' });
 
 const servedEntitySchema = z.strictObject({
-  workload_size: z.enum(['Small', 'Medium', 'Large']).default('Small'),
-  workload_type: z
-    .enum([
-      'CPU',
-      'CPU_LARGE',
-      'CPU_MEDIUM',
-      'GPU_SMALL',
-      'GPU_MEDIUM',
-      'GPU_LARGE',
-      'GPU_XLARGE',
-      'GPU_XLARGE_8',
-      'MULTIGPU_MEDIUM',
-    ])
-    .optional(),
+  workload_size: z.enum(WORKLOAD_SIZES).default('Small'),
+  workload_type: z.enum(WORKLOAD_TYPES).optional(),
   scale_to_zero_enabled: z.boolean().default(false),
 });
 

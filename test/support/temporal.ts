@@ -62,6 +62,30 @@ export const EDGE_CASES: EdgeCase[] = [50, 200, 400].map((amount) => ({
   expected: { kind: 'approx', value: goodModel({ amount }) as number, tolerance: 0.02 },
 }));
 
+/**
+ * Jest hooks for a test file: one dev server and one workflow bundle for the file, a fresh emulator and workers
+ * per test. Returns a getter for the current test's rig.
+ */
+export function useRig(world?: () => WorldInput): () => Rig {
+  let env: TestWorkflowEnvironment | undefined;
+  let bundle: WorkflowBundleWithSourceMap;
+  let rig: Rig | undefined;
+  beforeAll(async () => {
+    [env, bundle] = await Promise.all([createTemporalEnv(), bundleWorkflows()]);
+  }, 120_000);
+  afterAll(async () => {
+    await env?.teardown();
+  });
+  beforeEach(async () => {
+    rig = await Rig.start(env!, bundle, world?.());
+  });
+  afterEach(async () => {
+    await rig?.close();
+    rig = undefined;
+  });
+  return () => rig!;
+}
+
 export class Rig {
   readonly workers: Worker[] = [];
   private runs: Promise<void>[] = [];

@@ -3,8 +3,6 @@
  * during a bake, trigger the same rollout twice, and restart the worker mid-rollout.
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { startRollout } from '../../src/rollouts';
 import {
   abortUpdate,
@@ -16,23 +14,12 @@ import {
   skipBakeUpdate,
 } from '../../src/shared/messages';
 import type { RegionPhase } from '../../src/shared/types';
-import { bundleWorkflows, createTemporalEnv, Rig } from '../support/temporal';
+import { Rig, useRig } from '../support/temporal';
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+const rigOf = useRig();
 let rig: Rig;
-
-beforeAll(async () => {
-  [env, bundle] = await Promise.all([createTemporalEnv(), bundleWorkflows()]);
-}, 120_000);
-afterAll(async () => {
-  await env?.teardown();
-});
-beforeEach(async () => {
-  rig = await Rig.start(env, bundle);
-});
-afterEach(async () => {
-  await rig?.close();
+beforeEach(() => {
+  rig = rigOf();
 });
 
 const ORIGINAL = ['fraud_detector-1@1:100'];

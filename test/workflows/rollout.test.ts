@@ -2,27 +2,14 @@
  * Rollouts end to end on a real Temporal dev server and the Databricks emulator: the happy path, and each way a
  * region can fail, with the failure policies across regions.
  */
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { startRollout } from '../../src/rollouts';
 import { rolloutStatusQuery } from '../../src/shared/messages';
-import { bundleWorkflows, createTemporalEnv, EDGE_CASES, Rig } from '../support/temporal';
+import { EDGE_CASES, Rig, useRig } from '../support/temporal';
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+const rigOf = useRig();
 let rig: Rig;
-
-beforeAll(async () => {
-  [env, bundle] = await Promise.all([createTemporalEnv(), bundleWorkflows()]);
-}, 120_000);
-afterAll(async () => {
-  await env?.teardown();
-});
-beforeEach(async () => {
-  rig = await Rig.start(env, bundle);
-});
-afterEach(async () => {
-  await rig?.close();
+beforeEach(() => {
+  rig = rigOf();
 });
 
 const ORIGINAL = ['fraud_detector-1@1:100'];
