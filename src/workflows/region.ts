@@ -17,6 +17,7 @@ import {
 } from '../shared/messages';
 import { regionTaskQueue } from '../shared/task-queues';
 import { describeFailure } from './failures';
+import { ROLLBACK_ATTEMPTS, ROLLBACK_BACKOFF_MS, withAttempts } from './retry';
 import type {
   ApprovalAnswer,
   ApprovalRequest,
@@ -216,16 +217,18 @@ export async function regionRolloutWorkflow(input: RegionRolloutInput): Promise<
     await setPhase('rolling-back');
     for (;;) {
       try {
-        await rollbacks.applyEndpointConfig.executeWithOptions(
-          { summary: `${region.name}: restore ${describeConfig(rollbackPoint!)}` },
-          [
-            {
-              ...target,
-              desired: rollbackPoint!,
-              timeoutMs: timeouts.config_update,
-              purpose: 'roll back to the recorded config',
-            },
-          ],
+        await withAttempts(ROLLBACK_ATTEMPTS, ROLLBACK_BACKOFF_MS, () =>
+          rollbacks.applyEndpointConfig.executeWithOptions(
+            { summary: `${region.name}: restore ${describeConfig(rollbackPoint!)}` },
+            [
+              {
+                ...target,
+                desired: rollbackPoint!,
+                timeoutMs: timeouts.config_update,
+                purpose: 'roll back to the recorded config',
+              },
+            ],
+          ),
         );
         status.challengerWeight = 0;
         await setPhase('rolled-back');

@@ -41,6 +41,7 @@ import type {
 } from '../shared/types';
 import { describeFailure } from './failures';
 import { regionRolloutWorkflow } from './region';
+import { ROLLBACK_ATTEMPTS, ROLLBACK_BACKOFF_MS, withAttempts } from './retry';
 
 const nowIso = () => new Date().toISOString();
 const RUNNING_PHASES: RegionPhase[] = [
@@ -371,7 +372,8 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutRepor
       const queue = [...wave.regions];
       const lanes = Array.from({ length: wave.parallelism }, async () => {
         for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-          if (stopRequest || (anyFailed && plan.failure_policy === 'rollback-all')) break;
+          // A failure anywhere stops the rollout from reaching more regions.
+          if (stopRequest || anyFailed) break;
           await runRegion(next);
         }
       });
@@ -404,21 +406,21 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutRepor
             setRegion(report);
             for (;;) {
               try {
-                await regionActivities(
-                  report.region,
-                  plan.timeouts.config_update + 300_000,
-                ).applyEndpointConfig.executeWithOptions(
-                  { summary: `${report.region}: restore ${describeConfig(point)}` },
-                  [
-                    {
-                      region: report.region,
-                      workspace: plan.regions.find((r) => r.name === report.region)!.workspace,
-                      endpoint: point.endpoint,
-                      desired: point,
-                      timeoutMs: plan.timeouts.config_update,
-                      purpose: 'roll back a promoted region',
-                    },
-                  ],
+                const restorer = regionActivities(report.region, plan.timeouts.config_update + 300_000);
+                await withAttempts(ROLLBACK_ATTEMPTS, ROLLBACK_BACKOFF_MS, () =>
+                  restorer.applyEndpointConfig.executeWithOptions(
+                    { summary: `${report.region}: restore ${describeConfig(point)}` },
+                    [
+                      {
+                        region: report.region,
+                        workspace: plan.regions.find((r) => r.name === report.region)!.workspace,
+                        endpoint: point.endpoint,
+                        desired: point,
+                        timeoutMs: plan.timeouts.config_update,
+                        purpose: 'roll back a promoted region',
+                      },
+                    ],
+                  ),
                 );
                 Object.assign(report, {
                   outcome: 'rolled-back',

@@ -10,6 +10,7 @@ import {
   regionStatusQuery,
   regionWorkflowId,
   rejectUpdate,
+  retryRollbackUpdate,
   rolloutStatusQuery,
   skipBakeUpdate,
 } from '../../src/shared/messages';
@@ -183,4 +184,38 @@ it('resumes a replication wait on a new worker after the old one stopped mid-act
   const report = await handle.result();
   expect(report.outcome).toBe('succeeded');
   expect((await rig.serving())['ap-southeast-1']).toEqual([`fraud_detector-${version}@${version}:100`]);
+});
+
+it('waits in rollback-failed for an operator when a rollback keeps failing, then completes it on retryRollback', async () => {
+  const version = await rig.register('candidate-good');
+  const plan = rig.plan({
+    regions: rig.plan().regions.slice(0, 2),
+    waves: [{ name: 'only', regions: ['eu-west-1', 'us-east-1'], parallelism: 1 }],
+    stages: [{ name: 'canary', traffic: 10, bake: '0ms', approval: true }],
+  });
+  const { handle } = await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' });
+  await until('eu-west-1 awaiting approval', () => allIn('awaiting-approval', 1)(handle));
+  // Every config update in eu-west-1 now fails, so the rollback that a rejection starts cannot complete.
+  await rig.fault('eu-west-1', { kind: 'fail_config_updates', count: 1000 });
+  await handle.executeUpdate(rejectUpdate, { args: [{ approver: 'frank', reason: 'test' }] });
+  const stuck = await until('rollback-failed', () => allIn('rollback-failed', 1)(handle), 30_000);
+  expect(stuck.regions.find((r: any) => r.region === 'eu-west-1').error).toMatch(
+    /rollback failed: .*UPDATE_FAILED.*waiting for an operator/,
+  );
+  expect((await rig.serving())['eu-west-1']).toEqual([
+    'fraud_detector-1@1:90',
+    `fraud_detector-${version}@${version}:10`,
+  ]);
+  // The rollout stays open and says why; an operator fixes the cause and retries.
+  expect((await handle.describe()).status.name).toBe('RUNNING');
+  await fetch(`${rig.emu.url('eu-west-1')}/__emulator/faults`, { method: 'DELETE' });
+  expect(await handle.executeUpdate(retryRollbackUpdate, { args: [{ by: 'frank' }] })).toMatch(/eu-west-1/);
+  const report = await handle.result();
+  expect(report.regions.find((r) => r.region === 'eu-west-1')).toMatchObject({
+    outcome: 'rolled-back',
+    phase: 'rolled-back',
+  });
+  // The first wave failed, so us-east-1 was never started.
+  expect(report.regions.find((r) => r.region === 'us-east-1')!.outcome).toBe('skipped');
+  expect((await rig.serving())['eu-west-1']).toEqual(ORIGINAL);
 });
