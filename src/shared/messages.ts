@@ -17,6 +17,13 @@ export const skipBakeUpdate = defineUpdate<string, [OperatorRequest]>('skipBake'
 /** After a rollback failed: try it again (the region waits in `rollback-failed` until then). */
 export const retryRollbackUpdate = defineUpdate<string, [OperatorRequest]>('retryRollback');
 
+/**
+ * The same decisions as signals, for callers that cannot wait for an answer (`temporal workflow signal`). A signal
+ * that nothing can apply to is recorded in the workflow's log and ignored; prefer the updates, which answer.
+ */
+export const approveSignal = defineSignal<[ApprovalRequest]>('approve');
+export const rejectSignal = defineSignal<[ApprovalRequest]>('reject');
+
 // Parent -> child relays, and child -> parent progress.
 export const regionCommandSignal = defineSignal<[RegionCommand]>('regionCommand');
 export const regionStatusSignal = defineSignal<[RegionStatus]>('regionStatus');

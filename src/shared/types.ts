@@ -108,6 +108,8 @@ export interface RegionStatus {
   approvals: ApprovalRecord[];
   configVersion?: number;
   error?: string;
+  /** Every phase the region entered, with its stage and time: the rollout's timeline (Gantt charts). */
+  timeline: { phase: RegionPhase; stage?: string; at: string }[];
 }
 
 export type RegionOutcome = 'promoted' | 'unchanged' | 'rolled-back' | 'untouched' | 'rollback-failed' | 'skipped';

@@ -52,6 +52,7 @@ export async function regionRolloutWorkflow(input: RegionRolloutInput): Promise<
     paused: false,
     checks: [],
     approvals: [],
+    timeline: [],
   };
   let rollbackPoint: EndpointSnapshot | undefined;
   let decision: { type: 'approve' | 'reject'; request: ApprovalRequest } | undefined;
@@ -109,6 +110,7 @@ export async function regionRolloutWorkflow(input: RegionRolloutInput): Promise<
     status.phase = phase;
     status.phaseSince = nowIso();
     if (stage !== undefined) status.stage = stage;
+    status.timeline.push({ phase, stage: status.stage, at: status.phaseSince });
     await publish();
   }
 

@@ -9,11 +9,13 @@ import { modelNameInRegion, resolveWaves } from '../plan/resolve';
 import { describeConfig } from '../shared/endpoint-config';
 import {
   abortUpdate,
+  approveSignal,
   approveUpdate,
   pauseUpdate,
   regionCommandSignal,
   regionStatusSignal,
   regionWorkflowId,
+  rejectSignal,
   rejectUpdate,
   resumeUpdate,
   retryRollbackUpdate,
@@ -75,6 +77,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutRepor
       paused: false,
       checks: [],
       approvals: [],
+      timeline: [],
     })),
   };
   const reports = new Map<string, RegionReport>();
@@ -175,6 +178,19 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutRepor
     validator: validateApproval,
     description: 'Reject regions awaiting approval; they roll back',
   });
+  for (const [signal, type] of [
+    [approveSignal, 'approve'],
+    [rejectSignal, 'reject'],
+  ] as const)
+    wf.setHandler(signal, async (request) => {
+      try {
+        validateApproval(request);
+      } catch (err) {
+        wf.log.warn(`${type} signal ignored: ${(err as Error).message}`, { request });
+        return;
+      }
+      await decide(type, request);
+    });
   const notDone = () => {
     if (status.phase === 'done') throw new Error(`the rollout has finished (${status.outcome})`);
   };

@@ -10,6 +10,7 @@ const region = (overrides: Partial<RegionStatus> = {}): RegionStatus => ({
   paused: false,
   checks: [],
   approvals: [],
+  timeline: [],
   ...overrides,
 });
 const status = (regions: RegionStatus[], overrides: Partial<RolloutStatus> = {}): RolloutStatus => ({
