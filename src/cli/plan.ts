@@ -51,8 +51,9 @@ export const planCommand: Command = {
         `rollout plan: --alias is a Unity Catalog alias (letters, digits, "_", "-"), got "${alias}"`,
       );
     try {
-      const { plan, edgeCases } = loadPlan(path);
-      io.out(describePlan(plan, edgeCases, { version: version === undefined ? undefined : Number(version), alias }));
+      const { plan, edgeCases, workspaceSources } = loadPlan(path);
+      const override = { version: version === undefined ? undefined : Number(version), alias };
+      io.out(describePlan(plan, edgeCases, override, workspaceSources));
       return EXIT_OK;
     } catch (err) {
       if (err instanceof PlanError) return reportPlanError(err, io);

@@ -2,6 +2,7 @@
  * `rollout plan`: what a plan will do, region by region and stage by stage, and how long it can take.
  */
 import { formatDurationMs } from '../shared/duration';
+import type { BundleSource, WorkspaceSources } from './bundle';
 import type { EdgeCase } from './edge-cases';
 import { estimateDuration, modelNameInRegion, resolveWaves, selectVersion, type VersionOverride } from './resolve';
 import type { Plan, PlanRegion } from './schema';
@@ -20,10 +21,15 @@ const CONCURRENT_POLICIES: Record<Plan['on_concurrent_rollout'], string> = {
   refuse: 'refuse to start while another rollout of this model runs',
 };
 
-function workspace(region: PlanRegion): string {
-  if (region.workspace.profile !== undefined) return `profile ${region.workspace.profile} (~/.databrickscfg)`;
+function workspace(region: PlanRegion, source: BundleSource | undefined): string {
+  const from = !source
+    ? ''
+    : source.from === 'target'
+      ? `; from target ${source.target} of the bundle ${source.bundle}`
+      : `; from the top-level workspace of the bundle ${source.bundle} (its target ${source.target} sets none)`;
+  if (region.workspace.profile !== undefined) return `profile ${region.workspace.profile} (~/.databrickscfg${from})`;
   // The schema refuses credentials in the URL, so it is safe to print.
-  return `host ${region.workspace.host} (credentials from the worker's DATABRICKS_* environment)`;
+  return `host ${region.workspace.host} (credentials from the worker's DATABRICKS_* environment${from})`;
 }
 
 function servedEntity(region: PlanRegion): string {
@@ -46,10 +52,16 @@ function versionLine(plan: Plan, override: VersionOverride): string {
 const fmt = formatDurationMs;
 
 /**
- * The text `rollout plan` prints: model and version, regions, waves, stages, tests, policies, and the worst-case and
- * expected durations with their arithmetic.
+ * The text `rollout plan` prints: model and version, regions (and the bundle target a workspace came from, given
+ * loadPlan's `workspaceSources`), waves, stages, tests, policies, and the worst-case and expected durations with their
+ * arithmetic.
  */
-export function describePlan(plan: Plan, edgeCases: EdgeCase[], override: VersionOverride = {}): string {
+export function describePlan(
+  plan: Plan,
+  edgeCases: EdgeCase[],
+  override: VersionOverride = {},
+  workspaceSources: WorkspaceSources = {},
+): string {
   const out: string[] = [];
   const line = (text = '') => out.push(text);
 
@@ -62,7 +74,7 @@ export function describePlan(plan: Plan, edgeCases: EdgeCase[], override: Versio
   const field = (name: string, value: string) => line(`    ${`${name}:`.padEnd(label)} ${value}`);
   for (const region of plan.regions) {
     line(`  ${region.name}${region.name === plan.primary ? ' (primary)' : ''}`);
-    field('workspace', workspace(region));
+    field('workspace', workspace(region, workspaceSources[region.name]));
     const model = modelNameInRegion(plan, region.name);
     field(
       'model',

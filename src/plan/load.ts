@@ -5,12 +5,16 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { parseDocument } from 'yaml';
+import { z } from 'zod';
 import { formatZodIssues } from '../shared/duration';
+import { isUnresolvedWorkspaceIssue, resolveBundleTargets, type WorkspaceSources } from './bundle';
 import { EdgeCaseError, MAX_EDGE_CASE_BYTES, MAX_EDGE_CASES, parseEdgeCases, type EdgeCase } from './edge-cases';
 import { planSchema, type Plan } from './schema';
 
 /** The largest plan file, in bytes: a plan is a few KiB even with hundreds of regions. */
 export const MAX_PLAN_BYTES = 1024 * 1024;
+/** The largest bundle file (databricks.yml) a plan may name, in bytes. */
+export const MAX_BUNDLE_BYTES = 1024 * 1024;
 
 /**
  * A plan that cannot be used. `problems` has one line per problem; a problem with a field starts with its path
@@ -47,13 +51,14 @@ function readLimited(path: string, limit: number, name: string, hint: string): {
   }
 }
 
-function parseYamlText(text: string): { document: unknown } | { problems: string[] } {
+/** `what` names the file in the multiple-documents message: "a plan", "a bundle configuration". */
+function parseYamlText(text: string, what = 'a plan'): { document: unknown } | { problems: string[] } {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0)
     return {
       problems: doc.errors.map((err) =>
         err.code === 'MULTIPLE_DOCS'
-          ? 'not valid YAML: the file holds several documents (separated by ---); a plan is one document'
+          ? `not valid YAML: the file holds several documents (separated by ---); ${what} is one document`
           : `not valid YAML: ${err.message.split('\n')[0].replace(/:$/, '')}`,
       ),
     };
@@ -88,11 +93,40 @@ function loadEdgeCases(planPath: string, file: string): { cases: EdgeCase[] } | 
   }
 }
 
+/** Reads the bundle file a plan names (relative to the plan's directory): its YAML document, or its problems. */
+function loadBundle(planPath: string, file: string): { document: unknown } | { problems: string[] } {
+  const path = isAbsolute(file) ? file : join(dirname(planPath), file);
+  try {
+    if (statSync(path).isDirectory())
+      return {
+        problems: [
+          `${path} is a directory; write the path of the bundle's configuration file, e.g. bundle: ${join(file, 'databricks.yml')}`,
+        ],
+      };
+  } catch {
+    // readLimited reports it.
+  }
+  const read = readLimited(path, MAX_BUNDLE_BYTES, path, 'a bundle configuration is a few KiB');
+  if ('problem' in read) return { problems: [read.problem] };
+  const parsed = parseYamlText(read.text, 'a bundle configuration');
+  if ('problems' in parsed) return { problems: parsed.problems.map((problem) => `${path}: ${problem}`) };
+  return { document: parsed.document };
+}
+
+export interface LoadedPlan {
+  /** The plan, every workspace a profile or a host (bundle targets are resolved). */
+  plan: Plan;
+  edgeCases: EdgeCase[];
+  /** Which regions' workspaces came from a bundle target, by region name (for `rollout plan`). */
+  workspaceSources: WorkspaceSources;
+}
+
 /**
- * Loads a plan file and its edge cases. Throws a PlanError listing every problem: an unreadable, over-size (> 1 MiB)
- * or non-YAML file, every schema problem, and every problem of the edge-case file.
+ * Loads a plan file, the bundle it takes workspaces from (if any) and its edge cases. Throws a PlanError listing
+ * every problem: an unreadable, over-size (> 1 MiB) or non-YAML file, every schema problem, every problem of the
+ * bundle and its targets, and every problem of the edge-case file.
  */
-export function loadPlan(path: string): { plan: Plan; edgeCases: EdgeCase[] } {
+export function loadPlan(path: string): LoadedPlan {
   const read = readLimited(path, MAX_PLAN_BYTES, 'the file', 'a plan is a few KiB');
   if ('problem' in read) throw new PlanError(path, [read.problem]);
   const parsed = parseYamlText(read.text);
@@ -102,8 +136,17 @@ export function loadPlan(path: string): { plan: Plan; edgeCases: EdgeCase[] } {
     throw new PlanError(path, ['the file is empty; a plan needs at least model, primary, regions and stages']);
 
   const problems: string[] = [];
-  const result = planSchema.safeParse(document);
-  if (!result.success) problems.push(...formatZodIssues(result.error));
+  const bundle = resolveBundleTargets(document, (file) => loadBundle(path, file));
+  const result = planSchema.safeParse(bundle.document);
+  if (!result.success)
+    problems.push(
+      ...formatZodIssues(
+        new z.ZodError(
+          result.error.issues.filter((issue) => !isUnresolvedWorkspaceIssue(issue.path, bundle.unresolved)),
+        ),
+      ),
+    );
+  problems.push(...bundle.problems);
   const file = edgeCaseFileOf(document);
   let edgeCases: EdgeCase[] = [];
   if (file !== undefined) {
@@ -112,5 +155,5 @@ export function loadPlan(path: string): { plan: Plan; edgeCases: EdgeCase[] } {
     else edgeCases = loaded.cases;
   }
   if (!result.success || problems.length > 0) throw new PlanError(path, problems);
-  return { plan: result.data, edgeCases };
+  return { plan: result.data, edgeCases, workspaceSources: bundle.sources };
 }

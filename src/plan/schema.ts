@@ -13,7 +13,7 @@ const ENDPOINT = /^[A-Za-z0-9_-]{1,63}$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
 /** http(s) only (http for a local emulator), and never credentials in the URL: they would enter workflow history. */
-function isWorkspaceUrl(value: string): boolean {
+export function isWorkspaceUrl(value: string): boolean {
   try {
     const url = new URL(value);
     return (url.protocol === 'https:' || url.protocol === 'http:') && !url.username && !url.password;
@@ -37,7 +37,10 @@ const workspaceSchema = z
       )
       .optional(),
   })
-  .refine((w) => !!w.profile !== !!w.host, { message: 'give exactly one of profile or host' });
+  .refine((w) => !!w.profile !== !!w.host, {
+    // A plan file may also write bundle_target, which loadPlan replaces with a profile or host before this runs.
+    message: 'give exactly one of profile, host or bundle_target',
+  });
 
 const servedEntitySchema = z.strictObject({
   workload_size: z.enum(WORKLOAD_SIZES).default('Small'),
@@ -251,6 +254,64 @@ export const planSchema = z
     },
     { when: (payload) => crossFieldReady(payload.value) },
   );
+
+// ---- Databricks Asset Bundle references (plan files only) -------------------------------------------------------
+
+/*
+ * A plan file may take its regions' workspaces from a Databricks Asset Bundle the team already has: `bundle:` at the
+ * top (the path of its databricks.yml, relative to the plan) and `workspace: { bundle_target: <target> }` in a region.
+ *
+ * These are resolved by loadPlan (src/plan/bundle.ts) BEFORE planSchema validates the plan, rather than accepted by
+ * planSchema as a third kind of workspace. Plan is what workflows receive and what enters workflow history: keeping
+ * `PlanRegion['workspace']` as `{ profile?, host? }` means no workflow, activity or worker ever meets a bundle target
+ * or needs the bundle file (which lives in the repository, not on the workers), and the type every consumer compiles
+ * against does not change. A second, nearly identical plan schema (or a transform inside this one) would duplicate
+ * the cross-field rules or make the resolved plan's type depend on a union. Resolving first also means every rule of
+ * planSchema (profile non-empty, host a credential-free URL) applies to what the bundle gave.
+ */
+
+/** The plan file's `bundle:` field. */
+export const bundlePathSchema = z
+  .string({
+    error: "write the path of the bundle's databricks.yml, relative to the plan, e.g. bundle: ../databricks.yml",
+  })
+  .min(1, "write the path of the bundle's databricks.yml, relative to the plan, e.g. bundle: ../databricks.yml");
+
+/** A region's workspace written as a bundle target. */
+export const bundleTargetWorkspaceSchema = z.strictObject({
+  bundle_target: z
+    .string({ error: 'write the name of a target of the bundle, e.g. bundle_target: prod-eu' })
+    .min(1, 'write the name of a target of the bundle, e.g. bundle_target: prod-eu'),
+});
+
+/** The `workspace` mapping of a bundle (top-level or a target's): the two fields a plan takes from it. */
+export const bundleWorkspaceSchema = z
+  .looseObject(
+    {
+      profile: z.string({ error: 'write the ~/.databrickscfg profile name as a string' }).optional(),
+      host: z.string({ error: 'write the workspace URL as a string' }).optional(),
+    },
+    { error: 'workspace must be a mapping (profile, host, ...)' },
+  )
+  .nullish();
+
+/** A target of a bundle (`targets.<name>`); a target may be empty (`dev:`). */
+export const bundleTargetSchema = z
+  .looseObject({ workspace: bundleWorkspaceSchema }, { error: 'a target must be a mapping (workspace, mode, ...)' })
+  .nullish();
+
+/** What a plan reads of databricks.yml; everything else in it (resources, variables, ...) is left alone. */
+export const bundleFileSchema = z.looseObject({
+  targets: z.record(z.string(), z.unknown(), { error: 'targets must be a mapping of target names' }).nullish(),
+});
+
+/** A plan file as written: a plan whose region workspaces may name bundle targets. loadPlan returns a Plan. */
+export type PlanFileInput = Omit<PlanInput, 'regions'> & {
+  bundle?: string;
+  regions: (Omit<PlanInput['regions'][number], 'workspace'> & {
+    workspace: PlanInput['regions'][number]['workspace'] | z.input<typeof bundleTargetWorkspaceSchema>;
+  })[];
+};
 
 export type PlanInput = z.input<typeof planSchema>;
 export type Plan = z.output<typeof planSchema>;

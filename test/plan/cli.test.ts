@@ -87,8 +87,9 @@ describe('rollout CLI', () => {
     const program = await rollout('--help');
     expect(program.code).toBe(0);
     expect(program.stdout).toMatch(/^Usage: rollout <command> \[options\]\n/);
-    expect(program.stdout).toContain('  validate   check a plan and its edge-case file\n');
-    expect(program.stdout).toContain('  plan       show what a plan will do and how long it can take\n');
+    expect(program.stdout).toMatch(/^ {2}validate +check a plan and its edge-case file$/m);
+    expect(program.stdout).toMatch(/^ {2}start +start \(or attach to\) a rollout/m);
+    expect(program.stdout).toMatch(/^ {2}plan +show what a plan will do and how long it can take$/m);
     expect(program.stdout).toContain('Examples:\n  rollout validate examples/plans/three-regions.yaml\n');
     const validate = await rollout('validate', '--help');
     expect(validate).toMatchObject({ code: 0, stderr: '' });
@@ -109,7 +110,10 @@ describe('rollout CLI', () => {
       [['validate', EXAMPLE, '--strict'], 'rollout validate: unknown option --strict\nSee: rollout validate --help\n'],
       [['plan', EXAMPLE, '-x'], 'rollout plan: unknown option -x\nSee: rollout plan --help\n'],
       [['--verbose', 'plan'], 'rollout: unknown option --verbose; options go after the command\nSee: rollout --help\n'],
-      [['deploy', EXAMPLE], 'rollout: unknown command "deploy"; commands: validate, plan\nSee: rollout --help\n'],
+      [
+        ['deploy', EXAMPLE],
+        'rollout: unknown command "deploy"; commands: start, status, approve, reject, pause, resume, abort, skip-bake, retry-rollback, list, history, validate, plan\nSee: rollout --help\n',
+      ],
       [
         ['plan', EXAMPLE, '--version'],
         'rollout plan: --version needs a value, e.g. --version 3\nSee: rollout plan --help\n',

@@ -115,8 +115,8 @@ describe('plan schema', () => {
         regions: [{ ...primary, workspace: {} }, { ...eu, workspace: { profile: 'eu', host: 'https://x.net' } }, ap],
       }),
     ).toEqual([
-      'regions[0].workspace: give exactly one of profile or host',
-      'regions[1].workspace: give exactly one of profile or host',
+      'regions[0].workspace: give exactly one of profile, host or bundle_target',
+      'regions[1].workspace: give exactly one of profile, host or bundle_target',
     ]);
     expect(
       problems({ ...base, regions: [{ ...primary, workspace: { host: 'adb-1.azuredatabricks.net' } }, eu, ap] }),
