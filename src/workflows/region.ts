@@ -127,6 +127,10 @@ export async function regionRolloutWorkflow(input: RegionRolloutInput): Promise<
       throw new Error('an approver identity is required (--as, GITHUB_ACTOR or the OS user)');
     if (request.region && request.region !== region.name)
       throw new Error(`this is the ${region.name} rollout, not ${request.region}`);
+    if (status.phase === 'awaiting-approval' && decision !== undefined)
+      throw new Error(
+        `${region.name}: stage ${status.stage} was already ${decision.type === 'approve' ? 'approved' : 'rejected'} by ${decision.request.approver}`,
+      );
     if (status.phase !== 'awaiting-approval')
       throw new Error(
         `${region.name} is not awaiting approval (it is ${status.phase}${status.stage ? ` in stage ${status.stage}` : ''})`,
@@ -349,7 +353,9 @@ export async function regionRolloutWorkflow(input: RegionRolloutInput): Promise<
           reason: request.reason,
           at: nowIso(),
         });
-        await publish();
+        // Publishing here, before the phase moves on, let a parent see "awaiting-approval" again and accept a
+        // second approval; the next phase is published anyway. Histories from before keep their publish.
+        if (!wf.patched('approval-publishes-next-phase')) await publish();
         if (type === 'reject')
           throw wf.ApplicationFailure.nonRetryable(
             `stage ${stage.name} rejected by ${request.approver}${request.reason ? `: ${request.reason}` : ''}`,

@@ -109,16 +109,23 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutRepor
       retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 },
     });
 
-  async function setStatusAttribute(value: string) {
-    wf.upsertSearchAttributes([{ key: RolloutStatusAttribute, value }]);
+  let statusWord = 'pre-flight';
+  /** The live table in the UI's Current Details (served by a query: it adds nothing to history). */
+  function renderDetails() {
     wf.setCurrentDetails(
       [
-        `**${plan.model} v${version}** · ${value}${status.wave ? ` · wave **${status.wave}**` : ''}${status.paused ? ' · ⏸ paused' : ''}`,
+        `**${plan.model} v${version}** · ${statusWord}${status.wave ? ` · wave **${status.wave}**` : ''}${status.paused ? ' · ⏸ paused' : ''}`,
         '| region | phase | stage | new version |',
         '|---|---|---|---|',
         ...status.regions.map((r) => `| ${r.region} | ${r.phase} | ${r.stage ?? ''} | ${r.challengerWeight}% |`),
       ].join('\n'),
     );
+  }
+
+  async function setStatusAttribute(value: string) {
+    statusWord = value;
+    wf.upsertSearchAttributes([{ key: RolloutStatusAttribute, value }]);
+    renderDetails();
   }
 
   wf.upsertSearchAttributes([
@@ -169,6 +176,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutRepor
   wf.setHandler(regionStatusSignal, (update) => {
     // A final report is authoritative; late progress signals must not overwrite it.
     if (!reports.has(update.region)) setRegion(update);
+    renderDetails();
   });
   wf.setHandler(approveUpdate, (request) => decide('approve', request), {
     validator: validateApproval,
