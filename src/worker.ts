@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The worker: workflows and control activities on the control queue, and each region's Databricks activities on
  * that region's queue. One process serves every queue in development; in production run one per region, inside its

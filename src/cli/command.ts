@@ -5,7 +5,14 @@
 import { parseArgs } from 'node:util';
 
 /** Where a command writes; tests and the dispatcher pass their own. */
-export type Io = { out: (text: string) => void; err: (text: string) => void };
+export type Io = {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  /** Environment for connection settings, identity and CI integration (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Whether stdout is a terminal: live redraws there, one line per change elsewhere (default process.stdout.isTTY). */
+  isTTY?: boolean;
+};
 
 export const EXIT_OK = 0;
 /** A bug or an unexpected failure (a stack trace goes to stderr). */

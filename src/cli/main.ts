@@ -3,10 +3,24 @@
  * failure (a bug: the stack trace goes to stderr), 2 a wrong command line or an invalid plan.
  */
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type Command, type Io } from './command';
+import { CommandError } from './context';
+import { historyCommand } from './history';
+import { listCommand } from './list';
+import { operationCommands } from './operate';
 import { planCommand } from './plan';
+import { startCommand } from './start';
+import { statusCommand } from './status';
 import { validateCommand } from './validate';
 
-export const COMMANDS: Command[] = [validateCommand, planCommand];
+export const COMMANDS: Command[] = [
+  startCommand,
+  statusCommand,
+  ...operationCommands,
+  listCommand,
+  historyCommand,
+  validateCommand,
+  planCommand,
+];
 
 function programHelp(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));
@@ -23,7 +37,11 @@ Options:
 Examples:
   rollout validate examples/plans/three-regions.yaml
   rollout plan examples/plans/three-regions.yaml --version 2
-  rollout plan --help
+  rollout start --plan examples/plans/three-regions.yaml --version 2 --wait --timeout 1h
+  rollout status rollout-main.ml.fraud_detector-v2
+  rollout approve rollout-main.ml.fraud_detector-v2 --region eu-west-1 --reason "canary looks good"
+  rollout list --model main.ml.fraud_detector --status rolling-out
+  rollout start --help
 `;
 }
 
@@ -55,6 +73,10 @@ export async function main(args: string[], io: Io = stdio): Promise<number> {
       throw new UsageError(`rollout: unknown command "${first}"; commands: ${COMMANDS.map((c) => c.name).join(', ')}`);
     return await command.run(rest, io);
   } catch (err) {
+    if (err instanceof CommandError) {
+      io.err(`rollout${command ? ` ${command.name}` : ''}: ${err.message}\n`);
+      return err.exitCode;
+    }
     if (err instanceof UsageError) {
       io.err(`${err.message}\nSee: rollout ${command ? `${command.name} ` : ''}--help\n`);
       return EXIT_USAGE;

@@ -3,6 +3,7 @@
  * per-region ~/.databrickscfg profiles pointing at it, and workers serving every queue: what a rollout needs.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -27,19 +28,64 @@ import { createWorkers } from '../../src/worker';
 export const MODEL = 'main.ml.fraud_detector';
 export const ENDPOINT = 'fraud-detector';
 
-export async function createTemporalEnv(): Promise<TestWorkflowEnvironment> {
+/** A dev server's environment; `uiUrl` is its Web UI (`http://127.0.0.1:<port>`) when started with `{ ui: true }`. */
+export type TemporalEnv = TestWorkflowEnvironment & { uiUrl?: string };
+
+/**
+ * Starts a dev server with the rollout search attributes. `{ ui: true }` also serves its Web UI on a free port (the
+ * default, the server's port + 1000, may be taken) and waits until it answers.
+ */
+export async function createTemporalEnv(options: { ui: true }): Promise<TemporalEnv & { uiUrl: string }>;
+export async function createTemporalEnv(options?: { ui?: boolean }): Promise<TemporalEnv>;
+export async function createTemporalEnv(options: { ui?: boolean } = {}): Promise<TemporalEnv> {
   try {
     // Expected failures (refused updates, failing activities) are logged at WARN; keep test output readable.
     Runtime.install({ logger: new DefaultLogger('ERROR') });
   } catch {
     // Installed already in this module registry.
   }
-  return TestWorkflowEnvironment.createLocal({
+  const uiPort = options.ui ? await freePort() : undefined;
+  const env: TemporalEnv = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: resolveTemporalCli() },
       searchAttributes: ROLLOUT_SEARCH_ATTRIBUTES,
+      ...(uiPort ? { ui: true, uiPort } : {}),
     },
   });
+  if (uiPort) {
+    env.uiUrl = `http://127.0.0.1:${uiPort}`;
+    await waitForHttp(env.uiUrl, 30_000).catch(async (err: unknown) => {
+      await env.teardown();
+      throw err;
+    });
+  }
+  return env;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      if (res.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) throw new Error(`the Temporal Web UI at ${url} did not answer within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
@@ -142,6 +188,12 @@ export class Rig {
   }
 
   async close() {
+    // Leave nothing running for the next test: its rollouts reuse the same workflow ids.
+    for await (const execution of this.env.client.workflow.list({ query: "ExecutionStatus = 'Running'" }))
+      await this.env.client.workflow
+        .getHandle(execution.workflowId, execution.runId)
+        .terminate('test cleanup')
+        .catch(() => undefined);
     await this.stopWorkers();
     await this.emu.close();
   }

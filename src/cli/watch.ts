@@ -1,0 +1,89 @@
+/**
+ * Showing a rollout's progress: in a terminal a compact table redrawn in place; elsewhere (CI logs) one plain line
+ * per change, with no escape codes.
+ */
+import type { WorkflowHandle } from '@temporalio/client';
+import { describeChanges } from '../follow';
+import { formatDurationMs } from '../shared/duration';
+import { rolloutStatusQuery } from '../shared/messages';
+import type { RolloutStatus } from '../shared/types';
+import type { rolloutWorkflow } from '../workflows';
+import type { Io } from './command';
+
+/** Rows of a compact per-region table. */
+export function statusTable(status: RolloutStatus, now: number): string[] {
+  const rows = status.regions.map((r) => {
+    const lastCheck = r.checks.at(-1);
+    return [
+      r.region,
+      r.phase + (r.paused ? ' (paused)' : ''),
+      r.stage ?? '',
+      `${r.challengerWeight}%`,
+      formatDurationMs(Math.max(0, now - Date.parse(r.phaseSince))),
+      lastCheck ? `${lastCheck.check}: ${lastCheck.passed ? 'ok' : 'FAILED'} (${lastCheck.summary})` : '',
+    ];
+  });
+  const header = ['region', 'phase', 'stage', 'new', 'in phase', 'last check'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
+  return [
+    `${status.rolloutId}  ${status.phase}${status.outcome ? ` (${status.outcome})` : ''}${status.wave ? `  wave ${status.wave}` : ''}${status.paused ? '  PAUSED' : ''}`,
+    line(header),
+    ...rows.map(line),
+    ...(status.error ? [`error: ${status.error}`] : []),
+  ];
+}
+
+export interface WatchResult {
+  finished: boolean;
+  status?: RolloutStatus;
+}
+
+/**
+ * Follows a rollout until it finishes or `deadline` (epoch ms) passes. In a terminal the table is redrawn in place;
+ * otherwise each change is printed as a line.
+ */
+export async function watchRollout(
+  handle: WorkflowHandle<typeof rolloutWorkflow>,
+  io: Io,
+  options: { deadline?: number; intervalMs?: number; onStatus?: (status: RolloutStatus) => Promise<void> | void } = {},
+): Promise<WatchResult> {
+  const tty = io.isTTY ?? !!process.stdout.isTTY;
+  const result = handle.result();
+  let finished = false;
+  void result.then(
+    () => (finished = true),
+    () => (finished = true),
+  );
+  let previous: RolloutStatus | undefined;
+  let drawn = 0;
+  for (;;) {
+    let status: RolloutStatus | undefined;
+    try {
+      status = await handle.query(rolloutStatusQuery);
+    } catch {
+      // Closing between checks, or no worker to answer right now: try again.
+    }
+    if (status) {
+      await options.onStatus?.(status);
+      if (tty) {
+        const lines = statusTable(status, Date.now());
+        // Move up over the previous drawing and clear it, then draw anew.
+        io.out(`${drawn ? `\x1b[${drawn}A\x1b[0J` : ''}${lines.join('\n')}\n`);
+        drawn = lines.length;
+      } else for (const line of describeChanges(previous, status)) io.out(`${line}\n`);
+      previous = status;
+    }
+    if (finished) return { finished: true, status };
+    if (options.deadline !== undefined && Date.now() >= options.deadline) return { finished: false, status };
+    const wait = Math.min(
+      options.intervalMs ?? 1000,
+      options.deadline !== undefined ? Math.max(0, options.deadline - Date.now()) : Infinity,
+    );
+    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, wait))]);
+  }
+}
