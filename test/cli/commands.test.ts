@@ -251,3 +251,22 @@ it('redraws a compact table in place in a terminal', async () => {
   expect(run.out).toMatch(/region\s+phase\s+stage\s+new\s+in phase\s+last check/);
   expect(run.out).toMatch(/us-east-1\s+baking\s+canary\s+10%/);
 });
+
+it('exits 8 when --timeout runs out while the rollout is still running, and retry-rollback refuses when nothing failed', async () => {
+  const version = await rig.register('candidate-good');
+  const path = planFile({
+    regions: rig.plan().regions.slice(0, 1),
+    stages: [{ name: 'canary', traffic: 10, bake: '10m' }],
+  });
+  const run = await rollout(['start', '--plan', path, '--version', String(version), '--wait', '--timeout', '2s']);
+  expect(run.code).toBe(EXIT.stillRunning);
+  const id = `rollout-main.ml.fraud_detector-v${version}`;
+  expect(run.out).toContain(`--timeout ran out; the rollout is still running (rollout status ${id})`);
+  const retry = await rollout(['retry-rollback', id]);
+  expect([retry.code, retry.err]).toEqual([
+    EXIT.refused,
+    expect.stringMatching(/no region is waiting in rollback-failed/),
+  ]);
+  expect((await rollout(['abort', id, '--reason', 'done with the test'])).code).toBe(EXIT.ok);
+  expect((await rig.client.workflow.getHandle(id).result()).outcome).toBe('aborted');
+});
