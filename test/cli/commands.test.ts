@@ -9,7 +9,7 @@ import { stringify } from 'yaml';
 import { main } from '../../src/cli/main';
 import { EXIT } from '../../src/cli/context';
 import { rolloutStatusQuery } from '../../src/shared/messages';
-import { Rig, useRig } from '../support/temporal';
+import { Rig, until, useRig } from '../support/temporal';
 
 const rigOf = useRig();
 let rig: Rig;
@@ -55,16 +55,6 @@ function planFile(overrides: Record<string, unknown> = {}): string {
     }),
   );
   return path;
-}
-
-async function until<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 it('starts with --wait: one line per change without a TTY, exit 0, and a step summary for GitHub', async () => {
@@ -142,7 +132,9 @@ it('pauses, resumes, skips a bake and aborts; refuses what does not apply', asyn
   });
   expect((await rollout(['start', '--plan', path, '--version', String(version)])).code).toBe(EXIT.ok);
   const handle = rig.client.workflow.getHandle(id);
-  await until(async () => ((await handle.query(rolloutStatusQuery)).regions[0].phase === 'baking' ? true : undefined));
+  await until('baking', async () =>
+    (await handle.query(rolloutStatusQuery)).regions[0].phase === 'baking' ? true : undefined,
+  );
   expect((await rollout(['resume', id])).code).toBe(EXIT.refused);
   expect((await rollout(['pause', id, '--as', 'bob'])).out).toMatch(/paused by bob/);
   const once = await rollout(['status', id, '--once']);
@@ -169,7 +161,7 @@ it('lists rollouts by model, status and region', async () => {
   });
   expect((await rollout(['start', '--plan', path, '--version', String(version), '--wait'])).code).toBe(EXIT.ok);
   const id = `rollout-main.ml.fraud_detector-v${version}`;
-  const listed = await until(async () => {
+  const listed = await until('the rollout listed', async () => {
     const run = await rollout(['list', '--model', 'main.ml.fraud_detector', '--status', 'succeeded', '--json']);
     return run.out.includes(id) ? run : undefined;
   });

@@ -18,6 +18,7 @@ import { resolveTemporalCli } from '../../scripts/temporal-cli';
 import { WorkspaceClients } from '../../src/activities';
 import { generateWorld } from '../../src/emulator/generate-world';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
+import { eventually } from './emulator';
 import type { WorldInput } from '../../src/emulator/world';
 import { compileFormula } from '../../src/emulator/formula';
 import type { EdgeCase } from '../../src/plan/edge-cases';
@@ -26,6 +27,11 @@ import { ROLLOUT_SEARCH_ATTRIBUTES } from '../../src/shared/messages';
 import { createWorkers } from '../../src/worker';
 
 export const MODEL = 'main.ml.fraud_detector';
+
+/** Polls `check` until it returns a value; rollouts on a dev server get 20 s by default. */
+export function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  return eventually(check, timeoutMs, what);
+}
 export const ENDPOINT = 'fraud-detector';
 
 /** A dev server's environment; `uiUrl` is its Web UI (`http://127.0.0.1:<port>`) when started with `{ ui: true }`. */

@@ -15,7 +15,7 @@ import {
   skipBakeUpdate,
 } from '../../src/shared/messages';
 import type { RegionPhase } from '../../src/shared/types';
-import { Rig, useRig } from '../support/temporal';
+import { Rig, useRig, until } from '../support/temporal';
 
 const rigOf = useRig();
 let rig: Rig;
@@ -24,16 +24,6 @@ beforeEach(() => {
 });
 
 const ORIGINAL = ['fraud_detector-1@1:100'];
-
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function startWithApproval(approval = '20s', bake = '0ms') {
   const version = await rig.register('candidate-good');

@@ -7,7 +7,7 @@ import { resolveTemporalCli } from '../../scripts/temporal-cli';
 import { startRollout } from '../../src/rollouts';
 import { abortUpdate, regionWorkflowId, rolloutStatusQuery } from '../../src/shared/messages';
 import type { RegionPhase, RolloutStatus } from '../../src/shared/types';
-import { Rig, useRig } from '../support/temporal';
+import { Rig, useRig, until } from '../support/temporal';
 
 const rigOf = useRig();
 let rig: Rig;
@@ -39,16 +39,6 @@ function temporal(...args: string[]): Promise<CliResult> {
 }
 
 const request = (approver: string, reason: string) => JSON.stringify({ approver, reason });
-
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Two regions (us-east-1, eu-west-1), one canary stage that waits for approval after its bake. */
 async function startWithApproval(bake = '0ms') {
