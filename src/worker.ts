@@ -15,7 +15,13 @@ import type { Duration } from '@temporalio/common';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { parseArgs } from 'node:util';
-import { createControlActivities, createDatabricksActivities, WorkspaceClients, type PollSettings } from './activities';
+import {
+  createAnalysisActivities,
+  createControlActivities,
+  createDatabricksActivities,
+  WorkspaceClients,
+  type PollSettings,
+} from './activities';
 import { loadPlan } from './plan/load';
 import { CONTROL_TASK_QUEUE, regionTaskQueue } from './shared/task-queues';
 
@@ -53,7 +59,10 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
         activities: createControlActivities(setup.temporal, setup.controlPollMs),
       }),
     );
-  const activities = createDatabricksActivities(setup.clients, setup.poll);
+  const activities = {
+    ...createDatabricksActivities(setup.clients, setup.poll),
+    ...createAnalysisActivities(setup.clients),
+  };
   for (const region of setup.regions)
     workers.push(await Worker.create({ ...common, taskQueue: regionTaskQueue(region), activities }));
   return workers;

@@ -1,10 +1,12 @@
 /** Activities are built by factories that receive their clients (per-region Databricks clients, a Temporal client). */
 import type { Client } from '@temporalio/client';
 import type { WorkspaceClients } from './clients';
+import { createAnalysisActivities } from './analysis';
 import { createControlActivities } from './control';
 import { createDatabricksActivities, type PollSettings } from './databricks';
 
 export { WorkspaceClients } from './clients';
+export { createAnalysisActivities, type AnalysisActivities } from './analysis';
 export { createControlActivities, type ControlActivities } from './control';
 export { createDatabricksActivities, type DatabricksActivities, DEFAULT_POLL, type PollSettings } from './databricks';
 export { FailureType } from './errors';
@@ -17,6 +19,7 @@ export function createActivities(deps: {
 }) {
   return {
     ...createDatabricksActivities(deps.clients, deps.poll),
+    ...createAnalysisActivities(deps.clients),
     ...createControlActivities(deps.temporal, deps.controlPollMs),
   };
 }

@@ -63,7 +63,7 @@ const regionSchema = z.strictObject({
   served_entity: servedEntitySchema.prefault({}),
 });
 
-export const GATE_CHECKS = ['health', 'edge-cases'] as const;
+export const GATE_CHECKS = ['health', 'edge-cases', 'load', 'canary'] as const;
 
 const stageSchema = z.strictObject({
   name: z.string().regex(NAME, 'stage names are letters, digits, ".", "_" or "-"'),
@@ -106,6 +106,46 @@ const testsSchema = z.strictObject({
       file: z.string().min(1),
       /** Absolute tolerance for numeric expectations that give none. */
       tolerance: z.number().min(0).default(0),
+    })
+    .optional(),
+  /** A load test of the endpoint (open model: a constant arrival rate), judged against absolute SLOs. */
+  load: z
+    .strictObject({
+      rps: z.number().positive().max(5000, 'rps is at most 5000 per region'),
+      duration: positiveDuration,
+      concurrency: z.number().int().positive().max(1000).default(64),
+      timeout: positiveDuration.default(10_000),
+      slo: z
+        .strictObject({
+          /** The overall p99 must stay below this. */
+          p99: positiveDuration.optional(),
+          /** The share of requests answered 5xx or timing out must stay below this. */
+          error_rate: z.number().min(0).max(1).optional(),
+        })
+        .prefault({}),
+    })
+    .optional(),
+  /**
+   * The statistical canary judge: the new version against the current one over the same window, with repeated
+   * looks that stop a clearly bad canary early while keeping the false-failure rate at `alpha` overall.
+   */
+  canary: z
+    .strictObject({
+      /** Probe requests per second sent to each version directly (our own probes, beside user traffic). */
+      probe_rps: z.number().positive().max(2000).default(50),
+      min_requests: z.number().int().min(50).default(200),
+      max_requests: z.number().int().min(100).default(2000),
+      alpha: z.number().gt(0).lt(0.5).default(0.05),
+      /** Absolute error-rate difference below which a difference does not fail (0.01 = 1 point). */
+      error_rate_floor: z.number().min(0).max(1).default(0.01),
+      /** Relative latency difference below which a difference does not fail (0.1 = 10%). */
+      latency_floor: z.number().min(0).default(0.1),
+      /** How long the window may be extended past the stage's bake when the verdict is still inconclusive. */
+      max_extension: positiveDuration.default(5 * 60_000),
+    })
+    .refine((c) => c.max_requests >= c.min_requests, {
+      message: 'max_requests must be at least min_requests',
+      path: ['max_requests'],
     })
     .optional(),
 });
@@ -244,6 +284,20 @@ export const planSchema = z
           });
         if (stage.gate.includes('health') && !plan.tests.health)
           ctx.addIssue({ code: 'custom', path: ['stages', s, 'gate'], message: 'the health gate needs tests.health' });
+        if (
+          (stage.gate.includes('load') || stage.gate.includes('canary')) &&
+          !plan.tests.health &&
+          !plan.tests.edge_cases
+        )
+          ctx.addIssue({
+            code: 'custom',
+            path: ['stages', s, 'gate'],
+            message: 'load and canary probes send the inputs of tests.health and tests.edge_cases: give at least one',
+          });
+        if (stage.gate.includes('load') && !plan.tests.load)
+          ctx.addIssue({ code: 'custom', path: ['stages', s, 'gate'], message: 'the load gate needs tests.load' });
+        if (stage.gate.includes('canary') && !plan.tests.canary)
+          ctx.addIssue({ code: 'custom', path: ['stages', s, 'gate'], message: 'the canary gate needs tests.canary' });
         if (stage.gate.includes('edge-cases') && !plan.tests.edge_cases)
           ctx.addIssue({
             code: 'custom',

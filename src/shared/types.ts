@@ -65,6 +65,7 @@ export type RegionPhase =
   | 'updating'
   | 'testing'
   | 'baking'
+  | 'judging'
   | 'gating'
   | 'awaiting-approval'
   | 'promoting'
@@ -84,6 +85,8 @@ export interface CheckResult {
   /** Failing edge cases, failed queries and similar, by name. */
   failures: string[];
   at: string;
+  /** Figures behind the result: tests used, p-values, sample sizes, sources (load and canary checks). */
+  evidence?: unknown;
 }
 
 export interface ApprovalRecord {

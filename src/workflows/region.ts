@@ -176,6 +176,20 @@ export async function regionRolloutWorkflow(input: RegionRolloutInput): Promise<
     status.configVersion = configVersion;
   };
 
+  /** Activities that run for a while (load tests, the canary judge): their timeout follows their duration. */
+  const longRunning = (durationMs: number) =>
+    wf.proxyActivities<Activities>({
+      taskQueue: queue,
+      startToCloseTimeout: durationMs + MARGIN_MS,
+      heartbeatTimeout: '30s',
+      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+    });
+  /** Inputs for probes and load: the edge cases' inputs and the health record. */
+  const probePayloads = () => [
+    ...input.edgeCases.map((c) => c.input),
+    ...(input.tests.health ? [input.tests.health.input] : []),
+  ];
+
   const runCheck = async (check: string, stage?: string): Promise<CheckResult> => {
     const served = challengerName(input.model, version);
     if (check === 'health' && input.tests.health)
@@ -188,6 +202,13 @@ export async function regionRolloutWorkflow(input: RegionRolloutInput): Promise<
           stage,
         },
       ]);
+    if (check === 'load' && input.tests.load)
+      return longRunning(input.tests.load.duration).runLoadTest.executeWithOptions(
+        {
+          summary: `${region.name}: load test at ${input.tests.load.rps} rps for ${Math.round(input.tests.load.duration / 1000)}s`,
+        },
+        [{ ...target, load: input.tests.load, payloads: probePayloads(), stage }],
+      );
     if (check === 'edge-cases' && input.tests.edge_cases)
       return quick.runEdgeCases.executeWithOptions(
         { summary: `${region.name}: ${input.edgeCases.length} edge cases on v${version}` },
@@ -324,15 +345,46 @@ export async function regionRolloutWorkflow(input: RegionRolloutInput): Promise<
           stage.traffic,
         );
       }
-      if (stage.bake > 0) {
+      const judged = stage.gate.includes('canary') && input.tests.canary !== undefined;
+      if (judged) {
+        // The canary judge measures during the stage's bake window (and may extend it when inconclusive).
+        const canary = input.tests.canary!;
+        await setPhase('judging', stage.name);
+        const champion = rollbackPoint.routes.reduce((a, b) => (b.traffic_percentage > a.traffic_percentage ? b : a));
+        const result = await longRunning(stage.bake + canary.max_extension).judgeCanary.executeWithOptions(
+          {
+            summary: `${region.name}: canary judge, v${version} against ${champion.served_entity_name} (stage ${stage.name})`,
+          },
+          [
+            {
+              ...target,
+              champion: champion.served_entity_name,
+              challenger: challenger.name,
+              canary,
+              windowMs: stage.bake,
+              payloads: probePayloads(),
+              stage: stage.name,
+            },
+          ],
+        );
+        status.checks.push(result);
+        await publish();
+        if (!result.passed)
+          throw wf.ApplicationFailure.nonRetryable(
+            `canary judge failed in stage ${stage.name}: ${result.summary}`,
+            'CheckFailed',
+          );
+        await whileUnpaused();
+      } else if (stage.bake > 0) {
         skipBake = false;
         await setPhase('baking', stage.name);
         await wf.condition(() => skipBake, stage.bake);
         await whileUnpaused();
       }
-      if (stage.gate.length) {
+      const gates = stage.gate.filter((check) => check !== 'canary');
+      if (gates.length) {
         await setPhase('gating', stage.name);
-        await checksMustPass(stage.gate, stage.name);
+        await checksMustPass(gates, stage.name);
       }
       if (stage.approval) {
         decision = undefined;

@@ -142,7 +142,7 @@ describe('plan schema', () => {
       'stages[0].name: stage names are letters, digits, ".", "_" or "-"',
       'stages[0].traffic: traffic is 1-100',
       'stages[0].bake: "5 minutes" is not a duration; write a non-negative number of milliseconds or e.g. "250ms", "2s", "5m", "1h"',
-      'stages[0].gate[0]: Invalid option: expected one of "health"|"edge-cases"',
+      'stages[0].gate[0]: Invalid option: expected one of "health"|"edge-cases"|"load"|"canary"',
       'timeouts.approval: "-1" is not a duration; write a non-negative number of milliseconds or e.g. "250ms", "2s", "5m", "1h"',
       'failure_policy: Invalid option: expected one of "rollback-region"|"rollback-all"',
       '(root): Unrecognized key: "regoins"',
@@ -165,7 +165,7 @@ describe('plan schema', () => {
       }),
     ).toEqual([
       'stages[0].bake: "soon" is not a duration; write a non-negative number of milliseconds or e.g. "250ms", "2s", "5m", "1h"',
-      'stages[1].gate[0]: Invalid option: expected one of "health"|"edge-cases"',
+      'stages[1].gate[0]: Invalid option: expected one of "health"|"edge-cases"|"load"|"canary"',
       'timeouts.approval: "forever" is not a duration; write a non-negative number of milliseconds or e.g. "250ms", "2s", "5m", "1h"',
       'failure_policy: Invalid option: expected one of "rollback-region"|"rollback-all"',
       'alias: give version or alias, not both',
@@ -266,5 +266,68 @@ describe('lead review: further refusals', () => {
       'timeouts.replication: must be longer than 0',
       'regions[0].shared_catalog: the primary reads the model under its own name; remove shared_catalog from us-east-1',
     ]);
+  });
+});
+
+describe('load and canary gates', () => {
+  const base = () => ({
+    model: 'main.ml.m',
+    primary: 'us-east-1',
+    regions: [{ name: 'us-east-1', workspace: { profile: 'us' }, endpoint: 'e' }],
+    stages: [{ name: 'canary', traffic: 10, gate: ['canary', 'load'] }],
+  });
+  const problemsOf = (input: unknown) => {
+    const result = planSchema.safeParse(input);
+    return result.success ? [] : formatZodIssues(result.error);
+  };
+
+  it('needs their settings and inputs to probe with', () => {
+    expect(problemsOf(base())).toEqual([
+      'stages[0].gate: load and canary probes send the inputs of tests.health and tests.edge_cases: give at least one',
+      'stages[0].gate: the load gate needs tests.load',
+      'stages[0].gate: the canary gate needs tests.canary',
+    ]);
+    const plan = {
+      ...base(),
+      tests: { health: { input: { a: 1 } }, load: { rps: 50, duration: '10s' }, canary: {} },
+    };
+    expect(problemsOf(plan)).toEqual([]);
+    const parsed = planSchema.parse(plan);
+    expect(parsed.tests.canary).toEqual({
+      probe_rps: 50,
+      min_requests: 200,
+      max_requests: 2000,
+      alpha: 0.05,
+      error_rate_floor: 0.01,
+      latency_floor: 0.1,
+      max_extension: 300_000,
+    });
+    expect(parsed.tests.load).toMatchObject({ rps: 50, duration: 10_000, concurrency: 64, timeout: 10_000, slo: {} });
+  });
+
+  it('refuses inconsistent judge settings and impossible load', () => {
+    const plan = {
+      ...base(),
+      tests: {
+        health: { input: { a: 1 } },
+        load: { rps: 0, duration: '0s' },
+        canary: { min_requests: 500, max_requests: 300, alpha: 0.7 },
+      },
+    };
+    expect(problemsOf(plan)).toEqual([
+      'tests.load.rps: Too small: expected number to be >0',
+      'tests.load.duration: must be longer than 0',
+      'tests.canary.alpha: Too big: expected number to be <0.5',
+      'tests.canary.max_requests: max_requests must be at least min_requests',
+    ]);
+    const inverted = {
+      ...base(),
+      tests: {
+        health: { input: { a: 1 } },
+        load: { rps: 1, duration: 1 },
+        canary: { min_requests: 500, max_requests: 300 },
+      },
+    };
+    expect(problemsOf(inverted)).toEqual(['tests.canary.max_requests: max_requests must be at least min_requests']);
   });
 });

@@ -1,0 +1,255 @@
+/**
+ * Activities that measure: a load test judged against absolute SLOs, and the statistical canary judge, which
+ * compares the new version with the current one from two sources (our own probes to each version, and the
+ * endpoint's exported metrics), looking repeatedly so a clearly bad canary fails early.
+ */
+import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
+import { DEFAULT_JUDGE, judge, type Verdict, type VariantSample } from '../analysis/judge';
+import { twoProportions } from '../analysis/tests';
+import type { DatabricksClient } from '../databricks';
+import { invocationSender } from '../load/databricks-target';
+import { runLoad, type LoadResult, type VariantStats } from '../load/generator';
+import type { Plan } from '../plan/schema';
+import type { CheckResult } from '../shared/types';
+import type { WorkspaceClients } from './clients';
+import type { EndpointTarget } from './databricks';
+import { classified } from './errors';
+
+type LoadSettings = NonNullable<Plan['tests']['load']>;
+type CanarySettings = NonNullable<Plan['tests']['canary']>;
+
+/** Probe bodies: each input record as a one-row scoring request. */
+const requestBodies = (records: Record<string, unknown>[]) =>
+  records.map((record) => ({ dataframe_records: [record] }));
+
+const errorsOf = (stats: VariantStats) =>
+  stats.statusClasses['5xx'] + stats.statusClasses.timeout + stats.statusClasses.network;
+
+function round(value: number, digits = 1): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+/** Request and 5xx counts per served entity from the endpoint's Prometheus metrics. */
+async function metricCounts(
+  client: DatabricksClient,
+  endpoint: string,
+): Promise<Map<string, { requests: number; errors: number }>> {
+  const metrics = await client.serving.getMetrics(endpoint);
+  const counts = new Map<string, { requests: number; errors: number }>();
+  for (const sample of metrics.samples) {
+    const entity = sample.labels.served_entity_name;
+    if (!entity) continue;
+    const entry = counts.get(entity) ?? { requests: 0, errors: 0 };
+    if (sample.name === 'request_count_total') entry.requests = sample.value;
+    if (sample.name === 'request_5xx_count_total') entry.errors = sample.value;
+    counts.set(entity, entry);
+  }
+  return counts;
+}
+
+export interface JudgeProgress {
+  startedAt: number;
+  champion: VariantSample;
+  challenger: VariantSample;
+  previousFraction: number;
+  looks: number;
+  metricsAtStart?: Record<string, { requests: number; errors: number }>;
+}
+
+const emptySample = (): VariantSample => ({ requests: 0, errors: 0, latenciesMs: [] });
+
+function addTo(sample: VariantSample, stats: VariantStats, cap: number) {
+  sample.requests += stats.requests;
+  sample.errors += errorsOf(stats);
+  for (const latency of stats.samples) if (sample.latenciesMs.length < cap) sample.latenciesMs.push(latency);
+}
+
+export function createAnalysisActivities(clients: WorkspaceClients) {
+  return {
+    /** A load test of the endpoint as users reach it (routed by traffic weights), judged against the plan's SLOs. */
+    async runLoadTest(
+      input: EndpointTarget & { load: LoadSettings; payloads: Record<string, unknown>[]; stage?: string },
+    ): Promise<CheckResult> {
+      return classified(`${input.region}/${input.endpoint}: load test`, async () => {
+        const client = clients.get(input.workspace);
+        const result: LoadResult = await runLoad({
+          rps: input.load.rps,
+          durationMs: input.load.duration,
+          concurrency: input.load.concurrency,
+          timeoutMs: input.load.timeout,
+          payloads: requestBodies(input.payloads),
+          send: invocationSender(client, input.endpoint),
+          signal: cancellationSignal(),
+          onProgress: (progress) => heartbeat(progress),
+        });
+        const errorRate = result.overall.requests ? errorsOf(result.overall) / result.overall.requests : 0;
+        const failures: string[] = [];
+        const slo = input.load.slo;
+        if (slo.p99 !== undefined && result.overall.latencyMs.p99 > slo.p99)
+          failures.push(`p99 ${round(result.overall.latencyMs.p99)}ms is over the SLO of ${slo.p99}ms`);
+        if (slo.error_rate !== undefined && errorRate > slo.error_rate)
+          failures.push(
+            `error rate ${round(errorRate * 100, 2)}% is over the SLO of ${round(slo.error_rate * 100, 2)}%`,
+          );
+        if (result.dropped > 0) failures.push(`${result.dropped} requests could not be sent (concurrency cap reached)`);
+        const variants = Object.entries(result.byVariant)
+          .map(([name, v]) => `${name}: ${v.requests} req, p99 ${round(v.latencyMs.p99)}ms, ${errorsOf(v)} errors`)
+          .join('; ');
+        return {
+          check: 'load',
+          stage: input.stage,
+          passed: failures.length === 0,
+          summary: `${result.completed} requests at ${round(result.achievedRps)} rps (target ${input.load.rps}): p50 ${round(result.overall.latencyMs.p50)}ms, p99 ${round(result.overall.latencyMs.p99)}ms, errors ${round(errorRate * 100, 2)}% [${variants}]`,
+          failures,
+          at: new Date().toISOString(),
+          evidence: {
+            source: 'probes (open-model load through the endpoint)',
+            targetRps: result.targetRps,
+            achievedRps: result.achievedRps,
+            dropped: result.dropped,
+            overall: { ...result.overall, samples: undefined },
+            byVariant: Object.fromEntries(
+              Object.entries(result.byVariant).map(([k, v]) => [k, { ...v, samples: undefined }]),
+            ),
+          },
+        };
+      });
+    },
+
+    /** The canary judge (see judgeCanaryWith); progress is heartbeated, so a retried attempt resumes with it. */
+    async judgeCanary(input: CanaryJudgementInput): Promise<CheckResult> {
+      return classified(`${input.region}/${input.endpoint}: canary judgement`, () =>
+        judgeCanaryWith(clients.get(input.workspace), input, {
+          resumed: activityInfo().heartbeatDetails as JudgeProgress | undefined,
+          onLook: (progress) => heartbeat(progress),
+          signal: cancellationSignal(),
+        }),
+      );
+    },
+  };
+}
+
+export interface CanaryJudgementInput extends EndpointTarget {
+  champion: string;
+  challenger: string;
+  canary: CanarySettings;
+  windowMs: number;
+  payloads: Record<string, unknown>[];
+  stage?: string;
+}
+
+/**
+ * The canary judge's measuring loop, for the activity and for power tests. Probes each version directly at
+ * `probe_rps` in short rounds; after each round, a look: fail as soon as a test is significant at the look's share of
+ * alpha and its effect is above the floor; pass only at the final look (max_requests challenger requests). Still
+ * inconclusive when the window ends: the window is extended (more probes) up to max_extension, then the canary fails
+ * as inconclusive, never passes. `resumed` continues from a heartbeat of an earlier attempt.
+ */
+export async function judgeCanaryWith(
+  client: DatabricksClient,
+  input: CanaryJudgementInput,
+  options: { resumed?: JudgeProgress; onLook?: (progress: JudgeProgress) => void; signal?: AbortSignal } = {},
+): Promise<CheckResult> {
+  const config = {
+    ...DEFAULT_JUDGE,
+    alpha: input.canary.alpha,
+    minRequests: input.canary.min_requests,
+    maxRequests: input.canary.max_requests,
+    errorRateFloor: input.canary.error_rate_floor,
+    latencyEffectFloor: input.canary.latency_floor,
+  };
+  const resumed = options.resumed;
+  const progress: JudgeProgress = resumed ?? {
+    startedAt: Date.now(),
+    champion: emptySample(),
+    challenger: emptySample(),
+    previousFraction: 0,
+    looks: 0,
+    metricsAtStart: Object.fromEntries(await metricCounts(client, input.endpoint)),
+  };
+  const windowEnd = progress.startedAt + input.windowMs;
+  const deadline = windowEnd + input.canary.max_extension;
+  // About ten looks up to max_requests.
+  const roundRequests = Math.max(50, Math.ceil(input.canary.max_requests / 10));
+  let verdict: Verdict | undefined;
+  for (;;) {
+    const remaining = Math.max(0, input.canary.max_requests - progress.challenger.requests);
+    const durationMs = Math.max(
+      200,
+      (Math.min(roundRequests, remaining || roundRequests) / input.canary.probe_rps) * 1000,
+    );
+    // One schedule that alternates between the versions, so that both see the same moments (a pause or a busy
+    // spell on either side hits both alike) instead of two loops that could drift apart.
+    const senders = [
+      invocationSender(client, input.endpoint, input.champion),
+      invocationSender(client, input.endpoint, input.challenger),
+    ];
+    let turn = 0;
+    const round = await runLoad({
+      rps: input.canary.probe_rps * 2,
+      durationMs,
+      concurrency: 128,
+      timeoutMs: 10_000,
+      payloads: requestBodies(input.payloads),
+      send: (payload, signal) => senders[turn++ % 2](payload, signal),
+      signal: options.signal,
+    });
+    const empty = { requests: 0, statusClasses: { '2xx': 0, '4xx': 0, '5xx': 0, timeout: 0, network: 0 }, samples: [] };
+    const champion = { overall: round.byVariant[input.champion] ?? empty };
+    const challenger = { overall: round.byVariant[input.challenger] ?? empty };
+    addTo(progress.champion, champion.overall, config.maxRequests * 4);
+    addTo(progress.challenger, challenger.overall, config.maxRequests);
+    verdict = judge(progress.champion, progress.challenger, config, progress.previousFraction);
+    progress.previousFraction = verdict.informationFraction;
+    progress.looks++;
+    options.onLook?.(progress);
+    if (verdict.decision !== 'inconclusive') break;
+    const now = Date.now();
+    if (now >= deadline) break;
+    if (verdict.informationFraction >= 1 && now >= windowEnd) break;
+  }
+  // The second source: what the endpoint itself counted per served entity over the same window.
+  const atEnd = await metricCounts(client, input.endpoint);
+  const delta = (entity: string) => {
+    const start = progress.metricsAtStart?.[entity] ?? { requests: 0, errors: 0 };
+    const end = atEnd.get(entity) ?? start;
+    return { requests: end.requests - start.requests, errors: end.errors - start.errors };
+  };
+  const metricsChampion = delta(input.champion);
+  const metricsChallenger = delta(input.challenger);
+  const metricsTest = twoProportions(
+    metricsChampion.errors,
+    Math.max(1, metricsChampion.requests),
+    metricsChallenger.errors,
+    Math.max(1, metricsChallenger.requests),
+    'greater',
+  );
+  const decided = verdict.decision;
+  const passed = decided === 'pass';
+  const why =
+    decided === 'inconclusive'
+      ? `inconclusive after ${Math.round((Date.now() - progress.startedAt) / 1000)}s and ${progress.challenger.requests} challenger requests: ${verdict.reasons.join('; ')}`
+      : verdict.reasons.join('; ');
+  return {
+    check: 'canary',
+    stage: input.stage,
+    passed,
+    summary: `${decided.toUpperCase()} at look ${progress.looks} (${progress.challenger.requests} challenger / ${progress.champion.requests} champion probe requests): ${why}`,
+    failures: passed ? [] : verdict.tests.filter((t) => t.worse || !passed).map((t) => t.summary),
+    at: new Date().toISOString(),
+    evidence: {
+      verdict: { ...verdict, source: 'probes (each version queried directly)' },
+      endpointMetrics: {
+        source: 'endpoint metrics (GET .../metrics, per served entity, over the window)',
+        champion: metricsChampion,
+        challenger: metricsChallenger,
+        errorRateTest: metricsTest,
+      },
+      looks: progress.looks,
+      elapsedMs: Date.now() - progress.startedAt,
+    },
+  };
+}
+
+export type AnalysisActivities = ReturnType<typeof createAnalysisActivities>;
