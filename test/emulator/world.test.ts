@@ -16,14 +16,13 @@ function problems(input: unknown): string[] {
 }
 
 describe('world files', () => {
-  it('ships worlds that load, and start in well under 2 seconds', async () => {
+  it('ships worlds that load and start', async () => {
     const world = loadWorldFile(join(__dirname, '../../worlds/three-regions.yaml'));
     expect(world.regions.map((r) => r.name)).toEqual(['us-east-1', 'eu-west-1', 'ap-southeast-1']);
-    const started = performance.now();
+    // Start-up time (~25 ms here; the bound is 2 s) is a benchmark figure, not a test assertion.
     const emu = await startEmulator(world);
-    const elapsed = performance.now() - started;
+    expect(emu.regions).toHaveLength(3);
     await emu.close();
-    expect(elapsed).toBeLessThan(2000); // the start-up bound, far above the ~30 ms it takes
   });
 
   it('names the path of every bad field', () => {
