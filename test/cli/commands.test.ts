@@ -74,9 +74,10 @@ it('starts with --wait: one line per change without a TTY, exit 0, and a step su
   const markdown = readFileSync(summary, 'utf8');
   expect(markdown).toContain('```mermaid');
   expect(markdown).toContain('eu-west-1');
-  // A second start of the same version attaches, and it is done.
-  const again = await rollout(['start', '--plan', planFile(), '--version', String(version)]);
-  expect(again.out).toMatch(/started rollout|attached to the running rollout/);
+  // Triggering the finished rollout again starts a new run, which finds every region already serving the version.
+  const again = await rollout(['start', '--plan', planFile(), '--version', String(version), '--wait', '--json']);
+  expect(again.code).toBe(EXIT.ok);
+  expect(JSON.parse(again.out).regions.map((r: any) => r.outcome)).toEqual(['unchanged', 'unchanged', 'unchanged']);
 });
 
 it('exits 5 when the rollout rolls back, and prints JSON with --json', async () => {
