@@ -68,7 +68,7 @@ function world(seed: number, challenger: object): WorldInput {
 const canary = planSchema.shape.tests
   .unwrap()
   .shape.canary.unwrap()
-  .parse({ probe_rps: 300, min_requests: 200, max_requests: 1000, max_extension: '5s' });
+  .parse({ probe_rps: 300, min_requests: 200, max_requests: 1500, max_extension: '5s' });
 
 async function run(seed: number, challenger: object) {
   const emu = await startEmulator(world(seed, challenger));
