@@ -174,7 +174,9 @@ it('resumes a replication wait on a new worker after the old one stopped mid-act
   const report = await handle.result();
   expect(report.outcome).toBe('succeeded');
   expect((await rig.serving())['ap-southeast-1']).toEqual([`fraud_detector-${version}@${version}:100`]);
-});
+  // If the stopping worker cannot report the cancelled attempt, the server retries it after the 30 s heartbeat
+  // timeout: allow for that path too.
+}, 120_000);
 
 it('waits in rollback-failed for an operator when a rollback keeps failing, then completes it on retryRollback', async () => {
   const version = await rig.register('candidate-good');
