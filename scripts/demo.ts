@@ -8,7 +8,7 @@
  * Flags: --exit (stop when done; the default when not in a terminal), --keep (keep running for the UI).
  */
 import { join } from 'node:path';
-import { followRollout } from '../src/follow';
+import { watchRollout } from '../src/cli/watch';
 import { loadPlan } from '../src/plan/load';
 import { startRollout } from '../src/rollouts';
 import { approveUpdate } from '../src/shared/messages';
@@ -45,22 +45,30 @@ async function rollOut(stack: Stack, behavior: string, title: string): Promise<R
   });
   console.log(`rollout ${workflowId}\n  ${stack.uiUrl}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`);
   const approved = new Set<string>();
-  const report = await followRollout(handle, {
-    intervalMs: 500,
-    onStatus: async (status, lines) => {
-      for (const line of lines) console.log(`  ${line}`);
-      for (const region of status.regions)
-        if (region.phase === 'awaiting-approval' && !approved.has(`${region.region}/${region.stage}`)) {
-          approved.add(`${region.region}/${region.stage}`);
-          console.log(
-            `  >> approving ${region.region} stage ${region.stage} as demo-bot (recorded in the rollout's history)`,
-          );
-          await handle.executeUpdate(approveUpdate, {
-            args: [{ approver: 'demo-bot', reason: 'auto-approved by npm run demo', region: region.region }],
-          });
-        }
+  const io = {
+    out: (text: string) => process.stdout.write(text.replace(/^(?=.)/gm, '  ')),
+    err: (text: string) => process.stderr.write(text),
+  };
+  await watchRollout(
+    handle,
+    { ...io, isTTY: false },
+    {
+      intervalMs: 500,
+      onStatus: async (status) => {
+        for (const region of status.regions)
+          if (region.phase === 'awaiting-approval' && !approved.has(`${region.region}/${region.stage}`)) {
+            approved.add(`${region.region}/${region.stage}`);
+            console.log(
+              `  >> approving ${region.region} stage ${region.stage} as demo-bot (recorded in the rollout's history)`,
+            );
+            await handle.executeUpdate(approveUpdate, {
+              args: [{ approver: 'demo-bot', reason: 'auto-approved by npm run demo', region: region.region }],
+            });
+          }
+      },
     },
-  });
+  );
+  const report = await handle.result();
   console.log(`\n  outcome: ${report.outcome.toUpperCase()}${report.error ? ` - ${report.error}` : ''}`);
   for (const r of report.regions)
     console.log(

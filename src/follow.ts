@@ -1,8 +1,5 @@
 /** Following a rollout from a client: one line per change of a region's phase, stage, weight, checks or approvals. */
-import type { WorkflowHandle } from '@temporalio/client';
-import { rolloutStatusQuery } from './shared/messages';
-import type { RegionStatus, RolloutReport, RolloutStatus } from './shared/types';
-import type { rolloutWorkflow } from './workflows';
+import type { RegionStatus, RolloutStatus } from './shared/types';
 
 function regionLine(r: RegionStatus): string {
   const stage = r.stage ? ` [${r.stage}]` : '';
@@ -35,29 +32,4 @@ export function describeChanges(previous: RolloutStatus | undefined, next: Rollo
     if (region.error && region.error !== before?.error) lines.push(`${region.region}: ${region.error}`);
   }
   return lines;
-}
-
-/**
- * Polls the rollout's status query until it finishes, calling `onStatus` on every change, and returns its report.
- */
-export async function followRollout(
-  handle: WorkflowHandle<typeof rolloutWorkflow>,
-  options: { intervalMs?: number; onStatus: (status: RolloutStatus, lines: string[]) => void | Promise<void> },
-): Promise<RolloutReport> {
-  const result = handle.result();
-  let done = false;
-  void result.finally(() => (done = true)).catch(() => undefined);
-  let previous: RolloutStatus | undefined;
-  while (!done) {
-    try {
-      const status = await handle.query(rolloutStatusQuery);
-      const lines = describeChanges(previous, status);
-      if (lines.length) await options.onStatus(status, lines);
-      previous = status;
-    } catch {
-      // The workflow may close between our check and the query: result() tells.
-    }
-    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, options.intervalMs ?? 1000))]);
-  }
-  return result;
 }
