@@ -55,6 +55,8 @@ export interface DatabricksApiErrorInit {
   details?: ErrorDetail[];
   /** Prefix for the message, e.g. "OAuth token request". */
   context?: string;
+  /** The `served-model-name` header of an invocation's error answer: which served entity failed. */
+  servedModelName?: string;
 }
 
 /** The server answered with an HTTP error status. */
@@ -70,6 +72,8 @@ export class DatabricksApiError extends DatabricksError {
   readonly requestId?: string;
   override readonly retryAfterMs?: number;
   readonly details: ErrorDetail[];
+  /** On invocations: the served entity that answered with this error (`served-model-name` header). */
+  readonly servedModelName?: string;
   readonly kind: DatabricksErrorKind;
   readonly retryable: boolean;
 
@@ -88,6 +92,7 @@ export class DatabricksApiError extends DatabricksError {
     this.requestId = init.requestId;
     this.retryAfterMs = init.retryAfterMs;
     this.details = init.details ?? [];
+    this.servedModelName = init.servedModelName;
     this.kind = classifyApiError(init.status, init.errorCode);
     this.retryable = isRetryableApiError(init.status, this.kind, init.apiMessage);
   }
@@ -375,6 +380,8 @@ export interface ApiErrorFromResponse {
   retryAfterHeader?: string | null;
   /** `x-request-id` response header, used when the body names no request id. */
   requestIdHeader?: string | null;
+  /** `served-model-name` response header (invocations). */
+  servedModelNameHeader?: string | null;
   /** Values to scrub from the message (the credentials in use). */
   secrets?: readonly string[];
   context?: string;
@@ -395,6 +402,7 @@ export function apiErrorFromResponse(input: ApiErrorFromResponse): DatabricksApi
     retryAfterMs,
     details: parsed.details,
     context: input.context,
+    servedModelName: input.servedModelNameHeader || undefined,
   });
 }
 

@@ -167,6 +167,7 @@ export class HttpClient {
             bodyText: text,
             retryAfterHeader: response.headers.get('retry-after'),
             requestIdHeader: response.headers.get('x-request-id'),
+            servedModelNameHeader: response.headers.get('served-model-name'),
             secrets: this.credentials.secretValues(),
             nowMs: this.#now(),
           });

@@ -3,9 +3,9 @@
  *
  * - success → `{ status: 200, servedModel }` (the `served-model-name` header);
  * - `DatabricksApiError` (the server answered with an HTTP error) → `{ status, servedModel }`, where `servedModel`
- *   is the served model queried directly when one was given, else undefined: `DatabricksApiError` does not carry
- *   response headers, so the `served-model-name` of an error answer on the traffic-split route is lost (the generator
- *   files such errors under 'unknown');
+ *   is the error answer's `served-model-name` header (so errors on the traffic-split route are filed under the
+ *   version that failed), else the served model queried directly; an error before routing (e.g. 429 from the
+ *   gateway, 404 endpoint) names none and is filed under 'unknown' by the generator;
  * - timeouts (the client's own `DatabricksTimeoutError`, or the generator's signal) and aborts → rethrown: the
  *   generator classifies them as 'timeout' (or ignores them after its own abort);
  * - `DatabricksNetworkError` (no HTTP answer) → rethrown: the generator counts it as 'network'. So is anything else
@@ -28,7 +28,7 @@ export function invocationSender(
           : await client.serving.queryServedModel(endpoint, servedModel, body, { signal });
       return { status: 200, servedModel: result.servedModelName ?? servedModel };
     } catch (err) {
-      if (err instanceof DatabricksApiError) return { status: err.status, servedModel };
+      if (err instanceof DatabricksApiError) return { status: err.status, servedModel: err.servedModelName ?? servedModel };
       throw err;
     }
   };

@@ -138,7 +138,7 @@ test('a 90/10 traffic split shows in byVariant within binomial tolerance', async
   expect(Math.abs(challenger - n * 0.1)).toBeLessThan(4 * sd);
 });
 
-test('errors: an HTTP error answer keeps its status; the served model is known on the per-model route', async () => {
+test('errors: an HTTP error answer keeps its status and is filed under the served model that answered', async () => {
   const perModel = await runLoad({
     rps: 50,
     durationMs: 200,
@@ -156,8 +156,11 @@ test('errors: an HTTP error answer keeps its status; the served model is known o
     payloads: [{ unexpected: 1 }],
     send: invocationSender(client, 'split'),
   });
-  // DatabricksApiError carries no response headers: the served-model-name of an error answer is lost.
-  expect(routed.byVariant.unknown.statusClasses['4xx']).toBe(10);
+  // Routed errors carry the served-model-name header of the entity that failed: nothing is filed under 'unknown'.
+  expect(routed.byVariant.unknown).toBeUndefined();
+  const routedErrors = (name: string) => routed.byVariant[name]?.statusClasses['4xx'] ?? 0;
+  expect(routedErrors('champion') + routedErrors('challenger')).toBe(10);
+  expect(routedErrors('champion')).toBeGreaterThan(0);
 });
 
 test('timeouts and network errors are classified', async () => {
