@@ -4,6 +4,7 @@
  * endpoint's exported metrics), looking repeatedly so a clearly bad canary fails early.
  */
 import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
+import { decideAb, type AbWinner } from '../analysis/ab';
 import { DEFAULT_JUDGE, judge, type Verdict, type VariantSample } from '../analysis/judge';
 import { twoProportions } from '../analysis/tests';
 import type { DatabricksClient } from '../databricks';
@@ -22,7 +23,7 @@ type CanarySettings = NonNullable<Plan['tests']['canary']>;
 const requestBodies = (records: Record<string, unknown>[]) =>
   records.map((record) => ({ dataframe_records: [record] }));
 
-const errorsOf = (stats: VariantStats) =>
+const errorsOf = (stats: Pick<VariantStats, 'statusClasses'>) =>
   stats.statusClasses['5xx'] + stats.statusClasses.timeout + stats.statusClasses.network;
 
 function round(value: number, digits = 1): number {
@@ -48,6 +49,44 @@ async function metricCounts(
   return counts;
 }
 
+const EMPTY_STATS: Pick<VariantStats, 'requests' | 'statusClasses' | 'samples'> = {
+  requests: 0,
+  statusClasses: { '2xx': 0, '4xx': 0, '5xx': 0, timeout: 0, network: 0 },
+  samples: [],
+};
+
+/**
+ * Probes both versions directly (the per-served-model route) at `rps` each for `durationMs`, on one schedule that
+ * alternates between them, so that both see the same moments (a pause or a busy spell hits both alike) instead of
+ * two loops that could drift apart.
+ */
+async function probeBoth(
+  client: DatabricksClient,
+  input: { endpoint: string; champion: string; challenger: string; payloads: Record<string, unknown>[] },
+  rps: number,
+  durationMs: number,
+  signal?: AbortSignal,
+) {
+  const senders = [
+    invocationSender(client, input.endpoint, input.champion),
+    invocationSender(client, input.endpoint, input.challenger),
+  ];
+  let turn = 0;
+  const round = await runLoad({
+    rps: rps * 2,
+    durationMs,
+    concurrency: 128,
+    timeoutMs: 10_000,
+    payloads: requestBodies(input.payloads),
+    send: (payload, sendSignal) => senders[turn++ % 2](payload, sendSignal),
+    signal,
+  });
+  return {
+    champion: round.byVariant[input.champion] ?? EMPTY_STATS,
+    challenger: round.byVariant[input.challenger] ?? EMPTY_STATS,
+  };
+}
+
 export interface JudgeProgress {
   startedAt: number;
   champion: VariantSample;
@@ -59,7 +98,11 @@ export interface JudgeProgress {
 
 const emptySample = (): VariantSample => ({ requests: 0, errors: 0, latenciesMs: [] });
 
-function addTo(sample: VariantSample, stats: VariantStats, cap: number) {
+function addTo(
+  sample: VariantSample,
+  stats: Pick<VariantStats, 'requests' | 'statusClasses' | 'samples'>,
+  cap: number,
+) {
   sample.requests += stats.requests;
   sample.errors += errorsOf(stats);
   for (const latency of stats.samples) if (sample.latenciesMs.length < cap) sample.latenciesMs.push(latency);
@@ -127,6 +170,17 @@ export function createAnalysisActivities(clients: WorkspaceClients) {
         }),
       );
     },
+
+    /** An A/B stage's measurement and decision (see abTestWith); progress is heartbeated, so a retry resumes. */
+    async runAbTest(input: AbTestInput): Promise<AbTestResult> {
+      return classified(`${input.region}/${input.endpoint}: A/B test`, () =>
+        abTestWith(clients.get(input.workspace), input, {
+          resumed: activityInfo().heartbeatDetails as AbProgress | undefined,
+          onRound: (progress) => heartbeat(progress),
+          signal: cancellationSignal(),
+        }),
+      );
+    },
   };
 }
 
@@ -179,27 +233,9 @@ export async function judgeCanaryWith(
       200,
       (Math.min(roundRequests, remaining || roundRequests) / input.canary.probe_rps) * 1000,
     );
-    // One schedule that alternates between the versions, so that both see the same moments (a pause or a busy
-    // spell on either side hits both alike) instead of two loops that could drift apart.
-    const senders = [
-      invocationSender(client, input.endpoint, input.champion),
-      invocationSender(client, input.endpoint, input.challenger),
-    ];
-    let turn = 0;
-    const round = await runLoad({
-      rps: input.canary.probe_rps * 2,
-      durationMs,
-      concurrency: 128,
-      timeoutMs: 10_000,
-      payloads: requestBodies(input.payloads),
-      send: (payload, signal) => senders[turn++ % 2](payload, signal),
-      signal: options.signal,
-    });
-    const empty = { requests: 0, statusClasses: { '2xx': 0, '4xx': 0, '5xx': 0, timeout: 0, network: 0 }, samples: [] };
-    const champion = { overall: round.byVariant[input.champion] ?? empty };
-    const challenger = { overall: round.byVariant[input.challenger] ?? empty };
-    addTo(progress.champion, champion.overall, config.maxRequests * 4);
-    addTo(progress.challenger, challenger.overall, config.maxRequests);
+    const round = await probeBoth(client, input, input.canary.probe_rps, durationMs, options.signal);
+    addTo(progress.champion, round.champion, config.maxRequests * 4);
+    addTo(progress.challenger, round.challenger, config.maxRequests);
     verdict = judge(progress.champion, progress.challenger, config, progress.previousFraction);
     progress.previousFraction = verdict.informationFraction;
     progress.looks++;
@@ -253,3 +289,120 @@ export async function judgeCanaryWith(
 }
 
 export type AnalysisActivities = ReturnType<typeof createAnalysisActivities>;
+
+type AbSettings = NonNullable<Plan['stages'][number]['ab']>;
+
+export interface AbTestInput extends EndpointTarget {
+  champion: string;
+  challenger: string;
+  ab: AbSettings;
+  /** The fixed split's duration: the stage's bake. */
+  windowMs: number;
+  payloads: Record<string, unknown>[];
+  stage?: string;
+}
+
+export interface AbProgress {
+  startedAt: number;
+  champion: VariantSample;
+  challenger: VariantSample;
+  metricsAtStart: Record<string, { requests: number; errors: number }>;
+}
+
+export type AbTestResult = CheckResult & { winner: AbWinner };
+
+/** Probes run in rounds of this length, with a heartbeat after each (a retried attempt resumes from it). */
+const AB_ROUND_MS = 10_000;
+const AB_SAMPLE_CAP = 20_000;
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason as Error);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * An A/B stage's measurement: the split stays as it is for `windowMs`; both versions are probed directly at
+ * `probe_rps` each (latency samples), and the endpoint's own per-version counts cover everything it served (users
+ * and probes). The error-rate metric is decided on the endpoint's counts (falling back to the probes when it counted
+ * nothing), the latency metrics on the probes. `resumed` continues from a heartbeat of an earlier attempt.
+ */
+export async function abTestWith(
+  client: DatabricksClient,
+  input: AbTestInput,
+  options: { resumed?: AbProgress; onRound?: (progress: AbProgress) => void; signal?: AbortSignal } = {},
+): Promise<AbTestResult> {
+  const progress: AbProgress = options.resumed ?? {
+    startedAt: Date.now(),
+    champion: emptySample(),
+    challenger: emptySample(),
+    metricsAtStart: Object.fromEntries(await metricCounts(client, input.endpoint)),
+  };
+  const windowEnd = progress.startedAt + input.windowMs;
+  for (let now = Date.now(); now < windowEnd; now = Date.now()) {
+    const durationMs = Math.min(AB_ROUND_MS, windowEnd - now);
+    if (input.ab.probe_rps > 0) {
+      const round = await probeBoth(client, input, input.ab.probe_rps, durationMs, options.signal);
+      if (options.signal?.aborted) throw options.signal.reason as Error;
+      addTo(progress.champion, round.champion, AB_SAMPLE_CAP);
+      addTo(progress.challenger, round.challenger, AB_SAMPLE_CAP);
+    } else {
+      await abortableSleep(durationMs, options.signal);
+    }
+    options.onRound?.(progress);
+  }
+  const atEnd = await metricCounts(client, input.endpoint);
+  const served = (entity: string) => {
+    const start = progress.metricsAtStart[entity] ?? { requests: 0, errors: 0 };
+    const end = atEnd.get(entity) ?? start;
+    return { requests: end.requests - start.requests, errors: end.errors - start.errors };
+  };
+  const endpointCounts = { champion: served(input.champion), challenger: served(input.challenger) };
+  const useEndpointCounts =
+    input.ab.metric === 'error_rate' && endpointCounts.champion.requests > 0 && endpointCounts.challenger.requests > 0;
+  const decision = useEndpointCounts
+    ? decideAb(
+        { ...endpointCounts.champion, latenciesMs: progress.champion.latenciesMs },
+        { ...endpointCounts.challenger, latenciesMs: progress.challenger.latenciesMs },
+        input.ab.metric,
+        input.ab.alpha,
+      )
+    : decideAb(progress.champion, progress.challenger, input.ab.metric, input.ab.alpha);
+  const probes = decideAb(progress.champion, progress.challenger, input.ab.metric, input.ab.alpha);
+  const source = useEndpointCounts
+    ? 'endpoint metrics (GET .../metrics, per served entity: users and probes)'
+    : 'probes (each version queried directly)';
+  return {
+    check: 'ab',
+    stage: input.stage,
+    winner: decision.winner,
+    passed: decision.winner !== 'champion',
+    summary: `A/B over ${Math.round(input.windowMs / 1000)}s, decided on ${source.split(' (')[0]}: ${decision.summary}`,
+    failures: decision.winner === 'champion' ? [decision.summary] : [],
+    at: new Date().toISOString(),
+    evidence: {
+      decision: { ...decision, source },
+      variants: {
+        probes: {
+          source: 'probes (each version queried directly)',
+          champion: probes.champion,
+          challenger: probes.challenger,
+        },
+        endpointMetrics: {
+          source: 'endpoint metrics (GET .../metrics, per served entity, over the window)',
+          ...endpointCounts,
+        },
+      },
+      elapsedMs: Date.now() - progress.startedAt,
+    },
+  };
+}

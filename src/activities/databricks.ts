@@ -11,6 +11,7 @@ import {
   type EndpointCoreConfigOutput,
   type ServingEndpointDetailed,
 } from '../databricks';
+import { compareShadow, type ShadowLimits, type ShadowPair } from '../analysis/shadow';
 import { checkExpectation, type EdgeCase } from '../plan/edge-cases';
 import { describeConfig, sameConfig } from '../shared/endpoint-config';
 import type { CheckResult, EndpointConfig, EndpointSnapshot, ServedEntity, Workspace } from '../shared/types';
@@ -292,6 +293,69 @@ export function createDatabricksActivities(clients: WorkspaceClients, poll: Poll
             : `${input.queries} queries answered`,
           failures,
           at: new Date().toISOString(),
+        };
+      });
+    },
+
+    /**
+     * The shadow check: each input scored by both versions through the per-served-model route (the new version is
+     * at 0%, so no user sees its answers), predictions compared by `compareShadow`.
+     */
+    async runShadowCheck(
+      input: EndpointTarget & {
+        champion: string;
+        challenger: string;
+        inputs: { name: string; record: Record<string, unknown> }[];
+        limits: ShadowLimits;
+        stage?: string;
+      },
+    ): Promise<CheckResult> {
+      return classified(`${input.region}/${input.endpoint}: shadow check`, async () => {
+        const api = client(input.workspace).serving;
+        const first = (answer: { predictions?: unknown }) =>
+          Array.isArray(answer.predictions) ? (answer.predictions as unknown[])[0] : answer.predictions;
+        const pairs: ShadowPair[] = [];
+        const failedQueries: string[] = [];
+        for (const [i, { name, record }] of input.inputs.entries()) {
+          heartbeat(i);
+          const body = { dataframe_records: [record] };
+          try {
+            const [champion, challenger] = await Promise.all([
+              api.queryServedModel(input.endpoint, input.champion, body),
+              api.queryServedModel(input.endpoint, input.challenger, body),
+            ]);
+            pairs.push({ input: name, champion: first(champion), challenger: first(challenger) });
+          } catch (err) {
+            if (!(err instanceof DatabricksApiError)) throw err;
+            failedQueries.push(
+              `${name}: HTTP ${err.status} ${err.errorCode}${err.servedModelName ? ` from ${err.servedModelName}` : ''}`,
+            );
+          }
+        }
+        const comparison = compareShadow(pairs, input.limits);
+        const failures = [...failedQueries, ...comparison.failures];
+        const worst = comparison.examples
+          .slice(0, 3)
+          .map((e) => `${e.input}: ${JSON.stringify(e.champion)} → ${JSON.stringify(e.challenger)}`);
+        return {
+          check: 'shadow',
+          stage: input.stage,
+          passed: failures.length === 0,
+          summary:
+            `${comparison.inputs} inputs scored by both versions at 0% traffic: ${comparison.disagreements} disagree ` +
+            `(tolerance ${input.limits.tolerance})` +
+            (comparison.numeric.n
+              ? `, mean |Δ| ${comparison.numeric.meanAbsoluteDifference.toPrecision(3)}, max |Δ| ${comparison.numeric.maxAbsoluteDifference.toPrecision(3)}`
+              : '') +
+            (worst.length ? `; e.g. ${worst.join('; ')}` : ''),
+          failures,
+          at: new Date().toISOString(),
+          evidence: {
+            source: 'probes (both versions queried directly on the same inputs)',
+            champion: input.champion,
+            challenger: input.challenger,
+            ...comparison,
+          },
         };
       });
     },

@@ -35,7 +35,9 @@ const OUTCOME_WORDS: Record<RolloutOutcome, string> = {
 const STAGE_PHASES: ReadonlySet<RegionPhase> = new Set([
   'updating',
   'testing',
+  'shadow-testing',
   'baking',
+  'ab-testing',
   'gating',
   'awaiting-approval',
   'rolling-back',

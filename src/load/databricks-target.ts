@@ -28,7 +28,8 @@ export function invocationSender(
           : await client.serving.queryServedModel(endpoint, servedModel, body, { signal });
       return { status: 200, servedModel: result.servedModelName ?? servedModel };
     } catch (err) {
-      if (err instanceof DatabricksApiError) return { status: err.status, servedModel: err.servedModelName ?? servedModel };
+      if (err instanceof DatabricksApiError)
+        return { status: err.status, servedModel: err.servedModelName ?? servedModel };
       throw err;
     }
   };

@@ -103,6 +103,18 @@ export function describePlan(
   plan.stages.forEach((stage, i) => {
     line(`  ${i + 1}. ${stage.name}: ${stage.traffic}% of traffic to the new version, bake ${fmt(stage.bake)}`);
     line(`     gate: ${stage.gate.length > 0 ? stage.gate.join(', ') : 'none'}`);
+    if (stage.ab) {
+      const { metric, decide_by: decideBy, on_tie: onTie, alpha, probe_rps: probeRps } = stage.ab;
+      line(
+        `     A/B: the split stays fixed for ${fmt(stage.bake)}; compared on ${metric} (two-sided, α=${alpha}), ` +
+          `probes ${probeRps} rps per version`,
+      );
+      line(
+        decideBy === 'approval'
+          ? '     winner: a person decides with the per-version report (approve: new version, reject: current)'
+          : `     winner: the better version by the rule; on a tie: ${onTie}`,
+      );
+    }
     if (stage.approval)
       line(`     approval: waits up to ${fmt(plan.timeouts.approval)} for a person; without one the region rolls back`);
   });
@@ -120,6 +132,13 @@ export function describePlan(
     cases
       ? `  edge cases: ${edgeCases.length} from ${cases.file} (default tolerance ${cases.tolerance})`
       : '  edge cases: none',
+  );
+  const shadow = plan.tests.shadow;
+  line(
+    shadow
+      ? `  shadow: before any user traffic, the new version at 0% scores the same inputs as the current one; ` +
+          `at most ${(100 * shadow.max_disagreement).toFixed(1)}% may differ by more than ${shadow.tolerance}`
+      : '  shadow: none',
   );
   line();
 

@@ -104,7 +104,9 @@ export type DurationEstimate = {
 export function estimateDuration(plan: Plan): DurationEstimate {
   const { replication, config_update: configUpdate, approval } = plan.timeouts;
   const stages = plan.stages.map((stage) => {
-    const approvalMs = stage.approval ? approval : 0;
+    // An A/B stage may hand its choice to a person (always, or on a tie).
+    const mayAskPerson = stage.approval || stage.ab?.decide_by === 'approval' || stage.ab?.on_tie === 'approval';
+    const approvalMs = mayAskPerson ? approval : 0;
     return {
       name: stage.name,
       configUpdateMs: configUpdate,
@@ -113,7 +115,9 @@ export function estimateDuration(plan: Plan): DurationEstimate {
       worstMs: configUpdate + stage.bake + approvalMs,
     };
   });
-  const regionWorst = replication + stages.reduce((sum, stage) => sum + stage.worstMs, 0) + configUpdate;
+  // A shadow check adds one config update: the new version joins at 0% before the first stage's weight.
+  const shadowUpdate = plan.tests.shadow ? configUpdate : 0;
+  const regionWorst = replication + shadowUpdate + stages.reduce((sum, stage) => sum + stage.worstMs, 0) + configUpdate;
   const regionBake = stages.reduce((sum, stage) => sum + stage.bakeMs, 0);
   const waves = resolveWaves(plan).map((wave) => {
     const batches = Math.ceil(wave.regions.length / wave.parallelism);

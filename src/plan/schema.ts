@@ -78,6 +78,23 @@ const stageSchema = z.strictObject({
     .default([]),
   /** Wait for a person to approve (after the gate) before the next stage. */
   approval: z.boolean().default(false),
+  /**
+   * An A/B stage: the split stays fixed for `bake`, both versions are measured side by side, and a winner is picked
+   * by the rule below or by a person (the approval gate: approve keeps the new version, reject the current one).
+   */
+  ab: z
+    .strictObject({
+      /** What the winner is judged on; lower is better for each. */
+      metric: z.enum(['error_rate', 'latency_p50', 'latency_p99']).default('error_rate'),
+      /** `rule`: the metric's two-sided test at `alpha` decides; `approval`: a person decides, with the report. */
+      decide_by: z.enum(['rule', 'approval']).default('rule'),
+      /** When the rule finds no significant difference: keep the current version, keep the new one, or ask. */
+      on_tie: z.enum(['keep-current', 'keep-new', 'approval']).default('approval'),
+      alpha: z.number().gt(0).lt(0.5).default(0.05),
+      /** Probe requests per second to each version directly, beside user traffic (0: user traffic only). */
+      probe_rps: z.number().min(0).max(2000).default(20),
+    })
+    .optional(),
 });
 
 const waveSchema = z.strictObject({
@@ -123,6 +140,20 @@ const testsSchema = z.strictObject({
           error_rate: z.number().min(0).max(1).optional(),
         })
         .prefault({}),
+    })
+    .optional(),
+  /**
+   * Shadow check before any user traffic: the new version joins the endpoint at 0%, and each probe input (the
+   * health record and the edge cases) is scored by both versions through the per-served-model route.
+   */
+  shadow: z
+    .strictObject({
+      /** Absolute difference between the two predictions of one input that counts as a disagreement. */
+      tolerance: z.number().min(0).default(0),
+      /** Largest share of inputs on which the versions may disagree (0.05 = 5%). */
+      max_disagreement: z.number().min(0).max(1).default(0.05),
+      /** Largest mean absolute difference of numeric predictions (unset: no limit). */
+      max_mean_difference: z.number().min(0).optional(),
     })
     .optional(),
   /**
@@ -304,7 +335,51 @@ export const planSchema = z
             path: ['stages', s, 'gate'],
             message: 'the edge-cases gate needs tests.edge_cases',
           });
+        // Guarded: these rules also run when another field of the plan has a type error (see crossFieldReady).
+        if (isObject(stage.ab)) {
+          if (typeof stage.bake === 'number' && !(stage.bake > 0))
+            ctx.addIssue({
+              code: 'custom',
+              path: ['stages', s, 'bake'],
+              message: 'an A/B stage measures for its bake time: give one, e.g. bake: 30m',
+            });
+          if (stage.traffic === 100)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['stages', s, 'traffic'],
+              message: 'an A/B stage splits traffic: give the new version less than 100%, e.g. 50',
+            });
+          if (stage.gate.includes('canary'))
+            ctx.addIssue({
+              code: 'custom',
+              path: ['stages', s, 'gate'],
+              message: 'an A/B stage measures both versions itself: remove canary from its gate',
+            });
+          if (stage.ab.probe_rps === 0 && stage.ab.metric !== 'error_rate')
+            ctx.addIssue({
+              code: 'custom',
+              path: ['stages', s, 'ab', 'probe_rps'],
+              message: `${stage.ab.metric} is measured by probes: give probe_rps above 0, or metric: error_rate`,
+            });
+          if (
+            typeof stage.ab.probe_rps === 'number' &&
+            stage.ab.probe_rps > 0 &&
+            !plan.tests.health &&
+            !plan.tests.edge_cases
+          )
+            ctx.addIssue({
+              code: 'custom',
+              path: ['stages', s, 'ab', 'probe_rps'],
+              message: 'A/B probes send the inputs of tests.health and tests.edge_cases: give one, or probe_rps: 0',
+            });
+        }
       });
+      if (plan.tests.shadow && !plan.tests.health && !plan.tests.edge_cases)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tests', 'shadow'],
+          message: 'the shadow check scores the inputs of tests.health and tests.edge_cases: give at least one',
+        });
     },
     { when: (payload) => crossFieldReady(payload.value) },
   );

@@ -6,6 +6,7 @@
  */
 import * as wf from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { PlanStage } from '../plan/schema';
 import { challengerName, describeConfig, stageConfig } from '../shared/endpoint-config';
 import {
   approveUpdate,
@@ -190,6 +191,10 @@ export async function regionRolloutWorkflow(input: RegionRolloutInput): Promise<
     ...(input.tests.health ? [input.tests.health.input] : []),
   ];
 
+  /** The served entity that takes most traffic at the rollback point: what the new version is compared with. */
+  const currentVersionName = () =>
+    rollbackPoint!.routes.reduce((a, b) => (b.traffic_percentage > a.traffic_percentage ? b : a)).served_entity_name;
+
   const runCheck = async (check: string, stage?: string): Promise<CheckResult> => {
     const served = challengerName(input.model, version);
     if (check === 'health' && input.tests.health)
@@ -222,6 +227,23 @@ export async function regionRolloutWorkflow(input: RegionRolloutInput): Promise<
           },
         ],
       );
+    if (check === 'shadow' && input.tests.shadow)
+      return quick.runShadowCheck.executeWithOptions(
+        { summary: `${region.name}: shadow check, v${version} against ${currentVersionName()} at 0% traffic` },
+        [
+          {
+            ...target,
+            champion: currentVersionName(),
+            challenger: served,
+            inputs: [
+              ...(input.tests.health ? [{ name: 'health', record: input.tests.health.input }] : []),
+              ...input.edgeCases.map((c) => ({ name: c.name, record: c.input })),
+            ],
+            limits: input.tests.shadow,
+            stage,
+          },
+        ],
+      );
     throw wf.ApplicationFailure.nonRetryable(`unknown or unconfigured check "${check}"`, 'PlanError');
   };
 
@@ -239,6 +261,41 @@ export async function regionRolloutWorkflow(input: RegionRolloutInput): Promise<
   };
 
   const whileUnpaused = () => wf.condition(() => !status.paused);
+
+  /** Set by an A/B stage that hands the choice of the winner to a person (approve: new version, reject: current). */
+  let abNeedsPerson = false;
+
+  /**
+   * An A/B stage: the split stays fixed for its bake while both versions are measured, then the plan's rule picks
+   * the winner, or a person does. Returns whether a person must choose; throws when the current version wins.
+   */
+  async function runAbStage(stageName: string, ab: NonNullable<PlanStage['ab']>, windowMs: number): Promise<boolean> {
+    await setPhase('ab-testing', stageName);
+    const result = await longRunning(windowMs).runAbTest.executeWithOptions(
+      {
+        summary: `${region.name}: A/B of v${version} against ${currentVersionName()} on ${ab.metric} for ${Math.round(windowMs / 1000)}s (stage ${stageName})`,
+      },
+      [
+        {
+          ...target,
+          champion: currentVersionName(),
+          challenger: challengerName(input.model, version),
+          ab,
+          windowMs,
+          payloads: probePayloads(),
+          stage: stageName,
+        },
+      ],
+    );
+    status.checks.push(result);
+    await publish();
+    if (ab.decide_by === 'approval' || (result.winner === 'tie' && ab.on_tie === 'approval')) return true;
+    if (result.winner === 'challenger' || (result.winner === 'tie' && ab.on_tie === 'keep-new')) return false;
+    throw wf.ApplicationFailure.nonRetryable(
+      `A/B in stage ${stageName} keeps the current version (${result.winner === 'champion' ? 'it won' : 'a tie, and on_tie is keep-current'}): ${result.summary}`,
+      'AbCurrentVersionKept',
+    );
+  }
 
   async function compensate() {
     await setPhase('rolling-back');
@@ -324,16 +381,30 @@ export async function regionRolloutWorkflow(input: RegionRolloutInput): Promise<
   // The rollback point is recorded before the first change, so any failure from here on restores it.
   try {
     const first = input.stages[0];
+    // With a shadow check, the new version first joins at 0%: it is tested and compared before any user reaches it.
+    const shadowFirst = input.tests.shadow !== undefined;
+    const joinWeight = shadowFirst ? 0 : first.traffic;
     await setPhase('updating', first.name);
     await apply(
-      stageConfig(rollbackPoint, challenger, first.traffic),
-      `add v${version} at ${first.traffic}%`,
-      first.traffic,
+      stageConfig(rollbackPoint, challenger, joinWeight),
+      `add v${version} at ${joinWeight}%${shadowFirst ? ' (shadow)' : ''}`,
+      joinWeight,
     );
     const suites = [...(input.tests.health ? ['health'] : []), ...(input.tests.edge_cases ? ['edge-cases'] : [])];
     if (suites.length) {
       await setPhase('testing');
       await checksMustPass(suites);
+    }
+    if (shadowFirst) {
+      await setPhase('shadow-testing');
+      await checksMustPass(['shadow']);
+      await whileUnpaused();
+      await setPhase('updating', first.name);
+      await apply(
+        stageConfig(rollbackPoint, challenger, first.traffic),
+        `shift v${version} to ${first.traffic}%`,
+        first.traffic,
+      );
     }
     for (const [index, stage] of input.stages.entries()) {
       await whileUnpaused();
@@ -350,15 +421,14 @@ export async function regionRolloutWorkflow(input: RegionRolloutInput): Promise<
         // The canary judge measures during the stage's bake window (and may extend it when inconclusive).
         const canary = input.tests.canary!;
         await setPhase('judging', stage.name);
-        const champion = rollbackPoint.routes.reduce((a, b) => (b.traffic_percentage > a.traffic_percentage ? b : a));
         const result = await longRunning(stage.bake + canary.max_extension).judgeCanary.executeWithOptions(
           {
-            summary: `${region.name}: canary judge, v${version} against ${champion.served_entity_name} (stage ${stage.name})`,
+            summary: `${region.name}: canary judge, v${version} against ${currentVersionName()} (stage ${stage.name})`,
           },
           [
             {
               ...target,
-              champion: champion.served_entity_name,
+              champion: currentVersionName(),
               challenger: challenger.name,
               canary,
               windowMs: stage.bake,
@@ -375,6 +445,9 @@ export async function regionRolloutWorkflow(input: RegionRolloutInput): Promise<
             'CheckFailed',
           );
         await whileUnpaused();
+      } else if (stage.ab) {
+        abNeedsPerson = await runAbStage(stage.name, stage.ab, stage.bake);
+        await whileUnpaused();
       } else if (stage.bake > 0) {
         skipBake = false;
         await setPhase('baking', stage.name);
@@ -386,7 +459,8 @@ export async function regionRolloutWorkflow(input: RegionRolloutInput): Promise<
         await setPhase('gating', stage.name);
         await checksMustPass(gates, stage.name);
       }
-      if (stage.approval) {
+      if (stage.approval || abNeedsPerson) {
+        abNeedsPerson = false;
         decision = undefined;
         await setPhase('awaiting-approval', stage.name);
         const answered = await wf.condition(() => decision !== undefined, timeouts.approval);
