@@ -9,7 +9,7 @@ import { DEFAULT_JUDGE, judge, type Verdict, type VariantSample } from '../analy
 import { twoProportions } from '../analysis/tests';
 import type { DatabricksClient } from '../databricks';
 import { invocationSender } from '../load/databricks-target';
-import { runLoad, type LoadResult, type VariantStats } from '../load/generator';
+import { runLoad, type LoadCheckpoint, type LoadResult, type VariantStats } from '../load/generator';
 import type { Plan } from '../plan/schema';
 import type { CheckResult } from '../shared/types';
 import type { WorkspaceClients } from './clients';
@@ -116,6 +116,7 @@ export function createAnalysisActivities(clients: WorkspaceClients) {
     ): Promise<CheckResult> {
       return classified(`${input.region}/${input.endpoint}: load test`, async () => {
         const client = clients.get(input.workspace);
+        const resumed = activityInfo().heartbeatDetails as LoadCheckpoint | undefined;
         const result: LoadResult = await runLoad({
           rps: input.load.rps,
           durationMs: input.load.duration,
@@ -124,8 +125,13 @@ export function createAnalysisActivities(clients: WorkspaceClients) {
           payloads: requestBodies(input.payloads),
           send: invocationSender(client, input.endpoint),
           signal: cancellationSignal(),
-          onProgress: (progress) => heartbeat(progress),
+          // A retried attempt (after a worker restart) continues the test with what was measured before.
+          resume: resumed,
+          onCheckpoint: (checkpoint) => heartbeat(checkpoint),
         });
+        // Cut short (the workflow cancelled it, or the worker is shutting down): never judge a partial test. The
+        // last checkpoint is heartbeated, so a retried attempt continues from it.
+        if (result.aborted) throw cancellationSignal().reason ?? new Error('load test cancelled');
         const errorRate = result.overall.requests ? errorsOf(result.overall) / result.overall.requests : 0;
         const failures: string[] = [];
         const slo = input.load.slo;
@@ -148,6 +154,8 @@ export function createAnalysisActivities(clients: WorkspaceClients) {
           at: new Date().toISOString(),
           evidence: {
             source: 'probes (open-model load through the endpoint)',
+            // Set when an earlier attempt (e.g. on a worker that stopped) measured part of the test.
+            resumedAt: resumed ? { attempt: activityInfo().attempt, request: resumed.nextIndex } : undefined,
             targetRps: result.targetRps,
             achievedRps: result.achievedRps,
             dropped: result.dropped,

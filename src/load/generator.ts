@@ -18,7 +18,12 @@
  * Dropped requests have no latency. Each histogram is paired with a reservoir of up to 5000 raw latencies (seeded
  * PRNG) for rank tests (e.g. Mann-Whitney between champion and challenger).
  *
- * Resuming after a worker restart (the Temporal activity heartbeats `onProgress`): `LoadProgress.nextIndex` is the
+ * Resuming with everything measured so far: `onCheckpoint` gives, about once per second, a `LoadCheckpoint` (counters,
+ * histograms and sample reservoirs as plain JSON; a Temporal activity heartbeats it). Pass it back as `resume`, with
+ * the same `durationMs` (the whole test's), and the run schedules the rest of the test and reports the whole of it.
+ * Requests in flight when the checkpoint was taken are not in it (they are neither counted nor re-sent).
+ *
+ * Resuming by index only: `LoadProgress.nextIndex` is the
  * absolute index of the next request that was not yet scheduled. Call `runLoad` again with `startAt: nextIndex` and
  * `durationMs` = the remaining duration (original duration - nextIndex * 1000 / rps). The new run schedules indices
  * `startAt, startAt + 1, ...` from its own start time, so the payload round-robin and the indices in later progress
@@ -30,7 +35,7 @@
  * the abort are not counted as completed. The caller decides whether an abort is an error (an activity should throw
  * its cancellation).
  */
-import { build, type Histogram } from 'hdr-histogram-js';
+import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
 
 export interface LoadProgress {
   /** Requests whose due time has passed in this run (sent or dropped). */
@@ -67,6 +72,26 @@ export interface LoadOptions {
   startAt?: number;
   /** Seed of the reservoir-sampling PRNG (default 1). */
   seed?: number;
+  /** Called with `onProgress`, with everything measured so far, to pass back as `resume`. */
+  onCheckpoint?: (checkpoint: LoadCheckpoint) => void;
+  /** Continue a run from its checkpoint; `durationMs` is then the whole test's duration (see the module comment). */
+  resume?: LoadCheckpoint;
+}
+
+/** A recorder's state as plain JSON: the histogram in HDR's compressed base64 encoding. */
+export interface RecorderState {
+  requests: number;
+  statusClasses: Record<StatusClass, number>;
+  histogram: string;
+  samples: number[];
+  seen: number;
+}
+
+export interface LoadCheckpoint extends LoadProgress {
+  /** Sending-phase time of the runs before, for the achieved rate of the whole test. */
+  sendingMsBefore: number;
+  overall: RecorderState;
+  byVariant: Record<string, RecorderState>;
 }
 
 export type StatusClass = '2xx' | '4xx' | '5xx' | 'timeout' | 'network';
@@ -125,13 +150,36 @@ function newHistogram(): Histogram {
 }
 
 class VariantRecorder {
-  readonly histogram = newHistogram();
+  readonly histogram: Histogram;
   readonly statusClasses: Record<StatusClass, number> = { '2xx': 0, '4xx': 0, '5xx': 0, timeout: 0, network: 0 };
   readonly samples: number[] = [];
   requests = 0;
   private seen = 0;
 
-  constructor(private readonly random: () => number) {}
+  constructor(
+    private readonly random: () => number,
+    state?: RecorderState,
+  ) {
+    this.histogram = newHistogram();
+    if (state) {
+      this.histogram.add(decodeFromCompressedBase64(state.histogram, 32, false));
+      Object.assign(this.statusClasses, state.statusClasses);
+      this.samples.push(...state.samples.slice(0, MAX_SAMPLES));
+      this.requests = state.requests;
+      this.seen = state.seen;
+    }
+  }
+
+  state(): RecorderState {
+    return {
+      requests: this.requests,
+      statusClasses: { ...this.statusClasses },
+      histogram: encodeIntoCompressedBase64(this.histogram),
+      // Microsecond precision is what the histogram keeps too; it halves the checkpoint's size.
+      samples: this.samples.map((ms) => Math.round(ms * 1000) / 1000),
+      seen: this.seen,
+    };
+  }
 
   record(statusClass: StatusClass, latencyMs: number): void {
     this.requests++;
@@ -201,16 +249,21 @@ function validate(options: LoadOptions): void {
 
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   validate(options);
-  const { rps, durationMs, concurrency, timeoutMs, payloads, send, signal, onProgress } = options;
-  const startAt = options.startAt ?? 0;
+  const { rps, concurrency, timeoutMs, payloads, send, signal, onProgress, onCheckpoint, resume } = options;
+  const startAt = resume?.nextIndex ?? options.startAt ?? 0;
   const intervalMs = 1000 / rps;
-  // Indices startAt .. endIndex-1 are due at offsets (i - startAt) * intervalMs < durationMs.
+  // Indices startAt .. endIndex-1 are due at offsets (i - startAt) * intervalMs < durationMs; a resumed run covers
+  // what is left of the whole test.
+  const durationMs = resume ? Math.max(0, options.durationMs - startAt * intervalMs) : options.durationMs;
   const count = Math.ceil((durationMs * rps) / 1000 - 1e-9);
   const endIndex = startAt + count;
 
-  const random = prng(options.seed ?? 1);
-  const overall = new VariantRecorder(random);
-  const byVariant = new Map<string, VariantRecorder>();
+  // Resumed runs draw from a stream of their own, so a resumed reservoir does not replay the first run's choices.
+  const random = prng((options.seed ?? 1) + startAt);
+  const overall = new VariantRecorder(random, resume?.overall);
+  const byVariant = new Map<string, VariantRecorder>(
+    Object.entries(resume?.byVariant ?? {}).map(([name, state]) => [name, new VariantRecorder(random, state)]),
+  );
   const variant = (name: string) => {
     let recorder = byVariant.get(name);
     if (!recorder) byVariant.set(name, (recorder = new VariantRecorder(random)));
@@ -218,9 +271,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   };
 
   const inFlight = new Set<AbortController>();
-  let scheduled = 0;
-  let completed = 0;
-  let dropped = 0;
+  let scheduled = resume?.scheduled ?? 0;
+  let completed = resume?.completed ?? 0;
+  let dropped = resume?.dropped ?? 0;
+  const sendingMsBefore = resume ? resume.sendingMsBefore + resume.elapsedMs : 0;
   let nextIndex = startAt;
   let aborted = signal?.aborted ?? false;
   let drained: (() => void) | undefined;
@@ -243,7 +297,17 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     drained?.();
   };
   signal?.addEventListener('abort', onAbort, { once: true });
-  const ticker = onProgress ? setInterval(() => onProgress(progress()), PROGRESS_INTERVAL_MS) : undefined;
+  const checkpoint = (): LoadCheckpoint => ({
+    ...progress(),
+    sendingMsBefore,
+    overall: overall.state(),
+    byVariant: Object.fromEntries([...byVariant].map(([name, recorder]) => [name, recorder.state()])),
+  });
+  const tick = () => {
+    onProgress?.(progress());
+    onCheckpoint?.(checkpoint());
+  };
+  const ticker = onProgress || onCheckpoint ? setInterval(tick, PROGRESS_INTERVAL_MS) : undefined;
 
   const dispatch = (index: number) => {
     const scheduledAt = dueAt(index);
@@ -342,9 +406,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   }
   const end = performance.now();
   sendingEnd ??= end; // aborted during the sending phase
-  onProgress?.(progress());
+  tick();
 
-  const sendingMs: number = sendingEnd - start;
+  const sendingMs: number = sendingMsBefore + (sendingEnd - start);
   const sent = scheduled - dropped;
   return {
     targetRps: rps,

@@ -170,8 +170,9 @@ test('a request past timeoutMs is a timeout, even when send ignores its signal',
   expect(result.byVariant.unknown.statusClasses.timeout).toBe(20);
   expect(seen.every((s) => s.aborted)).toBe(true);
   expect(result.overall.latencyMs.p50).toBeGreaterThanOrEqual(50);
-  expect(result.overall.latencyMs.max).toBeLessThan(80);
-  expect(result.totalMs).toBeLessThan(500);
+  // Generous bounds (a busy machine delays timers): the late answers (at 300 ms) were not waited for.
+  expect(result.overall.latencyMs.max).toBeLessThan(250);
+  expect(result.totalMs).toBeLessThan(1000);
 });
 
 test('classifies statuses and thrown errors', async () => {
@@ -294,4 +295,39 @@ test('rejects bad options', async () => {
   await expect(runLoad(options({ rps: 0 }))).rejects.toThrow(RangeError);
   await expect(runLoad(options({ payloads: [] }))).rejects.toThrow(/payloads/);
   await expect(runLoad(options({ concurrency: 0 }))).rejects.toThrow(/concurrency/);
+});
+
+test('a checkpoint resumes the whole test: counters, histograms and reservoirs carry over', async () => {
+  // A first run of 3 s at 50 rps "crashes" after ~1.3 s; its last checkpoint goes through JSON like a heartbeat.
+  const controller = new AbortController();
+  let saved: string | undefined;
+  const servedBy = (n: unknown) => (n === 0 ? 'champion' : 'challenger');
+  const send: LoadOptions['send'] = (payload, signal) =>
+    delayed(1, signal, payload.n === 2 ? 503 : 200, servedBy(payload.n));
+  const crash = setTimeout(() => controller.abort(), 1300);
+  const first = await runLoad(
+    options({
+      rps: 50,
+      durationMs: 3000,
+      signal: controller.signal,
+      send,
+      onCheckpoint: (checkpoint) => (saved = JSON.stringify(checkpoint)),
+    }),
+  );
+  clearTimeout(crash);
+  expect(first.aborted).toBe(true);
+  const checkpoint = JSON.parse(saved!);
+  expect(checkpoint.completed).toBeGreaterThan(0);
+  expect(checkpoint.nextIndex).toBeLessThan(150);
+  const second = await runLoad(options({ rps: 50, durationMs: 3000, resume: checkpoint, send }));
+  // The whole test was scheduled once: 150 requests, none twice.
+  expect(second.scheduled).toBe(150);
+  expect(second.completed).toBe(second.overall.requests);
+  expect(second.completed).toBeGreaterThanOrEqual(150 - (checkpoint.scheduled - checkpoint.completed));
+  const variants = second.byVariant;
+  expect(variants.champion.requests + variants.challenger.requests).toBe(second.completed);
+  expect(second.overall.statusClasses['5xx']).toBe(variants.challenger.statusClasses['5xx']);
+  expect(second.overall.statusClasses['5xx']).toBeGreaterThanOrEqual(45);
+  expect(second.overall.samples).toHaveLength(second.completed);
+  expect(second.overall.latencyMs.p50).toBeGreaterThan(0);
 });

@@ -211,3 +211,33 @@ it('waits in rollback-failed for an operator when a rollback keeps failing, then
   expect(report.regions.find((r) => r.region === 'us-east-1')!.outcome).toBe('skipped');
   expect((await rig.serving())['eu-west-1']).toEqual(ORIGINAL);
 });
+
+it('continues a load test from its last heartbeat on a new worker, measuring the whole test once', async () => {
+  const version = await rig.register('candidate-good');
+  const plan = rig.plan({
+    regions: rig.plan().regions.slice(0, 1),
+    tests: {
+      health: { queries: 1, input: { amount: 120 } },
+      load: { rps: 50, duration: '8s', slo: { error_rate: 0.5 } },
+    },
+    stages: [{ name: 'canary', traffic: 10, gate: ['load'] }],
+  });
+  const { handle } = await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' });
+  await until('the load test running', async () => {
+    const status = await handle.query(rolloutStatusQuery);
+    return status.regions[0]?.phase === 'gating' ? true : undefined;
+  });
+  await new Promise((r) => setTimeout(r, 3000)); // a few checkpoints are heartbeated
+  await rig.stopWorkers(); // the load test is cancelled by the shutdown
+  await rig.startWorkers();
+  const report = await handle.result();
+  expect(report.outcome).toBe('succeeded');
+  const load = report.regions[0].checks.find((c) => c.check === 'load')!;
+  const evidence = load.evidence as any;
+  expect(evidence.resumedAt.attempt).toBeGreaterThan(1);
+  expect(evidence.resumedAt.request).toBeGreaterThan(0);
+  // 8 s at 50 rps: 400 requests scheduled over both attempts, none twice.
+  expect(load.summary).toMatch(/^\d+ requests at/);
+  expect(evidence.overall.requests).toBeLessThanOrEqual(400);
+  expect(evidence.overall.requests).toBeGreaterThan(300);
+}, 120_000);
