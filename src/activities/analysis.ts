@@ -78,7 +78,12 @@ async function probeBoth(
     concurrency: 128,
     timeoutMs: 10_000,
     payloads: requestBodies(input.payloads),
-    send: (payload, sendSignal) => senders[turn++ % 2](payload, sendSignal),
+    // Counterbalanced: pairs alternate which version goes first, so that whatever favours the first of two requests
+    // sent together (an idle pooled connection, an earlier timer) favours neither version.
+    send: (payload, sendSignal) => {
+      const index = turn++;
+      return senders[(index + Math.floor(index / 2)) % 2](payload, sendSignal);
+    },
     signal,
   });
   return {
