@@ -62,6 +62,8 @@ const versionSchema = z.strictObject({
   status: z.enum(['READY', 'PENDING_REGISTRATION', 'FAILED_REGISTRATION']).default('READY'),
   aliases: z.array(aliasName).default([]),
   comment: z.string().optional(),
+  /** Unity Catalog tags of the version (e.g. serving_jurisdictions: "EU"), read through the MLflow UC API. */
+  tags: z.record(z.string().min(1, 'tag keys are not empty'), z.string()).default({}),
 });
 
 const modelSchema = z.strictObject({
