@@ -53,7 +53,7 @@ describe('world files', () => {
       'sharing.shares[0].recipients[0]: "us-east-1" must be a region other than the primary',
       'regions[1].shared_catalogs[0].share: unknown share "ml"; declare it under sharing.shares',
     ]);
-    expect(problems({ ...base, regoins: [] })).toEqual(['(root): Unrecognized key: "regoins"']);
+    expect(problems({ ...base, regoins: [] })).toEqual(['regoins: unknown field; remove it or correct its spelling']);
     expect(problems({ ...base, faults: [{ kind: 'storm', region: 'eu-west-1', status: 200 }] })[0]).toMatch(
       /^faults\[0\]\.status/,
     );

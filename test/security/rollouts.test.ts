@@ -348,7 +348,10 @@ describe('no credential in histories or logs', () => {
     rememberCredentials();
     const issued = (rig.emu.emulator.auth as unknown as { issued: Map<string, unknown> }).issued;
     expect(issued.size).toBeGreaterThan(0); // ap-southeast-1 really went through OAuth
-    for (const key of codecKeys) (secrets.add(key.key.toString('base64')), secrets.add(key.key.toString('hex')));
+    for (const key of codecKeys) {
+      secrets.add(key.key.toString('base64'));
+      secrets.add(key.key.toString('hex'));
+    }
     expect(secrets.size).toBeGreaterThanOrEqual(3);
 
     const codec = codecKeys.length ? new AesGcmCodec(codecKeys) : undefined;
