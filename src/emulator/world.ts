@@ -350,7 +350,9 @@ export const worldSchema = z
           ctx.addIssue({
             code: 'custom',
             path: ['sharing', 'shares', index, 'recipients', r],
-            message: `"${recipient}" must be a region other than the primary`,
+            message: regions.has(recipient)
+              ? `"${recipient}" is the primary; recipients are the other regions`
+              : `unknown region "${recipient}"; recipients are regions[].name other than the primary`,
           });
       });
     });

@@ -79,7 +79,14 @@ export const GATE_CHECKS = ['health', 'edge-cases', 'load', 'canary'] as const;
 const stageSchema = z.strictObject({
   name: z.string().regex(NAME, 'stage names are letters, digits, ".", "_" or "-"'),
   /** Percentage of traffic the new version gets during this stage. */
-  traffic: z.number().int('traffic is a whole percentage').min(1, 'traffic is 1-100').max(100, 'traffic is 1-100'),
+  traffic: z
+    .number({
+      error: (issue) =>
+        issue.input === undefined ? undefined : 'traffic is a whole percentage from 1 to 100, e.g. traffic: 10',
+    })
+    .int('traffic is a whole percentage')
+    .min(1, 'traffic is 1-100')
+    .max(100, 'traffic is 1-100'),
   /** How long the stage bakes before its gate runs. */
   bake: durationMs.default(0),
   /** Checks that must pass before the next stage. */
