@@ -108,6 +108,14 @@ async function main() {
     console.error(`nothing to serve: give --plan or --regions, or drop --no-control\n\n${USAGE}`);
     process.exit(2);
   }
+  // Checked before connecting: a bad key must not leave a worker half-started.
+  let dataConverter;
+  try {
+    dataConverter = dataConverterFromEnv();
+  } catch (err) {
+    console.error(`payload encryption: ${(err as Error).message}`);
+    process.exit(2);
+  }
   const config = loadClientConnectConfig();
   const address = config.connectionOptions.address ?? 'localhost:7233';
   let connection: NativeConnection;
@@ -118,13 +126,6 @@ async function main() {
     process.exit(3);
   }
   const namespace = config.namespace ?? 'default';
-  let dataConverter;
-  try {
-    dataConverter = dataConverterFromEnv();
-  } catch (err) {
-    console.error(`payload encryption: ${(err as Error).message}`);
-    process.exit(2);
-  }
   const temporal = new Client({
     connection: await Connection.connect(config.connectionOptions),
     namespace,

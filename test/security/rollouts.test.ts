@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
@@ -12,6 +13,8 @@ import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
 import { AesGcmCodec, ENCRYPTED_ENCODING, type CodecKey } from '../../src/codec';
 import { parseCodecServerTokens, startCodecServer } from '../../src/codec/server';
 import { DatabricksClient } from '../../src/databricks';
+import { main } from '../../src/cli/main';
+import { describeChanges } from '../../src/follow';
 import { startRollout } from '../../src/rollouts';
 import {
   approveSignal,
@@ -181,6 +184,17 @@ describe('approval allow-lists', () => {
     expect((refused as WorkflowUpdateFailedError).cause?.message).toBe(
       `bob may not approve ${workflowId}: the plan's approvals.allowed lists only alice, carol`,
     );
+    // The rollout command gives the same answer, with exit 7 (refused).
+    let stderr = '';
+    const exit = await main(['approve', workflowId, '--as', 'dave', '--reason', 'from CI'], {
+      out: () => undefined,
+      err: (text) => (stderr += text),
+      env: { TEMPORAL_ADDRESS: rig.env.address, TEMPORAL_NAMESPACE: 'default', HOME: tmpdir() },
+    });
+    expect([exit, stderr]).toEqual([
+      7,
+      `rollout approve: refused: dave may not approve ${workflowId}: the plan's approvals.allowed lists only alice, carol\n`,
+    ]);
     // A signal (temporal workflow signal) from mallory: no answer possible, but recorded the same way.
     await handle.signal(approveSignal, { approver: 'mallory', reason: 'via signal' });
     // Straight to a region's own workflow: the region checks the same list.
@@ -190,12 +204,16 @@ describe('approval allow-lists', () => {
     );
     const status = await until('the signal recorded', async () => {
       const s = await handle.query(rolloutStatusQuery);
-      return (s.refusedApprovals ?? []).length === 2 ? s : undefined;
+      return (s.refusedApprovals ?? []).length === 3 ? s : undefined;
     });
     expect(status.refusedApprovals!.map((r) => [r.by, r.reason])).toEqual([
       ['bob', 'ship it'],
+      ['dave', 'from CI'],
       ['mallory', 'via signal'],
     ]);
+    expect(describeChanges(undefined, status)).toContain(
+      `rollout: approval REFUSED: mallory may not approve ${workflowId}: the plan's approvals.allowed lists only alice, carol`,
+    );
     expect(status.regions.every((r) => r.phase === 'awaiting-approval' && r.approvals.length === 0)).toBe(true);
     const euStatus = await eu.query(regionStatusQuery);
     expect(euStatus.refusedApprovals!.map((r) => [r.by, r.stage, r.why])).toEqual([
@@ -211,13 +229,14 @@ describe('approval allow-lists', () => {
       ['alice', 'approved'],
       ['alice', 'approved'],
     ]);
-    expect(report.refusedApprovals!.map((r) => r.by)).toEqual(['bob', 'mallory']);
+    expect(report.refusedApprovals!.map((r) => r.by)).toEqual(['bob', 'dave', 'mallory']);
 
     // The refused update is in the history too: accepted with bob's request, completed with the refusal.
     const events = (await handle.fetchHistory()).events ?? [];
     const completed = events.filter((e) => e.workflowExecutionUpdateCompletedEventAttributes?.outcome?.failure);
     expect(completed.map((e) => e.workflowExecutionUpdateCompletedEventAttributes!.outcome!.failure!.message)).toEqual([
       expect.stringContaining('bob may not approve') as string,
+      expect.stringContaining('dave may not approve') as string,
     ]);
   });
 });
