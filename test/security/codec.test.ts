@@ -10,15 +10,13 @@ import { parseCodecServerTokens, startCodecServer, type RunningCodecServer } fro
 const key = (id: string): CodecKey => ({ id, key: randomBytes(32) });
 const toPayload = (value: unknown) => defaultPayloadConverter.toPayload(value);
 const fromPayload = (payload: Payload) => defaultPayloadConverter.fromPayload(payload);
-const json = (payload: Payload) =>
-  Object.fromEntries(
-    Object.entries({
-      metadata: Object.fromEntries(
-        Object.entries(payload.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
-      ),
-      data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64'),
-    }),
-  );
+/** A payload in the codec server protocol's proto3 JSON form (metadata values and data base64). */
+const json = (payload: Payload) => ({
+  metadata: Object.fromEntries(
+    Object.entries(payload.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+  ),
+  data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64'),
+});
 
 describe('AesGcmCodec', () => {
   const value = { approver: 'alice', reason: 'looks good', nested: [1, 2, 3] };
