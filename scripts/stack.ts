@@ -12,6 +12,7 @@ import { DefaultLogger, NativeConnection, Runtime, type LogLevel, type Worker } 
 import { WorkspaceClients } from '../src/activities';
 import { loadWorldFile, startEmulator, type RunningEmulator } from '../src/emulator';
 import { ROLLOUT_SEARCH_ATTRIBUTES } from '../src/shared/messages';
+import { dataConverterFromEnv } from '../src/codec';
 import { createWorkers } from '../src/worker';
 import { resolveTemporalCli } from './temporal-cli';
 
@@ -117,7 +118,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await waitForPort(port, server, 30_000);
     const address = `127.0.0.1:${port}`;
     connection = await Connection.connect({ address });
-    const client = new Client({ connection, namespace: 'default' });
+    // ROLLOUT_CODEC_KEYS in the environment: the dev stack encrypts as the rollout command does.
+    const dataConverter = dataConverterFromEnv();
+    const client = new Client({ connection, namespace: 'default', dataConverter });
     const configFile = join(DATA_DIR, 'databrickscfg');
     writeFileSync(
       configFile,
@@ -135,6 +138,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         clients: new WorkspaceClients({ env: { ...process.env, DATABRICKS_CONFIG_FILE: configFile } }),
         poll: { initialMs: 250, maxMs: 2000 },
         controlPollMs: 1000,
+        dataConverter,
       })),
     );
     runs = workers.map((w) => w.run());

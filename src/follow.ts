@@ -11,6 +11,8 @@ export function describeChanges(previous: RolloutStatus | undefined, next: Rollo
   const lines: string[] = [];
   if (!previous || previous.phase !== next.phase || previous.wave !== next.wave)
     lines.push(`rollout: ${next.phase}${next.wave ? ` (wave ${next.wave})` : ''}`);
+  for (const refused of (next.refusedApprovals ?? []).slice(previous?.refusedApprovals?.length ?? 0))
+    lines.push(`rollout: approval REFUSED: ${refused.why}`);
   for (const region of next.regions) {
     const before = previous?.regions.find((r) => r.region === region.region);
     // Results first: they explain the phase change that follows them.
@@ -22,6 +24,8 @@ export function describeChanges(previous: RolloutStatus | undefined, next: Rollo
       lines.push(
         `${region.region}: stage ${approval.stage} ${approval.decision} by ${approval.by}${approval.reason ? ` (${approval.reason})` : ''}`,
       );
+    for (const refused of (region.refusedApprovals ?? []).slice(before?.refusedApprovals?.length ?? 0))
+      lines.push(`${region.region}: approval REFUSED: ${refused.why}`);
     const moved =
       !before ||
       before.phase !== region.phase ||

@@ -11,7 +11,7 @@
  * (@temporalio/envconfig), as the temporal CLI reads them. Databricks: ~/.databrickscfg profiles or DATABRICKS_*.
  */
 import { Client, Connection } from '@temporalio/client';
-import type { Duration } from '@temporalio/common';
+import type { DataConverter, Duration } from '@temporalio/common';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { parseArgs } from 'node:util';
@@ -22,6 +22,7 @@ import {
   WorkspaceClients,
   type PollSettings,
 } from './activities';
+import { dataConverterFromEnv } from './codec';
 import { loadPlan } from './plan/load';
 import { CONTROL_TASK_QUEUE, regionTaskQueue } from './shared/task-queues';
 
@@ -39,6 +40,8 @@ export interface WorkerSetup {
   workflowBundle?: WorkflowBundleWithSourceMap;
   /** How long running activities may finish on shutdown before they are cancelled. */
   shutdownGraceTime?: Duration;
+  /** Payload encryption (src/codec), the same as the clients' (`dataConverterFromEnv`). */
+  dataConverter?: DataConverter;
 }
 
 export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
@@ -46,6 +49,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
     connection: setup.connection,
     namespace: setup.namespace,
     shutdownGraceTime: setup.shutdownGraceTime ?? '10s',
+    ...(setup.dataConverter ? { dataConverter: setup.dataConverter } : {}),
   };
   const workers: Worker[] = [];
   if (setup.control)
@@ -75,7 +79,7 @@ const USAGE = `usage: rollout-worker (--plan <plan.yaml> ... | --regions <a,b,..
   --no-control  do not run workflows and control activities (a region-only worker)
 
 Connection: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS variables,
-TEMPORAL_PROFILE / temporal.toml. Databricks credentials: ~/.databrickscfg profiles named in the plan, or DATABRICKS_*.`;
+TEMPORAL_PROFILE / temporal.toml. Payload encryption: ROLLOUT_CODEC_KEYS=id:base64,... Databricks credentials: ~/.databrickscfg profiles named in the plan, or DATABRICKS_*.`;
 
 async function main() {
   let values;
@@ -104,6 +108,14 @@ async function main() {
     console.error(`nothing to serve: give --plan or --regions, or drop --no-control\n\n${USAGE}`);
     process.exit(2);
   }
+  // Checked before connecting: a bad key must not leave a worker half-started.
+  let dataConverter;
+  try {
+    dataConverter = dataConverterFromEnv();
+  } catch (err) {
+    console.error(`payload encryption: ${(err as Error).message}`);
+    process.exit(2);
+  }
   const config = loadClientConnectConfig();
   const address = config.connectionOptions.address ?? 'localhost:7233';
   let connection: NativeConnection;
@@ -114,7 +126,11 @@ async function main() {
     process.exit(3);
   }
   const namespace = config.namespace ?? 'default';
-  const temporal = new Client({ connection: await Connection.connect(config.connectionOptions), namespace });
+  const temporal = new Client({
+    connection: await Connection.connect(config.connectionOptions),
+    namespace,
+    dataConverter,
+  });
   const workers = await createWorkers({
     connection,
     namespace,
@@ -122,6 +138,7 @@ async function main() {
     regions: [...regions],
     control: !values['no-control'],
     clients: new WorkspaceClients(),
+    dataConverter,
   });
   console.log(
     `worker connected to ${address} (namespace ${namespace}); queues: ${[

@@ -14,6 +14,7 @@ import {
 import { compareShadow, type ShadowLimits, type ShadowPair } from '../analysis/shadow';
 import { checkExpectation, type EdgeCase } from '../plan/edge-cases';
 import { describeConfig, sameConfig } from '../shared/endpoint-config';
+import { residencyProblems, type RegionJurisdiction } from '../shared/residency';
 import type { CheckResult, EndpointConfig, EndpointSnapshot, ServedEntity, Workspace } from '../shared/types';
 import type { WorkspaceClients } from './clients';
 import { classified, FailureType } from './errors';
@@ -112,6 +113,8 @@ export function createDatabricksActivities(clients: WorkspaceClients, poll: Poll
       model: string;
       version?: number;
       alias?: string;
+      /** Every region of the rollout with its jurisdiction: the version's residency tag must allow each. */
+      residency?: RegionJurisdiction[];
     }) {
       return classified(`${input.region}: model ${input.model}`, async () => {
         const api = client(input.workspace).unityCatalog;
@@ -127,6 +130,16 @@ export function createDatabricksActivities(clients: WorkspaceClients, poll: Poll
             nonRetryable: found.status !== 'PENDING_REGISTRATION',
             nextRetryDelay: found.status === 'PENDING_REGISTRATION' ? '3s' : undefined,
           });
+        if (input.residency) {
+          const tags = await api.getModelVersionTags(input.model, found.version);
+          const problems = residencyProblems(input.model, found.version, tags, input.residency);
+          if (problems.length)
+            throw ApplicationFailure.create({
+              message: `data residency: ${problems.join('; ')}`,
+              type: FailureType.ResidencyViolation,
+              nonRetryable: true,
+            });
+        }
         return { version: found.version, status: found.status };
       });
     },

@@ -14,6 +14,7 @@ export const FailureType = {
   EndpointBusy: 'EndpointBusy',
   VersionNotReady: 'VersionNotReady',
   CheckFailed: 'CheckFailed',
+  ResidencyViolation: 'ResidencyViolation',
 } as const;
 
 export function toActivityFailure(err: unknown, context: string): unknown {

@@ -6,6 +6,7 @@
 import { userInfo } from 'node:os';
 import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { CodecKeyError, dataConverterFromEnv } from '../codec';
 import { rolloutStatusQuery } from '../shared/messages';
 import type { rolloutWorkflow } from '../workflows';
 import { UsageError, type Io } from './command';
@@ -70,6 +71,14 @@ export async function connect(io: Io): Promise<Session> {
   }
   const address = config.connectionOptions.address ?? 'localhost:7233';
   const namespace = config.namespace ?? 'default';
+  let dataConverter;
+  try {
+    // With ROLLOUT_CODEC_KEYS set, payloads are encrypted as the worker encrypts them.
+    dataConverter = dataConverterFromEnv(env);
+  } catch (err) {
+    if (err instanceof CodecKeyError) throw new UsageError(`payload encryption: ${err.message}`);
+    throw err;
+  }
   let connection: Connection;
   try {
     connection = await Connection.connect({ ...config.connectionOptions, address, connectTimeout: '5s' });
@@ -79,7 +88,12 @@ export async function connect(io: Io): Promise<Session> {
       `cannot reach Temporal at ${address} (namespace ${namespace}): ${(err as Error).message}\nSet TEMPORAL_ADDRESS (and TEMPORAL_API_KEY / TLS for Temporal Cloud), or start a local server with npm run dev.`,
     );
   }
-  return { client: new Client({ connection, namespace }), namespace, address, close: () => connection.close() };
+  return {
+    client: new Client({ connection, namespace, dataConverter }),
+    namespace,
+    address,
+    close: () => connection.close(),
+  };
 }
 
 /** Who is acting: --as, else GITHUB_ACTOR (CI), else the OS user. */

@@ -255,6 +255,20 @@ export const modelVersionInfoSchema = z.object({
 });
 export type ModelVersionInfo = z.output<typeof modelVersionInfoSchema>;
 
+/**
+ * A version as the MLflow client's Unity Catalog registry API answers it (`/api/2.0/mlflow/unity-catalog/model-versions/get`):
+ * the API that carries a version's tags. `version` is a string there.
+ */
+export const mlflowModelVersionResponseSchema = z.object({
+  model_version: z.object({
+    name: z.string(),
+    version: z.union([z.string(), z.number()]).transform(String),
+    status: z.string().optional(),
+    tags: z.array(z.object({ key: z.string(), value: z.string().optional() })).default([]),
+  }),
+});
+export type MlflowModelVersion = z.output<typeof mlflowModelVersionResponseSchema>['model_version'];
+
 export const registeredModelInfoSchema = z.object({
   full_name: z.string(),
   name: z.string().optional(),

@@ -7,6 +7,7 @@ import {
   catalogInfoSchema,
   listModelVersionsResponseSchema,
   listRegisteredModelsResponseSchema,
+  mlflowModelVersionResponseSchema,
   modelVersionInfoSchema,
   registeredModelAliasSchema,
   registeredModelInfoSchema,
@@ -199,6 +200,43 @@ export class UnityCatalogApi {
       },
       modelVersionInfoSchema,
     );
+  }
+
+  /**
+   * A version's Unity Catalog tags, through the MLflow UC registry API (the 2.1 version objects carry none):
+   * key -> value ("" for a tag without a value).
+   */
+  async getModelVersionTags(
+    fullName: string,
+    version: number,
+    options: CallOptions = {},
+  ): Promise<Record<string, string>> {
+    const answer = await this.http.json(
+      {
+        method: 'GET',
+        path: '/api/2.0/mlflow/unity-catalog/model-versions/get',
+        query: { name: fullName, version: checkVersion(version, 'version') },
+        ...options,
+      },
+      mlflowModelVersionResponseSchema,
+    );
+    return Object.fromEntries(answer.model_version.tags.map((tag) => [tag.key, tag.value ?? '']));
+  }
+
+  /** Sets one tag of a version (MLflow UC registry API `model-versions/set-tag`). */
+  async setModelVersionTag(
+    fullName: string,
+    version: number,
+    key: string,
+    value: string,
+    options: CallOptions = {},
+  ): Promise<void> {
+    await this.http.empty({
+      method: 'POST',
+      path: '/api/2.0/mlflow/unity-catalog/model-versions/set-tag',
+      body: { name: fullName, version: String(checkVersion(version, 'version')), key, value },
+      ...options,
+    });
   }
 
   async getCatalog(name: string, options: CallOptions = {}): Promise<CatalogInfo> {

@@ -25,6 +25,8 @@ export interface VersionRecord {
   behavior: Behavior;
   source: string;
   runId: string;
+  /** Unity Catalog tags (key -> value). */
+  tags: Map<string, string>;
 }
 
 export interface ModelRecord {
@@ -163,6 +165,7 @@ export class UnityCatalog {
           settlesAt: settled ? now : now + 365 * 24 * 3600 * 1000,
           failed: version.status === 'FAILED_REGISTRATION',
           comment: version.comment,
+          tags: version.tags,
         });
         for (const alias of version.aliases) record.aliases.set(alias, v.version);
       }
@@ -278,6 +281,7 @@ export class UnityCatalog {
       settlesAt: number;
       failed: boolean;
       comment?: string;
+      tags?: Record<string, string>;
     },
   ): VersionRecord {
     const version = spec.version ?? Math.max(0, ...model.versions.keys()) + 1;
@@ -293,6 +297,7 @@ export class UnityCatalog {
       behavior: spec.behavior,
       source: `${model.storageLocation}/versions/${version}`,
       runId: this.ids.hex(32),
+      tags: new Map(Object.entries(spec.tags ?? {})),
     };
     model.versions.set(version, record);
     model.updatedAt = spec.now;

@@ -62,6 +62,8 @@ const versionSchema = z.strictObject({
   status: z.enum(['READY', 'PENDING_REGISTRATION', 'FAILED_REGISTRATION']).default('READY'),
   aliases: z.array(aliasName).default([]),
   comment: z.string().optional(),
+  /** Unity Catalog tags of the version (e.g. serving_jurisdictions: "EU"), read through the MLflow UC API. */
+  tags: z.record(z.string().min(1, 'tag keys are not empty'), z.string()).default({}),
 });
 
 const modelSchema = z.strictObject({
@@ -348,7 +350,9 @@ export const worldSchema = z
           ctx.addIssue({
             code: 'custom',
             path: ['sharing', 'shares', index, 'recipients', r],
-            message: `"${recipient}" must be a region other than the primary`,
+            message: regions.has(recipient)
+              ? `"${recipient}" is the primary; recipients are the other regions`
+              : `unknown region "${recipient}"; recipients are regions[].name other than the primary`,
           });
       });
     });

@@ -11,6 +11,9 @@ const MODEL_FULL_NAME = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const REGION = /^[a-z][a-z0-9-]{1,40}$/;
 const ENDPOINT = /^[A-Za-z0-9_-]{1,63}$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+const JURISDICTION = /^[A-Z][A-Z0-9_-]{0,15}$/;
+/** Approver identities: a GitHub login, an e-mail, an OS user name. */
+const IDENTITY = /^[^\s,]{1,100}$/;
 
 /** http(s) only (http for a local emulator), and never credentials in the URL: they would enter workflow history. */
 export function isWorkspaceUrl(value: string): boolean {
@@ -61,6 +64,14 @@ const regionSchema = z.strictObject({
     .optional(),
   endpoint: z.string().regex(ENDPOINT, 'endpoint names are 1-63 letters, digits, "-" or "_"'),
   served_entity: servedEntitySchema.prefault({}),
+  /**
+   * The legal jurisdiction the region's endpoint serves from (data residency), e.g. EU or US. A version is served
+   * here only if its serving_jurisdictions tag in Unity Catalog lists it (src/shared/residency.ts).
+   */
+  jurisdiction: z
+    .string()
+    .regex(JURISDICTION, 'write the jurisdiction as an upper-case code, e.g. EU, US or UK')
+    .optional(),
 });
 
 export const GATE_CHECKS = ['health', 'edge-cases', 'load', 'canary'] as const;
@@ -68,7 +79,14 @@ export const GATE_CHECKS = ['health', 'edge-cases', 'load', 'canary'] as const;
 const stageSchema = z.strictObject({
   name: z.string().regex(NAME, 'stage names are letters, digits, ".", "_" or "-"'),
   /** Percentage of traffic the new version gets during this stage. */
-  traffic: z.number().int('traffic is a whole percentage').min(1, 'traffic is 1-100').max(100, 'traffic is 1-100'),
+  traffic: z
+    .number({
+      error: (issue) =>
+        issue.input === undefined ? undefined : 'traffic is a whole percentage from 1 to 100, e.g. traffic: 10',
+    })
+    .int('traffic is a whole percentage')
+    .min(1, 'traffic is 1-100')
+    .max(100, 'traffic is 1-100'),
   /** How long the stage bakes before its gate runs. */
   bake: durationMs.default(0),
   /** Checks that must pass before the next stage. */
@@ -246,6 +264,14 @@ export const planSchema = z
     failure_policy: z.enum(['rollback-region', 'rollback-all']).default('rollback-region'),
     /** When another version of the same model is being rolled out: wait for it, replace it, or refuse to start. */
     on_concurrent_rollout: z.enum(['queue', 'supersede', 'refuse']).default('queue'),
+    /** Who may approve this plan's approval stages; omitted: anyone who can reach the rollout. */
+    approvals: z
+      .strictObject({
+        allowed: z
+          .array(z.string().regex(IDENTITY, 'identities have no spaces or commas, e.g. octocat or ana@example.com'))
+          .min(1, 'list at least one identity, or remove approvals to let anyone approve'),
+      })
+      .optional(),
   })
   .superRefine(
     (plan, ctx) => {

@@ -66,6 +66,16 @@ export function formatZodIssues(error: z.ZodError, root = ''): string[] {
         return;
       }
     }
+    if (issue.code === 'unrecognized_keys') {
+      // One line per key, at the key's own path: "regoins: unknown field" says what to fix better than "(root)".
+      for (const key of issue.keys)
+        lines.push(`${joinPath([...path, key], root)}: unknown field; remove it or correct its spelling`);
+      return;
+    }
+    if (issue.code === 'invalid_type' && / received undefined$/.test(issue.message)) {
+      lines.push(`${joinPath(path, root) || '(root)'}: missing; this field is required (${issue.expected})`);
+      return;
+    }
     lines.push(`${joinPath(path, root) || '(root)'}: ${issue.message}`);
   };
   for (const issue of error.issues) visit(issue, []);

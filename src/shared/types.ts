@@ -56,6 +56,8 @@ export interface RegionRolloutInput {
   tests: Plan['tests'];
   edgeCases: EdgeCase[];
   timeouts: Plan['timeouts'];
+  /** The plan's approvals.allowed: who may approve (anyone when absent). */
+  approvers?: string[];
 }
 
 export type RegionPhase =
@@ -99,6 +101,17 @@ export interface ApprovalRecord {
   at: string;
 }
 
+/** An approval refused because the identity is not in the plan's approvals.allowed. */
+export interface RefusedApproval {
+  by: string;
+  reason?: string;
+  region?: string;
+  stage?: string;
+  at: string;
+  /** The answer the approver got. */
+  why: string;
+}
+
 export interface RegionStatus {
   region: string;
   phase: RegionPhase;
@@ -115,6 +128,8 @@ export interface RegionStatus {
   error?: string;
   /** Every phase the region entered, with its stage and time: the rollout's timeline (Gantt charts). */
   timeline: { phase: RegionPhase; stage?: string; at: string }[];
+  /** Approvals sent to this region directly by identities the plan does not allow. */
+  refusedApprovals?: RefusedApproval[];
 }
 
 export type RegionOutcome = 'promoted' | 'unchanged' | 'rolled-back' | 'untouched' | 'rollback-failed' | 'skipped';
@@ -139,6 +154,8 @@ export interface RolloutStatus {
   startedAt: string;
   regions: RegionStatus[];
   error?: string;
+  /** Approvals (updates or signals) refused because the identity is not in the plan's approvals.allowed. */
+  refusedApprovals?: RefusedApproval[];
 }
 
 export interface RolloutReport extends RolloutStatus {

@@ -7,6 +7,7 @@
 import * as wf from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { PlanStage } from '../plan/schema';
+import { approvalRefusal } from '../shared/approvals';
 import { challengerName, describeConfig, stageConfig } from '../shared/endpoint-config';
 import {
   approveUpdate,
@@ -139,10 +140,27 @@ export async function regionRolloutWorkflow(input: RegionRolloutInput): Promise<
   }
 
   wf.setHandler(regionStatusQuery, () => status, { description: 'Live status of this region' });
-  wf.setHandler(approveUpdate, (request) => decide('approve', request), {
-    validator: validateApproval,
-    description: 'Approve the stage awaiting approval: {"approver": "...", "reason": "..."}',
-  });
+  /** Not in the plan's approvals.allowed: recorded in the status (and the update's events), answered with why. */
+  async function refuseApproval(request: ApprovalRequest, why: string): Promise<ApprovalAnswer> {
+    status.refusedApprovals = [
+      ...(status.refusedApprovals ?? []),
+      { by: request.approver, reason: request.reason, region: region.name, stage: status.stage, at: nowIso(), why },
+    ];
+    await publish();
+    throw wf.ApplicationFailure.nonRetryable(why, 'ApprovalRefused');
+  }
+
+  wf.setHandler(
+    approveUpdate,
+    (request) => {
+      const why = approvalRefusal(request.approver, input.approvers, `${input.rolloutId} in ${region.name}`);
+      return why === undefined ? decide('approve', request) : refuseApproval(request, why);
+    },
+    {
+      validator: validateApproval,
+      description: 'Approve the stage awaiting approval: {"approver": "...", "reason": "..."}',
+    },
+  );
   wf.setHandler(rejectUpdate, (request) => decide('reject', request), {
     validator: validateApproval,
     description: 'Reject the stage awaiting approval (the region rolls back)',

@@ -6,6 +6,7 @@ import type { Duration } from '@temporalio/common';
 import * as wf from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { modelNameInRegion, resolveWaves } from '../plan/resolve';
+import { approvalRefusal } from '../shared/approvals';
 import { describeConfig } from '../shared/endpoint-config';
 import {
   abortUpdate,
@@ -172,16 +173,39 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutRepor
     };
   };
 
+  /**
+   * An approval from an identity the plan's approvals.allowed does not list: recorded (status.refusedApprovals, and
+   * the update's own events in history) and answered with the reason. Refused in the handler, not the validator,
+   * because a validator's rejection leaves no trace in history.
+   */
+  const refusal = (request: ApprovalRequest) => approvalRefusal(request.approver, plan.approvals?.allowed, rolloutId);
+  const recordRefusal = (request: ApprovalRequest, why: string) => {
+    status.refusedApprovals = [
+      ...(status.refusedApprovals ?? []),
+      { by: request.approver, reason: request.reason, region: request.region, at: nowIso(), why },
+    ];
+    wf.log.warn(`approval refused: ${why}`, { approver: request.approver, region: request.region });
+  };
+
   wf.setHandler(rolloutStatusQuery, () => status, { description: 'Live status of the rollout and each region' });
   wf.setHandler(regionStatusSignal, (update) => {
     // A final report is authoritative; late progress signals must not overwrite it.
     if (!reports.has(update.region)) setRegion(update);
     renderDetails();
   });
-  wf.setHandler(approveUpdate, (request) => decide('approve', request), {
-    validator: validateApproval,
-    description: 'Approve regions awaiting approval: {"approver": "...", "reason": "...", "region"?: "..."}',
-  });
+  wf.setHandler(
+    approveUpdate,
+    (request) => {
+      const why = refusal(request);
+      if (why === undefined) return decide('approve', request);
+      recordRefusal(request, why);
+      return Promise.reject(wf.ApplicationFailure.nonRetryable(why, 'ApprovalRefused'));
+    },
+    {
+      validator: validateApproval,
+      description: 'Approve regions awaiting approval: {"approver": "...", "reason": "...", "region"?: "..."}',
+    },
+  );
   wf.setHandler(rejectUpdate, (request) => decide('reject', request), {
     validator: validateApproval,
     description: 'Reject regions awaiting approval; they roll back',
@@ -197,6 +221,8 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutRepor
         wf.log.warn(`${type} signal ignored: ${(err as Error).message}`, { request });
         return;
       }
+      const why = type === 'approve' ? refusal(request) : undefined;
+      if (why !== undefined) return recordRefusal(request, why);
       await decide(type, request);
     });
   const notDone = () => {
@@ -318,6 +344,10 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutRepor
             workspace: plan.regions.find((r) => r.name === plan.primary)!.workspace,
             model: plan.model,
             version,
+            // Rollouts started before data residency existed replay without it.
+            ...(wf.patched('data-residency-preflight')
+              ? { residency: plan.regions.map((r) => ({ region: r.name, jurisdiction: r.jurisdiction })) }
+              : {}),
           },
         ],
       ),
@@ -354,6 +384,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutRepor
             tests: plan.tests,
             edgeCases: input.edgeCases,
             timeouts: plan.timeouts,
+            approvers: plan.approvals?.allowed,
           },
         ],
         staticSummary: `${name}: ${plan.model} v${version} on ${region.endpoint}`,

@@ -50,10 +50,10 @@ describe('world files', () => {
       }),
     ).toEqual([
       'sharing.shares[0].objects[0].name: model "a.b.c" is not declared under models:',
-      'sharing.shares[0].recipients[0]: "us-east-1" must be a region other than the primary',
+      'sharing.shares[0].recipients[0]: "us-east-1" is the primary; recipients are the other regions',
       'regions[1].shared_catalogs[0].share: unknown share "ml"; declare it under sharing.shares',
     ]);
-    expect(problems({ ...base, regoins: [] })).toEqual(['(root): Unrecognized key: "regoins"']);
+    expect(problems({ ...base, regoins: [] })).toEqual(['regoins: unknown field; remove it or correct its spelling']);
     expect(problems({ ...base, faults: [{ kind: 'storm', region: 'eu-west-1', status: 200 }] })[0]).toMatch(
       /^faults\[0\]\.status/,
     );

@@ -208,7 +208,7 @@ describe('plans that take workspaces from a Databricks Asset Bundle', () => {
     expect(loadProblems(join(dir, 'plan.yaml'))).toEqual([
       'regions[0].workspace: give exactly one of profile, host or bundle_target',
       'regions[1].workspace.bundle_target: write the name of a target of the bundle, e.g. bundle_target: prod-eu',
-      'regions[2].workspace: Unrecognized key: "target"',
+      'regions[2].workspace.target: unknown field; remove it or correct its spelling',
     ]);
   });
 

@@ -145,7 +145,7 @@ describe('plan schema', () => {
       'stages[0].gate[0]: Invalid option: expected one of "health"|"edge-cases"|"load"|"canary"',
       'timeouts.approval: "-1" is not a duration; write a non-negative number of milliseconds or e.g. "250ms", "2s", "5m", "1h"',
       'failure_policy: Invalid option: expected one of "rollback-region"|"rollback-all"',
-      '(root): Unrecognized key: "regoins"',
+      'regoins: unknown field; remove it or correct its spelling',
     ]);
   });
 

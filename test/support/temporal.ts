@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DataConverter } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   bundleWorkflowCode,
@@ -142,6 +143,8 @@ export class Rig {
   readonly workers: Worker[] = [];
   private runs: Promise<void>[] = [];
   readonly configFile: string;
+  /** Payload encryption for workers started from now on (test/security). */
+  dataConverter?: DataConverter;
 
   constructor(
     readonly env: TestWorkflowEnvironment,
@@ -181,6 +184,7 @@ export class Rig {
       controlPollMs: 200,
       workflowBundle: this.bundle,
       shutdownGraceTime: '1s',
+      dataConverter: this.dataConverter,
     });
     this.workers.push(...workers);
     this.runs.push(...workers.map((w) => w.run()));

@@ -19,6 +19,8 @@ const registerSchema = z.strictObject({
   fail_registration: z.boolean().default(false),
   comment: z.string().optional(),
   created_by: z.string().default('training-job'),
+  /** Unity Catalog tags of the new version, e.g. {"serving_jurisdictions": "EU"}. */
+  tags: z.record(z.string().min(1), z.string()).optional(),
 });
 
 function validate<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
@@ -72,6 +74,7 @@ export function adminRoutes(emulator: Emulator): Route[] {
           settlesAt: ctx.now + registration,
           failed: body.fail_registration,
           comment: body.comment,
+          tags: body.tags,
         });
         const version = emulator.catalog.findVersion(view, record.version, ctx.now);
         return { json: versionInfoJson(view, version, ctx.now, false) };

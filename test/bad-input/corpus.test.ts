@@ -1,0 +1,169 @@
+/**
+ * The bad-input corpus (test/bad-input/corpus/manifest.json): malformed and hostile plans, world files, command
+ * lines and Databricks API answers. Each must be refused with an error that names the field and the fix, and
+ * nothing may be started: CLI cases run against a Temporal address and a Databricks host that record every
+ * connection, and must leave both untouched.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../src/cli/main';
+import { DatabricksClient } from '../../src/databricks';
+import { loadWorldFile, WorldError } from '../../src/emulator/world';
+import { loadPlan, PlanError } from '../../src/plan/load';
+import { startFakeServer, type FakeServer } from '../databricks/fake-server';
+
+const CORPUS = join(__dirname, 'corpus');
+const manifest = JSON.parse(readFileSync(join(CORPUS, 'manifest.json'), 'utf8')) as {
+  cases: { case: string; expect: string[] }[];
+};
+const generated = mkdtempSync(join(tmpdir(), 'bad-input-'));
+
+/** Inputs too big to commit, written at run time. */
+const GENERATORS: Record<string, () => string> = {
+  // A valid-looking plan padded past the 1 MiB limit with one long comment: refused before it is parsed.
+  'generated/huge-plan.yaml': () =>
+    `${readFileSync(join(CORPUS, 'cli', 'valid-plan.yaml'), 'utf8')}# ${'x'.repeat(3 * 1024 * 1024)}\n`,
+  'generated/huge-world.yaml': () => `seed: 1\n# ${'x'.repeat(6 * 1024 * 1024)}\n`,
+};
+
+function pathOf(name: string): string {
+  const generator = GENERATORS[name];
+  if (!generator) return join(CORPUS, name);
+  const path = join(generated, name.replace('/', '-'));
+  writeFileSync(path, generator());
+  return path;
+}
+
+/** A TCP listener that counts connections: stands in for Temporal, so "nothing was started" can be checked. */
+async function connectionRecorder(): Promise<{ address: string; connections: () => number; close(): Promise<void> }> {
+  let count = 0;
+  const sockets: Socket[] = [];
+  const server: Server = createServer((socket) => {
+    count++;
+    sockets.push(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    address: `127.0.0.1:${port}`,
+    connections: () => count,
+    close: () =>
+      new Promise((resolve) => {
+        sockets.forEach((s) => s.destroy());
+        server.close(() => resolve());
+      }),
+  };
+}
+
+const substitute = (text: string) =>
+  text
+    .replaceAll('{corpus}', CORPUS)
+    .replaceAll('{key16}', randomBytes(16).toString('base64'))
+    .replaceAll('{key32}', randomBytes(32).toString('base64'));
+
+let temporal: Awaited<ReturnType<typeof connectionRecorder>>;
+let databricks: FakeServer;
+beforeAll(async () => {
+  temporal = await connectionRecorder();
+  databricks = await startFakeServer();
+});
+afterAll(async () => {
+  await temporal.close();
+  await databricks.close();
+});
+
+it('holds at least 30 cases, and every corpus file is in the manifest', () => {
+  expect(manifest.cases.length).toBeGreaterThanOrEqual(30);
+  const listed = new Set(manifest.cases.map((c) => c.case));
+  const files = ['plans', 'worlds', 'cli', 'api'].flatMap((dir) =>
+    readdirSync(join(CORPUS, dir)).map((file) => `${dir}/${file}`),
+  );
+  // cli/valid-plan.yaml is the valid plan the CLI cases use, not a case.
+  expect(files.filter((file) => !listed.has(file) && file !== 'cli/valid-plan.yaml')).toEqual([]);
+  for (const c of manifest.cases) expect(c.expect.length).toBeGreaterThan(0);
+});
+
+/** The error text a case produces; throws if the input was accepted. */
+async function errorOf(name: string): Promise<string> {
+  const path = pathOf(name);
+  const kind = name.split('/')[0] === 'generated' ? (name.includes('world') ? 'worlds' : 'plans') : name.split('/')[0];
+  switch (kind) {
+    case 'plans':
+      try {
+        loadPlan(path);
+      } catch (err) {
+        if (err instanceof PlanError) return err.problems.join('\n');
+        throw err;
+      }
+      throw new Error(`${name} was accepted as a plan`);
+    case 'worlds':
+      try {
+        loadWorldFile(path);
+      } catch (err) {
+        if (err instanceof WorldError) return err.problems.join('\n');
+        throw err;
+      }
+      throw new Error(`${name} was accepted as a world`);
+    case 'cli': {
+      const spec = JSON.parse(readFileSync(path, 'utf8')) as { argv: string[]; env?: Record<string, string> };
+      let stderr = '';
+      let stdout = '';
+      const home = mkdtempSync(join(tmpdir(), 'bad-input-home-'));
+      const code = await main(spec.argv.map(substitute), {
+        out: (text) => (stdout += text),
+        err: (text) => (stderr += text),
+        env: {
+          HOME: home,
+          TEMPORAL_ADDRESS: temporal.address,
+          DATABRICKS_HOST: databricks.url,
+          DATABRICKS_TOKEN: 'dapi-bad-input-0000',
+          ...Object.fromEntries(Object.entries(spec.env ?? {}).map(([k, v]) => [k, substitute(v)])),
+        },
+      });
+      expect({ code, stdout }).toEqual({ code: 2, stdout: '' });
+      return stderr;
+    }
+    case 'api': {
+      const spec = JSON.parse(readFileSync(path, 'utf8')) as {
+        call: string;
+        args: unknown[];
+        status: number;
+        body?: unknown;
+        bodyText?: string;
+      };
+      databricks.handle((_req, res) => {
+        res.writeHead(spec.status, { 'Content-Type': 'application/json' });
+        res.end(spec.bodyText ?? JSON.stringify(spec.body));
+      });
+      const client = new DatabricksClient({ host: databricks.url, token: 'dapi-bad-input-0000', env: {} });
+      const [area, method] = spec.call.split('.');
+      const api = (client as unknown as Record<string, Record<string, (...args: unknown[]) => Promise<unknown>>>)[area];
+      try {
+        await api[method](...spec.args);
+      } catch (err) {
+        expect((err as Error).name).toBe('DatabricksResponseError');
+        return (err as Error).message;
+      }
+      throw new Error(`${name}: the client accepted the answer`);
+    }
+    default:
+      throw new Error(`unknown corpus folder in ${name}`);
+  }
+}
+
+it.each(manifest.cases.map((c) => [c.case, c.expect] as const))(
+  '%s is refused naming the field',
+  async (name, expected) => {
+    const requestsBefore = databricks.requests.length;
+    const message = await errorOf(name);
+    for (const fragment of expected) expect(message).toContain(fragment);
+    if (name.startsWith('cli/')) {
+      // Refused before anything was contacted: no connection to Temporal, no call to Databricks.
+      expect(temporal.connections()).toBe(0);
+      expect(databricks.requests.length).toBe(requestsBefore);
+    }
+  },
+);
