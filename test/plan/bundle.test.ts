@@ -299,7 +299,7 @@ describe('plans that take workspaces from a Databricks Asset Bundle', () => {
     const { stdout, stderr } = await promisify(execFile)(tsx, ['src/client.ts', 'validate', path], { cwd: root });
     expect(stderr).toBe('');
     expect(stdout).toBe(
-      `OK ${path}: main.ml.fraud_detector, 3 regions in 2 waves, 2 stages, 8 edge cases; worst case 1.59h\n`,
+      `OK ${path}: main.ml.fraud_detector, 3 regions in 2 waves, 2 stages, 8 edge cases; worst case 1.76h\n`,
     );
   });
 });

@@ -28,7 +28,7 @@ describe('rollout CLI', () => {
     const run = await rollout('validate', EXAMPLE);
     expect(run).toEqual({
       code: 0,
-      stdout: `OK ${EXAMPLE}: main.ml.fraud_detector, 3 regions in 2 waves, 2 stages, 8 edge cases; worst case 1.59h\n`,
+      stdout: `OK ${EXAMPLE}: main.ml.fraud_detector, 3 regions in 2 waves, 2 stages, 8 edge cases; worst case 1.76h\n`,
       stderr: '',
     });
   });
@@ -45,8 +45,8 @@ describe('rollout CLI', () => {
       '    model:         ml_shared.ml.fraud_detector (through the Delta Sharing catalog ml_shared)\n',
     );
     // 2m + (5m + 20s) + (5m + 20s + 30m) + 5m = 47m40s a region, one batch in each of two waves.
-    expect(run.stdout).toContain('Worst-case duration: 1.59h (every wait runs to its timeout)\n');
-    expect(run.stdout).toContain('  total: 47.67m + 47.67m = 1.59h\n');
+    expect(run.stdout).toContain('Worst-case duration: 1.76h (every wait runs to its timeout)\n');
+    expect(run.stdout).toContain('  total: 52.67m + 52.67m = 1.76h\n');
     expect(run.stdout).toContain('Expected if nothing waits for a timeout: 1.33m (the bakes alone)\n');
     const alias = await rollout('plan', EXAMPLE, '--alias=challenger');
     expect(alias.stdout).toContain('  version: the version the alias "challenger" names (from the command line)\n');
