@@ -2,9 +2,11 @@
  * Rollouts end to end on a real Temporal dev server and the Databricks emulator: the happy path, and each way a
  * region can fail, with the failure policies across regions.
  */
-import { startRollout } from '../../src/rollouts';
+import { startRollout as startRolloutOnly } from '../../src/rollouts';
 import { rolloutStatusQuery } from '../../src/shared/messages';
-import { EDGE_CASES, Rig, useRig } from '../support/temporal';
+import type { RolloutInput } from '../../src/shared/types';
+import { checkRolloutInvariant, readEndpoints } from '../support/invariant';
+import { EDGE_CASES, ENDPOINT, Rig, useRig } from '../support/temporal';
 
 const rigOf = useRig();
 let rig: Rig;
@@ -13,6 +15,31 @@ beforeEach(() => {
 });
 
 const ORIGINAL = ['fraud_detector-1@1:100'];
+
+/** Starts a rollout and, after it, checks the issue-6 invariant against the emulator (test/support/invariant.ts). */
+const invariantChecks: (() => Promise<void>)[] = [];
+async function startRollout(client: Rig['client'], input: RolloutInput) {
+  const emulatorUrl = rig.emu.url(rig.emu.world.primary);
+  const endpoints = await readEndpoints(emulatorUrl, ENDPOINT);
+  const before = Object.fromEntries(Object.entries(endpoints).map(([region, e]) => [region, e.config]));
+  const started = await startRolloutOnly(client, input);
+  invariantChecks.push(async () => {
+    const { plan, version } = input;
+    const result = await checkRolloutInvariant({
+      client,
+      rolloutId: started.workflowId,
+      plan,
+      version,
+      before,
+      emulatorUrl,
+    });
+    expect(result.problems).toEqual([]);
+  });
+  return started;
+}
+async function invariantHolds() {
+  for (const check of invariantChecks.splice(0)) await check();
+}
 
 it('rolls a good version out to three regions: replicate, canary, test, promote', async () => {
   const version = await rig.register('candidate-good');
@@ -31,6 +58,7 @@ it('rolls a good version out to three regions: replicate, canary, test, promote'
   });
   expect(started).toBe(true);
   const report = await handle.result();
+  await invariantHolds();
   expect(report.outcome).toBe('succeeded');
   expect(report.regions.map((r) => [r.region, r.outcome, r.challengerWeight])).toEqual([
     ['us-east-1', 'promoted', 100],
@@ -62,6 +90,7 @@ it('leaves a region untouched when replication times out there; the others proce
   const plan = rig.plan({ timeouts: { replication: '1500ms', config_update: '10s', approval: '10s' } });
   const { handle } = await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' });
   const report = await handle.result();
+  await invariantHolds();
   expect(report.outcome).toBe('partially-failed');
   const ap = report.regions.find((r) => r.region === 'ap-southeast-1')!;
   expect(ap.outcome).toBe('untouched');
@@ -82,6 +111,7 @@ it('rolls back only the failing region on UPDATE_FAILED under rollback-region', 
     triggeredBy: 'test',
   });
   const report = await handle.result();
+  await invariantHolds();
   expect(report.outcome).toBe('partially-failed');
   const eu = report.regions.find((r) => r.region === 'eu-west-1')!;
   expect([eu.outcome, eu.phase]).toEqual(['rolled-back', 'rolled-back']);
@@ -104,6 +134,7 @@ it('restores every touched region on UPDATE_FAILED under rollback-all, including
   });
   const { handle } = await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' });
   const report = await handle.result();
+  await invariantHolds();
   expect(report.outcome).toBe('rolled-back');
   expect(report.regions.find((r) => r.region === 'us-east-1')!.outcome).toBe('rolled-back');
   expect(await rig.serving()).toEqual({ 'us-east-1': ORIGINAL, 'eu-west-1': ORIGINAL, 'ap-southeast-1': ORIGINAL });
@@ -125,6 +156,7 @@ it('rolls back exactly when a gate fails mid-canary, and does not start later wa
   // The first test suite already runs edge cases; give them only to the stage gate by leaving them out of the suite.
   const { handle } = await startRollout(rig.client, { plan, edgeCases: EDGE_CASES, version, triggeredBy: 'test' });
   const report = await handle.result();
+  await invariantHolds();
   expect(report.outcome).toBe('rolled-back');
   const eu = report.regions.find((r) => r.region === 'eu-west-1')!;
   expect(eu.outcome).toBe('rolled-back');
@@ -139,6 +171,7 @@ it('fails pre-flight without touching anything when an endpoint is missing', asy
   plan.regions[2].endpoint = 'no-such-endpoint';
   const { handle } = await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' });
   const report = await handle.result();
+  await invariantHolds();
   expect(report.outcome).toBe('failed');
   expect(report.error).toMatch(/pre-flight failed, nothing was touched: .*no-such-endpoint/);
   expect(report.regions.map((r) => r.outcome)).toEqual(['skipped', 'skipped', 'skipped']);
