@@ -21,12 +21,16 @@ import { sameConfig, stageConfig } from '../../src/shared/endpoint-config';
 
 type Started = { handle: WorkflowHandle; plan: Plan; version: number; before: Record<string, EndpointConfig> };
 
-/** Slower deploys and replication, so a kill lands inside them. */
+/** Slower deploys and replication, so a kill lands inside them; and `steady`, a candidate that never errs. */
 const slowWorld =
   (replication = '2s', update = '2s') =>
   (base: Parameters<NonNullable<Scenario['world']>>[0]) => ({
     ...base,
     defaults: { ...base.defaults, replication_delay: replication, config_update_duration: update },
+    behaviors: {
+      ...base.behaviors,
+      steady: { latency: '15ms', error_rate: 0, prediction: { formula: 'round(sigmoid(0.0041 * amount - 2), 4)' } },
+    },
   });
 
 /** Every region's update log follows the rollout's plan in order: nothing re-applied, nothing stale. */
@@ -66,15 +70,18 @@ function killAt(
     during?: (run: ChaosRun, handle: WorkflowHandle) => Promise<void>;
     expected?: string | string[];
     world?: Scenario['world'];
+    /** The version's behavior: `steady` (no errors) where a check would otherwise fail by chance. */
+    behavior?: string;
+    name?: string;
   },
 ): Scenario {
   return {
-    name: `worker SIGKILL in ${phase}`,
+    name: options.name ?? `worker SIGKILL in ${phase}`,
     seed: options.seed,
     fast: options.fast ?? false,
     world: options.world ?? slowWorld(),
     async run(run) {
-      const version = await run.register('candidate-good');
+      const version = await run.register(options.behavior ?? 'candidate-good');
       const started = await run.start(options.plan?.(run) ?? run.plan(), version);
       await options.during?.(run, started.handle);
       await run.waitForPhase(started.handle, phase);
@@ -90,6 +97,19 @@ export const SCENARIOS: Scenario[] = [
   killAt('baking', {
     seed: 101,
     fast: true,
+    name: 'worker SIGKILL in baking (one region: no activity in flight)',
+    plan: (run) => {
+      const plan = run.plan({
+        stages: [
+          { name: 'canary', traffic: 10, bake: '3s' },
+          { name: 'half', traffic: 50, bake: '1s' },
+        ],
+      });
+      return { ...plan, regions: plan.regions.slice(0, 1) };
+    },
+  }),
+  killAt('baking', {
+    seed: 108,
     plan: (run) =>
       run.plan({
         stages: [
@@ -102,13 +122,18 @@ export const SCENARIOS: Scenario[] = [
   killAt('updating', { seed: 103, world: slowWorld('500ms', '4s') }),
   killAt('testing', {
     seed: 104,
-    plan: (run) => run.plan({ tests: { health: { queries: 200, input: { amount: 120 } } } }),
+    behavior: 'steady',
+    plan: (run) => run.plan({ tests: { health: { queries: 150, input: { amount: 120 } } } }),
   }),
   killAt('gating', {
     seed: 105,
+    behavior: 'steady',
     plan: (run) =>
       run.plan({
-        tests: { load: { rps: 20, duration: '8s', slo: { p99: '2s', error_rate: 0.5 } } },
+        tests: {
+          health: { queries: 1, input: { amount: 120 } },
+          load: { rps: 20, duration: '8s', slo: { p99: '2s', error_rate: 0.5 } },
+        },
         stages: [{ name: 'canary', traffic: 10, bake: '500ms', gate: ['load'] }],
       }),
   }),
