@@ -73,6 +73,8 @@ function killAt(
     /** The version's behavior: `steady` (no errors) where a check would otherwise fail by chance. */
     behavior?: string;
     name?: string;
+    /** Waits this long after the phase is seen, so the phase's activity is running (not just scheduled). */
+    afterMs?: number;
   },
 ): Scenario {
   return {
@@ -85,6 +87,7 @@ function killAt(
       const started = await run.start(options.plan?.(run) ?? run.plan(), version);
       await options.during?.(run, started.handle);
       await run.waitForPhase(started.handle, phase);
+      if (options.afterMs) await sleep(options.afterMs);
       await run.worker.crashAndRestart();
       run.notes.push(`killed in ${phase}`);
       const report = await finish(run, started, options.expected ?? 'succeeded');
@@ -118,7 +121,7 @@ export const SCENARIOS: Scenario[] = [
         ],
       }),
   }),
-  killAt('waiting-for-replication', { seed: 102, world: slowWorld('4s', '1s') }),
+  killAt('waiting-for-replication', { seed: 102, world: slowWorld('5s', '1s'), afterMs: 1500 }),
   killAt('updating', { seed: 103, world: slowWorld('500ms', '4s') }),
   killAt('testing', {
     seed: 104,
@@ -127,6 +130,7 @@ export const SCENARIOS: Scenario[] = [
   }),
   killAt('gating', {
     seed: 105,
+    name: 'worker SIGKILL in gating (load test)',
     behavior: 'steady',
     plan: (run) =>
       run.plan({
@@ -154,7 +158,7 @@ export const SCENARIOS: Scenario[] = [
     expected: 'partially-failed',
   }),
   {
-    name: 'Temporal dev server stopped and restarted (same database)',
+    name: 'Temporal dev server SIGKILLed and restarted (same database)',
     seed: 110,
     fast: false,
     world: slowWorld('1s', '1500ms'),
