@@ -149,7 +149,10 @@ export async function checkRolloutInvariant(r: RolloutUnderCheck): Promise<Invar
       rollbackPoint?: EndpointConfig;
     };
     if (!now) {
-      problems.push(`${region.name}/${region.endpoint} does not exist in the emulator`);
+      // A missing endpoint fails pre-flight: nothing was touched, so there is nothing to hold an invariant for.
+      if (regionStatus.rollbackPoint)
+        problems.push(`${region.name}/${region.endpoint} was touched but no longer exists in the emulator`);
+      else lines.push(`${region.name}: ${region.endpoint} does not exist (untouched)`);
       continue;
     }
     const pre = regionStatus.rollbackPoint ?? r.before[region.name];
