@@ -12,6 +12,8 @@
  */
 import type { Client } from '@temporalio/client';
 import { configOf } from '../../src/activities/databricks';
+import type { RunningEmulator } from '../../src/emulator';
+import { startRollout as startRolloutOnly } from '../../src/rollouts';
 import { modelNameInRegion } from '../../src/plan/resolve';
 import type { Plan } from '../../src/plan/schema';
 import { challengerName, describeConfig, sameConfig, stageConfig } from '../../src/shared/endpoint-config';
@@ -20,6 +22,7 @@ import type {
   EndpointConfig,
   RegionPhase,
   RegionStatus,
+  RolloutInput,
   RolloutReport,
   RolloutStatus,
   ServedEntity,
@@ -239,4 +242,41 @@ export function checkNoInterleaving(
       if (problems.length === 0) return [];
     }
   return best ?? [];
+}
+
+/**
+ * For workflow tests on a rig: `startRollout` as in src/rollouts.ts, remembering each region's config before the
+ * rollout; `invariantHolds()` then checks every rollout the test started since its last call (call it once they have ended).
+ */
+export function checkedRollouts(rig: () => { emu: RunningEmulator }) {
+  const pending: (() => Promise<void>)[] = [];
+  // Each test's rollouts are checked against that test's emulator only.
+  beforeEach(() => {
+    pending.length = 0;
+  });
+  return {
+    startRollout: async (client: Client, input: RolloutInput) => {
+      const { emu } = rig();
+      const emulatorUrl = emu.url(emu.world.primary);
+      const endpoints = await readEndpoints(emulatorUrl, input.plan.regions[0].endpoint);
+      const before = Object.fromEntries(Object.entries(endpoints).map(([region, e]) => [region, e.config]));
+      const started = await startRolloutOnly(client, input);
+      pending.push(async () => {
+        const { plan, version } = input;
+        const result = await checkRolloutInvariant({
+          client,
+          rolloutId: started.workflowId,
+          plan,
+          version,
+          before,
+          emulatorUrl,
+        });
+        expect(result.problems).toEqual([]);
+      });
+      return started;
+    },
+    invariantHolds: async () => {
+      for (const check of pending.splice(0)) await check();
+    },
+  };
 }

@@ -2,11 +2,9 @@
  * Rollouts end to end on a real Temporal dev server and the Databricks emulator: the happy path, and each way a
  * region can fail, with the failure policies across regions.
  */
-import { startRollout as startRolloutOnly } from '../../src/rollouts';
 import { rolloutStatusQuery } from '../../src/shared/messages';
-import type { RolloutInput } from '../../src/shared/types';
-import { checkRolloutInvariant, readEndpoints } from '../support/invariant';
-import { EDGE_CASES, ENDPOINT, Rig, useRig } from '../support/temporal';
+import { checkedRollouts } from '../support/invariant';
+import { EDGE_CASES, Rig, useRig } from '../support/temporal';
 
 const rigOf = useRig();
 let rig: Rig;
@@ -16,30 +14,7 @@ beforeEach(() => {
 
 const ORIGINAL = ['fraud_detector-1@1:100'];
 
-/** Starts a rollout and, after it, checks the issue-6 invariant against the emulator (test/support/invariant.ts). */
-const invariantChecks: (() => Promise<void>)[] = [];
-async function startRollout(client: Rig['client'], input: RolloutInput) {
-  const emulatorUrl = rig.emu.url(rig.emu.world.primary);
-  const endpoints = await readEndpoints(emulatorUrl, ENDPOINT);
-  const before = Object.fromEntries(Object.entries(endpoints).map(([region, e]) => [region, e.config]));
-  const started = await startRolloutOnly(client, input);
-  invariantChecks.push(async () => {
-    const { plan, version } = input;
-    const result = await checkRolloutInvariant({
-      client,
-      rolloutId: started.workflowId,
-      plan,
-      version,
-      before,
-      emulatorUrl,
-    });
-    expect(result.problems).toEqual([]);
-  });
-  return started;
-}
-async function invariantHolds() {
-  for (const check of invariantChecks.splice(0)) await check();
-}
+const { startRollout, invariantHolds } = checkedRollouts(() => rig);
 
 it('rolls a good version out to three regions: replicate, canary, test, promote', async () => {
   const version = await rig.register('candidate-good');
