@@ -96,6 +96,54 @@ function killAt(
   };
 }
 
+/** Stops the Temporal dev server mid-bake for 3 s and starts it again on the same database file and port. */
+function serverRestart(signal: 'SIGKILL' | 'SIGTERM', seed: number): Scenario {
+  return {
+    name: `Temporal dev server ${signal === 'SIGKILL' ? 'SIGKILLed' : 'stopped (SIGTERM)'} and restarted (same database)`,
+    seed,
+    fast: false,
+    world: slowWorld('1s', '1500ms'),
+    async run(run) {
+      const version = await run.register('candidate-good');
+      const started = await run.start(
+        run.plan({
+          stages: [
+            { name: 'canary', traffic: 10, bake: '4s' },
+            { name: 'half', traffic: 50, bake: '1s' },
+          ],
+        }),
+        version,
+      );
+      await run.waitForPhase(started.handle, 'baking');
+      await run.server.stop(signal);
+      await sleep(3000);
+      await run.server.run();
+      run.notes.push(`server ${signal} for 3 s during a bake`);
+      return (await finish(run, started, 'succeeded')).outcome;
+    },
+  };
+}
+
+/** What someone else's hand-made change looks like: the champion alone, scaled up to Medium. */
+async function changeBySomeoneElse(run: ChaosRun, region: string) {
+  const model = region === run.emu.world.primary ? 'main.ml.fraud_detector' : 'ml_shared.ml.fraud_detector';
+  const res = await fetch(`${run.emu.url(region)}/api/2.0/serving-endpoints/${ENDPOINT}/config`, {
+    method: 'PUT',
+    headers: { Authorization: 'Bearer dapi-someone-else-0001', 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      served_entities: [
+        { entity_name: model, entity_version: '1', workload_size: 'Medium', scale_to_zero_enabled: false },
+      ],
+    }),
+  });
+  expect(res.status).toBe(200);
+}
+
+const withSomeoneElse: Scenario['world'] = (base) => ({
+  ...base,
+  principals: [...(base.principals ?? []), { name: 'someone-else', token: 'dapi-someone-else-0001' }],
+});
+
 export const SCENARIOS: Scenario[] = [
   killAt('baking', {
     seed: 101,
@@ -157,30 +205,8 @@ export const SCENARIOS: Scenario[] = [
     plan: (run) => run.plan({ stages: [{ name: 'canary', traffic: 10, bake: '3s' }] }),
     expected: 'partially-failed',
   }),
-  {
-    name: 'Temporal dev server SIGKILLed and restarted (same database)',
-    seed: 110,
-    fast: false,
-    world: slowWorld('1s', '1500ms'),
-    async run(run) {
-      const version = await run.register('candidate-good');
-      const started = await run.start(
-        run.plan({
-          stages: [
-            { name: 'canary', traffic: 10, bake: '4s' },
-            { name: 'half', traffic: 50, bake: '1s' },
-          ],
-        }),
-        version,
-      );
-      await run.waitForPhase(started.handle, 'baking');
-      await run.server.stop('SIGKILL');
-      await sleep(3000);
-      await run.server.run();
-      run.notes.push('server SIGKILLed for 3 s during a bake');
-      return (await finish(run, started, 'succeeded')).outcome;
-    },
-  },
+  serverRestart('SIGKILL', 110),
+  serverRestart('SIGTERM', 109),
   {
     name: '429 storm with Retry-After, then a 5xx burst',
     seed: 111,
@@ -274,10 +300,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'endpoint changed by someone else mid-rollout (detected, not overwritten)',
     seed: 116,
     fast: true,
-    world: (base) => ({
-      ...base,
-      principals: [...(base.principals ?? []), { name: 'someone-else', token: 'dapi-someone-else-0001' }],
-    }),
+    world: withSomeoneElse,
     async run(run) {
       const version = await run.register('candidate-good');
       const started = await run.start(
@@ -295,22 +318,7 @@ export const SCENARIOS: Scenario[] = [
         (s) => s.regions.find((r) => r.region === 'eu-west-1')?.phase === 'baking',
       );
       // An operator scales the endpoint up by hand: a config the rollout did not set.
-      const theirs = {
-        served_entities: [
-          {
-            entity_name: 'ml_shared.ml.fraud_detector',
-            entity_version: '1',
-            workload_size: 'Medium',
-            scale_to_zero_enabled: false,
-          },
-        ],
-      };
-      const res = await fetch(`${run.emu.url('eu-west-1')}/api/2.0/serving-endpoints/${ENDPOINT}/config`, {
-        method: 'PUT',
-        headers: { Authorization: 'Bearer dapi-someone-else-0001', 'Content-Type': 'application/json' },
-        body: JSON.stringify(theirs),
-      });
-      expect(res.status).toBe(200);
+      await changeBySomeoneElse(run, 'eu-west-1');
       const waiting = await run.waitFor(
         started.handle,
         'eu-west-1 held for an operator, the other regions promoted',
@@ -387,6 +395,57 @@ export const SCENARIOS: Scenario[] = [
         expect(sameConfig(reportB.regions.find((r) => r.region === region)!.rollbackPoint!, targetA)).toBe(true);
       }
       return `both succeeded, updates in two blocks`;
+    },
+  },
+  {
+    name: 'rollback-all restore of a promoted region held after someone else changed it',
+    seed: 118,
+    fast: false,
+    world: withSomeoneElse,
+    async run(run) {
+      const version = await run.register('candidate-good');
+      const started = await run.start(
+        run.plan({
+          failure_policy: 'rollback-all',
+          waves: [
+            { name: 'pilot', regions: ['us-east-1'] },
+            { name: 'rest', regions: ['eu-west-1', 'ap-southeast-1'] },
+          ],
+          stages: [
+            { name: 'canary', traffic: 10, bake: '2s' },
+            { name: 'half', traffic: 50, bake: '500ms' },
+          ],
+        }),
+        version,
+      );
+      await run.waitFor(
+        started.handle,
+        'the pilot promoted and ap-southeast-1 baking',
+        (s) =>
+          s.regions.find((r) => r.region === 'us-east-1')?.phase === 'promoted' &&
+          s.regions.find((r) => r.region === 'ap-southeast-1')?.phase === 'baking',
+      );
+      // Someone changes the promoted pilot; then ap-southeast-1's next update fails, and rollback-all restores all.
+      await changeBySomeoneElse(run, 'us-east-1');
+      await run.fault('ap-southeast-1', { kind: 'fail_config_updates', count: 1 });
+      const waiting = await run.waitFor(
+        started.handle,
+        'us-east-1 held for an operator',
+        (s) =>
+          s.regions.find((r) => r.region === 'us-east-1')?.phase === 'rollback-failed' &&
+          s.regions.every((r) => r.region === 'us-east-1' || r.phase === 'rolled-back'),
+      );
+      expect(waiting.regions.find((r) => r.region === 'us-east-1')!.error).toMatch(/rollback held: .*someone else/);
+      const held = await run.check(started);
+      expect(held.problems).toEqual([]);
+      await started.handle.executeUpdate(retryRollbackUpdate, {
+        args: [{ by: 'chaos-operator', reason: 'restore it anyway', region: 'us-east-1' }],
+      });
+      const report = await run.result(started.handle);
+      const invariant = await run.check(started);
+      expect(invariant.problems).toEqual([]);
+      expect(report.outcome).toBe('rolled-back');
+      return `${report.outcome} (us-east-1 held, then restored on retryRollback)`;
     },
   },
 ];
