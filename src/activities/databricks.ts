@@ -224,7 +224,19 @@ export function createDatabricksActivities(clients: WorkspaceClients, poll: Poll
      * update (heartbeating), and fails non-retryably on UPDATE_FAILED or when the served config is not the one asked
      * for afterwards (a silent revert). Restoring a rollback point is the same call with the snapshot.
      */
-    async applyEndpointConfig(input: EndpointTarget & { desired: EndpointConfig; timeoutMs: number; purpose: string }) {
+    async applyEndpointConfig(
+      input: EndpointTarget & {
+        desired: EndpointConfig;
+        timeoutMs: number;
+        purpose: string;
+        /**
+         * The configs the endpoint may serve before this change (what the rollout last set). When given, an
+         * endpoint serving anything else was changed by someone else: the call fails (EndpointChangedExternally)
+         * instead of overwriting that change.
+         */
+        expected?: EndpointConfig[];
+      },
+    ) {
       return classified(`${input.region}/${input.endpoint}: ${input.purpose}`, async () => {
         const api = client(input.workspace).serving;
         const resumed = activityInfo().heartbeatDetails as ApplyProgress | undefined;
@@ -249,6 +261,12 @@ export function createDatabricksActivities(clients: WorkspaceClients, poll: Poll
                 nonRetryable: true,
               });
             }
+            if (input.expected && !input.expected.some((config) => sameConfig(served, config)))
+              throw ApplicationFailure.create({
+                message: `the endpoint serves ${describeConfig(served)}, which this rollout did not set (it expected ${describeConfig(input.expected[0])}): someone else changed it; not overwriting their change`,
+                type: FailureType.EndpointChangedExternally,
+                nonRetryable: true,
+              });
             try {
               await api.updateEndpointConfig(input.endpoint, toInput(input.desired));
               progress.submitted = true;

@@ -12,6 +12,8 @@ export const FailureType = {
   EndpointUpdateFailed: 'EndpointUpdateFailed',
   EndpointConfigReverted: 'EndpointConfigReverted',
   EndpointBusy: 'EndpointBusy',
+  /** The endpoint serves a config the rollout did not set: someone else changed it; it is not overwritten. */
+  EndpointChangedExternally: 'EndpointChangedExternally',
   VersionNotReady: 'VersionNotReady',
   CheckFailed: 'CheckFailed',
   ResidencyViolation: 'ResidencyViolation',

@@ -91,13 +91,14 @@ export function timelineLines(events: IEvent[]): string[] {
       case EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
         add(
           event,
-          `region workflow started: ${event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId ?? ''}`,
+          // The parent's restores of promoted regions also take the endpoint's lease, a child of another type.
+          `${event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name === 'endpointLeaseWorkflow' ? 'endpoint lease requested' : 'region workflow started'}: ${event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId ?? ''}`,
         );
         break;
       case EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED:
         add(
           event,
-          `region workflow completed: ${event.childWorkflowExecutionCompletedEventAttributes?.workflowExecution?.workflowId ?? ''}`,
+          `${event.childWorkflowExecutionCompletedEventAttributes?.workflowType?.name === 'endpointLeaseWorkflow' ? 'endpoint lease released' : 'region workflow completed'}: ${event.childWorkflowExecutionCompletedEventAttributes?.workflowExecution?.workflowId ?? ''}`,
         );
         break;
       case EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED:

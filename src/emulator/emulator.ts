@@ -360,6 +360,7 @@ export class Emulator {
                 visible_at: Object.fromEntries(replication.visibleAt),
               },
               endpoints: workspace.serving.list(now).map((e) => endpointDetailedJson(e, 'CAN_MANAGE')),
+              update_log: Object.fromEntries(workspace.serving.list(now).map((e) => [e.name, e.updateLog])),
             },
           ];
         }),

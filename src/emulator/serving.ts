@@ -80,6 +80,27 @@ export interface EndpointRecord {
   updateDuration?: Distribution;
   metrics: Map<string, EntityMetrics>;
   buildLog: string[];
+  /** Every config update accepted through the API, in order, with its outcome (GET /__emulator/state). */
+  updateLog: ConfigUpdateLogEntry[];
+}
+
+/** One accepted PUT .../config: who asked, what it asked for, and how it ended. */
+export interface ConfigUpdateLogEntry {
+  seq: number;
+  config_version: number;
+  requested_by: string;
+  requested_at: string;
+  served_entities: {
+    name: string;
+    entity_name: string;
+    entity_version: string;
+    workload_size: string;
+    workload_type: string;
+    scale_to_zero_enabled: boolean;
+  }[];
+  routes: { served_entity_name: string; traffic_percentage: number }[];
+  outcome: 'in-progress' | 'applied' | 'failed' | 'reverted';
+  settled_at?: string;
 }
 
 /** What a fault hook says about the next config update of an endpoint. */
@@ -148,9 +169,10 @@ export class ServingEndpoints {
       updateDuration: extra.updateDuration,
       metrics: new Map(),
       buildLog: [],
+      updateLog: [],
     };
     this.endpoints.set(name, endpoint);
-    if (config) this.startUpdate(endpoint, config, now, extra.immediate);
+    if (config) this.startUpdate(endpoint, config, now, extra.immediate, creator);
     return endpoint;
   }
 
@@ -167,7 +189,7 @@ export class ServingEndpoints {
       );
     const config = this.parseConfig(body, creator, now, endpoint.config?.configVersion ?? 0, endpoint.config);
     this.countConfigUpdate(now);
-    this.startUpdate(endpoint, config, now);
+    this.startUpdate(endpoint, config, now, false, creator);
     return endpoint;
   }
 
@@ -184,7 +206,13 @@ export class ServingEndpoints {
     this.recentUpdates.push(now);
   }
 
-  private startUpdate(endpoint: EndpointRecord, config: ConfigRecord, now: number, immediate = false) {
+  private startUpdate(
+    endpoint: EndpointRecord,
+    config: ConfigRecord,
+    now: number,
+    immediate = false,
+    requestedBy = 'admins',
+  ) {
     const override = this.options.nextUpdateOverride(endpoint.name);
     const failingEntity = config.entities.find(
       (e) => e.version.behavior.deploy === 'fail' && !endpoint.config?.entities.some((old) => sameDeployment(old, e)),
@@ -208,6 +236,24 @@ export class ServingEndpoints {
     endpoint.lastUpdateFailed = false;
     endpoint.updatedAt = now;
     endpoint.buildLog.push(`${new Date(now).toISOString()} config_version ${config.configVersion}: update started`);
+    // The world's own endpoints are not updates; everything that came through the API is logged.
+    if (!immediate)
+      endpoint.updateLog.push({
+        seq: endpoint.updateLog.length + 1,
+        config_version: config.configVersion,
+        requested_by: requestedBy,
+        requested_at: new Date(now).toISOString(),
+        served_entities: config.entities.map((e) => ({
+          name: e.name,
+          entity_name: e.entityName,
+          entity_version: e.entityVersion,
+          workload_size: e.workloadSize,
+          workload_type: e.workloadType,
+          scale_to_zero_enabled: e.scaleToZeroEnabled,
+        })),
+        routes: config.routes.map((r) => ({ served_entity_name: r.entityName, traffic_percentage: r.percentage })),
+        outcome: 'in-progress',
+      });
     this.settle(endpoint, now);
   }
 
@@ -218,6 +264,12 @@ export class ServingEndpoints {
     endpoint.pending = undefined;
     endpoint.updatedAt = pending.completesAt;
     const stamp = new Date(pending.completesAt).toISOString();
+    const logged = endpoint.updateLog.at(-1);
+    if (logged?.outcome === 'in-progress') {
+      logged.outcome =
+        pending.outcome === 'fail' ? 'failed' : pending.outcome === 'silent_revert' ? 'reverted' : 'applied';
+      logged.settled_at = stamp;
+    }
     if (pending.outcome === 'fail') {
       endpoint.lastUpdateFailed = true;
       endpoint.buildLog.push(

@@ -30,6 +30,9 @@ export const regionStatusSignal = defineSignal<[RegionStatus]>('regionStatus');
 /** A newer rollout of the same model replaces this one (on_concurrent_rollout: supersede). */
 export const supersedeSignal = defineSignal<[{ by: string }]>('supersede');
 
+/** To the endpoint lease (a child workflow holding one endpoint for one rollout): the holder is done with it. */
+export const releaseLeaseSignal = defineSignal('releaseLease');
+
 export const rolloutStatusQuery = defineQuery<RolloutStatus>('status');
 export const regionStatusQuery = defineQuery<RegionStatus>('regionStatus');
 
@@ -50,4 +53,12 @@ export function rolloutWorkflowId(model: string, version: number): string {
 
 export function regionWorkflowId(rolloutId: string, region: string): string {
   return `${rolloutId}/${region}`;
+}
+
+/**
+ * The endpoint lease: at most one workflow with this id runs at a time (Temporal guarantees it), so holding it means
+ * no other rollout changes the endpoint. One per region and endpoint name.
+ */
+export function endpointLeaseWorkflowId(region: string, endpoint: string): string {
+  return `endpoint-lease/${region}/${endpoint}`;
 }

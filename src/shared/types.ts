@@ -63,6 +63,7 @@ export interface RegionRolloutInput {
 export type RegionPhase =
   | 'pending'
   | 'waiting-for-replication'
+  | 'waiting-for-endpoint'
   | 'recording-rollback-point'
   | 'updating'
   | 'testing'
@@ -138,6 +139,8 @@ export interface RegionReport extends RegionStatus {
   outcome: RegionOutcome;
   /** Present once the region was touched: what its rollback restores. */
   rollbackPoint?: EndpointSnapshot;
+  /** The config this rollout last set on the endpoint (a later restore checks nobody else changed it since). */
+  appliedConfig?: EndpointConfig;
 }
 
 export type RolloutOutcome =

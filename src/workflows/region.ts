@@ -18,7 +18,8 @@ import {
   type RegionCommand,
 } from '../shared/messages';
 import { regionTaskQueue } from '../shared/task-queues';
-import { describeFailure } from './failures';
+import { acquireEndpointLease } from './endpoint-lease';
+import { describeFailure, failureType } from './failures';
 import { ROLLBACK_ATTEMPTS, ROLLBACK_BACKOFF_MS, withAttempts } from './retry';
 import type {
   ApprovalAnswer,
@@ -57,6 +58,13 @@ export async function regionRolloutWorkflow(input: RegionRolloutInput): Promise<
     timeline: [],
   };
   let rollbackPoint: EndpointSnapshot | undefined;
+  // Rollouts started before the endpoint lease and the external-change check replay without them.
+  const guarded = wf.patched('endpoint-lease-and-change-check');
+  /** What this rollout last set on the endpoint, and what it is setting now: anything else is someone else's. */
+  let lastApplied: EndpointConfig | undefined;
+  let attempted: EndpointConfig | undefined;
+  /** An operator's retryRollback after an external change: restore the rollback point over that change. */
+  let overwriteExternalChange = false;
   let decision: { type: 'approve' | 'reject'; request: ApprovalRequest } | undefined;
   let skipBake = false;
   let retryRollback = false;
@@ -88,7 +96,12 @@ export async function regionRolloutWorkflow(input: RegionRolloutInput): Promise<
     retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20 },
   });
 
-  const report = (outcome: RegionReport['outcome']): RegionReport => ({ ...status, outcome, rollbackPoint });
+  const report = (outcome: RegionReport['outcome']): RegionReport => ({
+    ...status,
+    outcome,
+    rollbackPoint,
+    ...(guarded && lastApplied ? { appliedConfig: lastApplied } : {}),
+  });
 
   async function publish() {
     wf.setCurrentDetails(
@@ -187,10 +200,20 @@ export async function regionRolloutWorkflow(input: RegionRolloutInput): Promise<
   });
 
   const apply = async (config: EndpointConfig, purpose: string, weight: number) => {
+    attempted = config;
     const { configVersion } = await updates.applyEndpointConfig.executeWithOptions(
       { summary: `${region.name}: ${purpose} (${describeConfig(config)})` },
-      [{ ...target, desired: config, timeoutMs: timeouts.config_update, purpose }],
+      [
+        {
+          ...target,
+          desired: config,
+          timeoutMs: timeouts.config_update,
+          purpose,
+          ...(guarded && lastApplied ? { expected: [lastApplied] } : {}),
+        },
+      ],
     );
+    lastApplied = config;
     status.challengerWeight = weight;
     status.configVersion = configVersion;
   };
@@ -319,28 +342,40 @@ export async function regionRolloutWorkflow(input: RegionRolloutInput): Promise<
     await setPhase('rolling-back');
     for (;;) {
       try {
-        await withAttempts(ROLLBACK_ATTEMPTS, ROLLBACK_BACKOFF_MS, () =>
-          rollbacks.applyEndpointConfig.executeWithOptions(
-            { summary: `${region.name}: restore ${describeConfig(rollbackPoint!)}` },
-            [
-              {
-                ...target,
-                desired: rollbackPoint!,
-                timeoutMs: timeouts.config_update,
-                purpose: 'roll back to the recorded config',
-              },
-            ],
-          ),
+        await withAttempts(
+          ROLLBACK_ATTEMPTS,
+          ROLLBACK_BACKOFF_MS,
+          () =>
+            rollbacks.applyEndpointConfig.executeWithOptions(
+              { summary: `${region.name}: restore ${describeConfig(rollbackPoint!)}` },
+              [
+                {
+                  ...target,
+                  desired: rollbackPoint!,
+                  timeoutMs: timeouts.config_update,
+                  purpose: 'roll back to the recorded config',
+                  ...(guarded && !overwriteExternalChange
+                    ? { expected: [lastApplied!, attempted!].filter(Boolean) }
+                    : {}),
+                },
+              ],
+            ),
+          (err) => failureType(err) !== 'EndpointChangedExternally',
         );
+        lastApplied = rollbackPoint;
         status.challengerWeight = 0;
         await setPhase('rolled-back');
         return;
       } catch (err) {
-        status.error = `rollback failed: ${describeFailure(err)}; waiting for an operator (retryRollback)`;
+        const external = failureType(err) === 'EndpointChangedExternally';
+        status.error = external
+          ? `rollback held: ${describeFailure(err)}; waiting for an operator (retryRollback restores the rollback point over it)`
+          : `rollback failed: ${describeFailure(err)}; waiting for an operator (retryRollback)`;
         retryRollback = false;
         await setPhase('rollback-failed');
         wf.log.error('rollback failed; waiting for an operator', { region: region.name, error: describeFailure(err) });
         await wf.condition(() => retryRollback);
+        if (external) overwriteExternalChange = true;
         status.error = undefined;
         await setPhase('rolling-back');
       }
@@ -362,11 +397,14 @@ export async function regionRolloutWorkflow(input: RegionRolloutInput): Promise<
         },
       ],
     );
+    // Held until this workflow closes: the rollback point and every change after it belong to this rollout alone.
+    if (guarded) await acquireEndpointLease(region.name, region.endpoint, () => setPhase('waiting-for-endpoint'));
     await setPhase('recording-rollback-point');
     rollbackPoint = await quick.captureEndpoint.executeWithOptions(
       { summary: `${region.name}: record rollback point` },
       [{ ...target, timeoutMs: timeouts.config_update }],
     );
+    lastApplied = rollbackPoint;
   } catch (err) {
     // Nothing was touched: no rollback, whatever happened.
     status.error = describeFailure(err);

@@ -42,13 +42,15 @@ import type {
   RolloutReport,
   RolloutStatus,
 } from '../shared/types';
-import { describeFailure } from './failures';
+import { acquireEndpointLease } from './endpoint-lease';
+import { describeFailure, failureType } from './failures';
 import { regionRolloutWorkflow } from './region';
 import { ROLLBACK_ATTEMPTS, ROLLBACK_BACKOFF_MS, withAttempts } from './retry';
 
 const nowIso = () => new Date().toISOString();
 const RUNNING_PHASES: RegionPhase[] = [
   'waiting-for-replication',
+  'waiting-for-endpoint',
   'recording-rollback-point',
   'updating',
   'testing',
@@ -459,24 +461,39 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutRepor
             const point = report.rollbackPoint!;
             report.phase = 'rolling-back';
             setRegion(report);
+            // Rollouts from before the endpoint lease replay without it. With it, the restore holds the endpoint and
+            // refuses to overwrite a change someone else made after the promotion, until an operator says so.
+            const guarded = wf.patched('endpoint-lease-and-change-check');
+            const lease = guarded
+              ? await acquireEndpointLease(report.region, point.endpoint, async () => {})
+              : undefined;
+            let overwriteExternalChange = false;
             for (;;) {
               try {
                 const restorer = regionActivities(report.region, plan.timeouts.config_update + 300_000);
-                await withAttempts(ROLLBACK_ATTEMPTS, ROLLBACK_BACKOFF_MS, () =>
-                  restorer.applyEndpointConfig.executeWithOptions(
-                    { summary: `${report.region}: restore ${describeConfig(point)}` },
-                    [
-                      {
-                        region: report.region,
-                        workspace: plan.regions.find((r) => r.name === report.region)!.workspace,
-                        endpoint: point.endpoint,
-                        desired: point,
-                        timeoutMs: plan.timeouts.config_update,
-                        purpose: 'roll back a promoted region',
-                      },
-                    ],
-                  ),
+                await withAttempts(
+                  ROLLBACK_ATTEMPTS,
+                  ROLLBACK_BACKOFF_MS,
+                  () =>
+                    restorer.applyEndpointConfig.executeWithOptions(
+                      { summary: `${report.region}: restore ${describeConfig(point)}` },
+                      [
+                        {
+                          region: report.region,
+                          workspace: plan.regions.find((r) => r.name === report.region)!.workspace,
+                          endpoint: point.endpoint,
+                          desired: point,
+                          timeoutMs: plan.timeouts.config_update,
+                          purpose: 'roll back a promoted region',
+                          ...(guarded && report.appliedConfig && !overwriteExternalChange
+                            ? { expected: [report.appliedConfig] }
+                            : {}),
+                        },
+                      ],
+                    ),
+                  (err) => failureType(err) !== 'EndpointChangedExternally',
                 );
+                await lease?.release();
                 Object.assign(report, {
                   outcome: 'rolled-back',
                   phase: 'rolled-back',
@@ -487,11 +504,18 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutRepor
                 return;
               } catch (err) {
                 // Surface it and wait for an operator; never leave a half-restored rollout quietly.
-                Object.assign(report, { phase: 'rollback-failed', error: `rollback failed: ${describeFailure(err)}` });
+                const external = failureType(err) === 'EndpointChangedExternally';
+                Object.assign(report, {
+                  phase: 'rollback-failed',
+                  error: external
+                    ? `rollback held: ${describeFailure(err)}; retryRollback restores the rollback point over it`
+                    : `rollback failed: ${describeFailure(err)}`,
+                });
                 setRegion(report);
                 await setStatusAttribute('rollback-failed');
                 await wf.condition(() => restoreRetries.has(report.region));
                 restoreRetries.delete(report.region);
+                if (external) overwriteExternalChange = true;
               }
             }
           }),

@@ -2,14 +2,15 @@
  * The statistical canary judge and the load test wired into a rollout's stage gates, on a real dev server and the
  * emulator: a bad version is failed early and rolled back with the judge's evidence; a good one passes.
  */
-import { startRollout } from '../../src/rollouts';
 import { EDGE_CASES, Rig, useRig } from '../support/temporal';
+import { checkedRollouts } from '../support/invariant';
 
 const rigOf = useRig();
 let rig: Rig;
 beforeEach(() => {
   rig = rigOf();
 });
+const { startRollout, invariantHolds } = checkedRollouts(() => rig);
 
 const planWithJudge = () =>
   rig.plan({
@@ -31,6 +32,7 @@ it('fails a bad version early with its evidence, and rolls it back', async () =>
     triggeredBy: 'test',
   });
   const report = await handle.result();
+  await invariantHolds();
   expect(report.outcome).toBe('rolled-back');
   const region = report.regions[0];
   const canary = region.checks.find((c) => c.check === 'canary')!;
@@ -53,6 +55,7 @@ it('passes a good version at the final look and runs the load test against its S
     triggeredBy: 'test',
   });
   const report = await handle.result();
+  await invariantHolds();
   const region = report.regions[0];
   const canary = region.checks.find((c) => c.check === 'canary')!;
   expect([report.outcome, canary.passed]).toEqual(['succeeded', true]);

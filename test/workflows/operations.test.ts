@@ -3,7 +3,6 @@
  * during a bake, trigger the same rollout twice, and restart the worker mid-rollout.
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { startRollout } from '../../src/rollouts';
 import {
   abortUpdate,
   approveUpdate,
@@ -16,12 +15,14 @@ import {
 } from '../../src/shared/messages';
 import type { RegionPhase } from '../../src/shared/types';
 import { Rig, useRig, until } from '../support/temporal';
+import { checkedRollouts } from '../support/invariant';
 
 const rigOf = useRig();
 let rig: Rig;
 beforeEach(() => {
   rig = rigOf();
 });
+const { startRollout, invariantHolds } = checkedRollouts(() => rig);
 
 const ORIGINAL = ['fraud_detector-1@1:100'];
 
@@ -60,6 +61,7 @@ it('waits for approval, refuses approvals when nothing awaits them, and records 
   const child = rig.client.workflow.getHandle(regionWorkflowId(handle.workflowId, 'eu-west-1'));
   await child.executeUpdate(approveUpdate, { args: [{ approver: 'bob' }] });
   const report = await handle.result();
+  await invariantHolds();
   expect(report.outcome).toBe('succeeded');
   expect(report.regions.map((r) => r.approvals.map((a) => [a.decision, a.by, a.reason]))).toEqual([
     [['approved', 'alice', 'metrics look fine']],
@@ -77,6 +79,7 @@ it('rolls back a rejected region and keeps the rest going', async () => {
   });
   await handle.executeUpdate(approveUpdate, { args: [{ approver: 'carol' }] });
   const report = await handle.result();
+  await invariantHolds();
   expect(report.outcome).toBe('partially-failed');
   const eu = report.regions.find((r) => r.region === 'eu-west-1')!;
   expect([eu.outcome, eu.error]).toEqual(['rolled-back', 'stage canary rejected by carol: latency up']);
@@ -89,6 +92,7 @@ it('rolls back a rejected region and keeps the rest going', async () => {
 it('rolls back when nobody approves in time', async () => {
   const { handle } = await startWithApproval('1s');
   const report = await handle.result();
+  await invariantHolds();
   expect(report.outcome).toBe('rolled-back');
   for (const region of report.regions) {
     expect(region.approvals).toEqual([expect.objectContaining({ decision: 'timed-out', stage: 'canary' })]);
@@ -109,6 +113,7 @@ it('restores every touched region when aborted during a bake', async () => {
   const answer = await handle.executeUpdate(abortUpdate, { args: [{ by: 'dave', reason: 'incident INC-42' }] });
   expect(answer).toMatch(/aborting/);
   const report = await handle.result();
+  await invariantHolds();
   expect(report.outcome).toBe('aborted');
   expect(report.error).toBe('aborted by dave: incident INC-42');
   expect(report.regions.map((r) => r.phase)).toEqual(['rolled-back', 'rolled-back', 'rolled-back']);
@@ -131,6 +136,7 @@ it('attaches a second trigger of the same rollout to the running one, and skips 
   ).rejects.toThrow();
   expect(await first.handle.executeUpdate(skipBakeUpdate, { args: [{ by: 'erin' }] })).toMatch(/us-east-1 \(canary\)/);
   expect((await second.handle.result()).outcome).toBe('succeeded');
+  await invariantHolds();
 });
 
 it('completes a rollout when the worker is stopped and restarted mid-rollout', async () => {
@@ -145,6 +151,7 @@ it('completes a rollout when the worker is stopped and restarted mid-rollout', a
   await new Promise((r) => setTimeout(r, 2500)); // the bakes' timers fire while no worker runs
   await rig.startWorkers();
   const report = await handle.result();
+  await invariantHolds();
   expect(report.outcome).toBe('succeeded');
   const child = rig.client.workflow.getHandle(regionWorkflowId(handle.workflowId, 'ap-southeast-1'));
   expect((await child.query(regionStatusQuery)).phase).toBe('promoted');
@@ -172,6 +179,7 @@ it('resumes a replication wait on a new worker after the old one stopped mid-act
   expect(res.ok).toBe(true);
   await rig.startWorkers();
   const report = await handle.result();
+  await invariantHolds();
   expect(report.outcome).toBe('succeeded');
   expect((await rig.serving())['ap-southeast-1']).toEqual([`fraud_detector-${version}@${version}:100`]);
   // If the stopping worker cannot report the cancelled attempt, the server retries it after the 30 s heartbeat
@@ -203,6 +211,7 @@ it('waits in rollback-failed for an operator when a rollback keeps failing, then
   await fetch(`${rig.emu.url('eu-west-1')}/__emulator/faults`, { method: 'DELETE' });
   expect(await handle.executeUpdate(retryRollbackUpdate, { args: [{ by: 'frank' }] })).toMatch(/eu-west-1/);
   const report = await handle.result();
+  await invariantHolds();
   expect(report.regions.find((r) => r.region === 'eu-west-1')).toMatchObject({
     outcome: 'rolled-back',
     phase: 'rolled-back',

@@ -2,8 +2,8 @@
  * Rollouts end to end on a real Temporal dev server and the Databricks emulator: the happy path, and each way a
  * region can fail, with the failure policies across regions.
  */
-import { startRollout } from '../../src/rollouts';
 import { rolloutStatusQuery } from '../../src/shared/messages';
+import { checkedRollouts } from '../support/invariant';
 import { EDGE_CASES, Rig, useRig } from '../support/temporal';
 
 const rigOf = useRig();
@@ -13,6 +13,8 @@ beforeEach(() => {
 });
 
 const ORIGINAL = ['fraud_detector-1@1:100'];
+
+const { startRollout, invariantHolds } = checkedRollouts(() => rig);
 
 it('rolls a good version out to three regions: replicate, canary, test, promote', async () => {
   const version = await rig.register('candidate-good');
@@ -31,6 +33,7 @@ it('rolls a good version out to three regions: replicate, canary, test, promote'
   });
   expect(started).toBe(true);
   const report = await handle.result();
+  await invariantHolds();
   expect(report.outcome).toBe('succeeded');
   expect(report.regions.map((r) => [r.region, r.outcome, r.challengerWeight])).toEqual([
     ['us-east-1', 'promoted', 100],
@@ -62,6 +65,7 @@ it('leaves a region untouched when replication times out there; the others proce
   const plan = rig.plan({ timeouts: { replication: '1500ms', config_update: '10s', approval: '10s' } });
   const { handle } = await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' });
   const report = await handle.result();
+  await invariantHolds();
   expect(report.outcome).toBe('partially-failed');
   const ap = report.regions.find((r) => r.region === 'ap-southeast-1')!;
   expect(ap.outcome).toBe('untouched');
@@ -82,6 +86,7 @@ it('rolls back only the failing region on UPDATE_FAILED under rollback-region', 
     triggeredBy: 'test',
   });
   const report = await handle.result();
+  await invariantHolds();
   expect(report.outcome).toBe('partially-failed');
   const eu = report.regions.find((r) => r.region === 'eu-west-1')!;
   expect([eu.outcome, eu.phase]).toEqual(['rolled-back', 'rolled-back']);
@@ -104,6 +109,7 @@ it('restores every touched region on UPDATE_FAILED under rollback-all, including
   });
   const { handle } = await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' });
   const report = await handle.result();
+  await invariantHolds();
   expect(report.outcome).toBe('rolled-back');
   expect(report.regions.find((r) => r.region === 'us-east-1')!.outcome).toBe('rolled-back');
   expect(await rig.serving()).toEqual({ 'us-east-1': ORIGINAL, 'eu-west-1': ORIGINAL, 'ap-southeast-1': ORIGINAL });
@@ -125,6 +131,7 @@ it('rolls back exactly when a gate fails mid-canary, and does not start later wa
   // The first test suite already runs edge cases; give them only to the stage gate by leaving them out of the suite.
   const { handle } = await startRollout(rig.client, { plan, edgeCases: EDGE_CASES, version, triggeredBy: 'test' });
   const report = await handle.result();
+  await invariantHolds();
   expect(report.outcome).toBe('rolled-back');
   const eu = report.regions.find((r) => r.region === 'eu-west-1')!;
   expect(eu.outcome).toBe('rolled-back');
@@ -139,6 +146,7 @@ it('fails pre-flight without touching anything when an endpoint is missing', asy
   plan.regions[2].endpoint = 'no-such-endpoint';
   const { handle } = await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' });
   const report = await handle.result();
+  await invariantHolds();
   expect(report.outcome).toBe('failed');
   expect(report.error).toMatch(/pre-flight failed, nothing was touched: .*no-such-endpoint/);
   expect(report.regions.map((r) => r.outcome)).toEqual(['skipped', 'skipped', 'skipped']);

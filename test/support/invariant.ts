@@ -1,0 +1,282 @@
+/**
+ * The rollout invariant (issue 6), checked against the emulator's state, not against what the workflow says:
+ *
+ * - every endpoint the rollout covers serves exactly its pre-rollout config or exactly the rollout's target config
+ *   (served entities and traffic routes), with no update in progress: never a mixed weight left behind;
+ * - the rollout has finished, or every region still running waits for an operator in a state that says why
+ *   (`rollback-failed` with its reason, `awaiting-approval`); such a region's endpoint is reported, not judged.
+ *
+ * `checkUpdateLog` reads the emulator's per-endpoint config-update log: the updates a rollout made follow its plan
+ * in order (a retried or replayed activity never re-applies an older config over a newer one), and
+ * `checkNoInterleaving` proves two rollouts' updates on one endpoint form two blocks, one after the other.
+ */
+import type { Client } from '@temporalio/client';
+import { configOf } from '../../src/activities/databricks';
+import type { RunningEmulator } from '../../src/emulator';
+import { startRollout as startRolloutOnly } from '../../src/rollouts';
+import { modelNameInRegion } from '../../src/plan/resolve';
+import type { Plan } from '../../src/plan/schema';
+import { challengerName, describeConfig, sameConfig, stageConfig } from '../../src/shared/endpoint-config';
+import { rolloutStatusQuery } from '../../src/shared/messages';
+import type {
+  EndpointConfig,
+  RegionPhase,
+  RegionStatus,
+  RolloutInput,
+  RolloutReport,
+  RolloutStatus,
+  ServedEntity,
+} from '../../src/shared/types';
+
+export interface LoggedUpdate {
+  seq: number;
+  config_version: number;
+  requested_by: string;
+  requested_at: string;
+  served_entities: ServedEntity[];
+  routes: { served_entity_name: string; traffic_percentage: number }[];
+  outcome: 'in-progress' | 'applied' | 'failed' | 'reverted';
+}
+
+export interface EndpointState {
+  config: EndpointConfig;
+  updating: boolean;
+  log: LoggedUpdate[];
+}
+
+/** Every region's endpoint `name` as the emulator holds it (GET /__emulator/state on any workspace port). */
+export async function readEndpoints(emulatorUrl: string, endpoint: string): Promise<Record<string, EndpointState>> {
+  const res = await fetch(`${emulatorUrl}/__emulator/state`);
+  const state = (await res.json()) as {
+    regions: Record<string, { endpoints: any[]; update_log: Record<string, LoggedUpdate[]> }>;
+  };
+  const out: Record<string, EndpointState> = {};
+  for (const [region, r] of Object.entries(state.regions)) {
+    const found = r.endpoints.find((e) => e.name === endpoint);
+    if (!found) continue;
+    out[region] = {
+      config: configOf(found.config),
+      updating: found.state?.config_update === 'IN_PROGRESS',
+      log: r.update_log[endpoint] ?? [],
+    };
+  }
+  return out;
+}
+
+export const loggedConfig = (u: LoggedUpdate): EndpointConfig => ({
+  servedEntities: u.served_entities,
+  routes: u.routes,
+});
+
+/** The served entity a rollout of `version` adds in `region`, as the region workflow builds it. */
+export function challengerFor(plan: Plan, region: string, version: number): ServedEntity {
+  const entry = plan.regions.find((r) => r.name === region)!;
+  const model = modelNameInRegion(plan, region);
+  return {
+    name: challengerName(model, version),
+    entity_name: model,
+    entity_version: String(version),
+    workload_size: entry.served_entity.workload_size,
+    workload_type: entry.served_entity.workload_type,
+    scale_to_zero_enabled: entry.served_entity.scale_to_zero_enabled,
+  };
+}
+
+/** The configs a rollout sets on one endpoint, in order: each stage's, the promotion's, then the restore. */
+export function plannedConfigs(plan: Plan, region: string, version: number, pre: EndpointConfig): EndpointConfig[] {
+  const challenger = challengerFor(plan, region, version);
+  return [...plan.stages.map((s) => stageConfig(pre, challenger, s.traffic)), stageConfig(pre, challenger, 100), pre];
+}
+
+/** Phases in which a running region waits for a person, and says why. */
+const OPERATOR_WAITS: RegionPhase[] = ['rollback-failed', 'awaiting-approval'];
+
+export interface InvariantResult {
+  held: boolean;
+  /** What was found wrong; empty when the invariant holds. */
+  problems: string[];
+  /** One line per region: what it serves and how the rollout left it. */
+  regions: string[];
+  /** `done: <outcome>` or `waiting: <region> <phase>: <reason>`. */
+  state: string;
+}
+
+export interface RolloutUnderCheck {
+  client: Client;
+  rolloutId: string;
+  plan: Plan;
+  version: number;
+  /** Each region's endpoint config before the rollout (read from the emulator by the test). */
+  before: Record<string, EndpointConfig>;
+  emulatorUrl: string;
+}
+
+/** The rollout's report when it has closed, else its live status. */
+async function rolloutState(r: RolloutUnderCheck): Promise<{ closed: boolean; status: RolloutStatus | RolloutReport }> {
+  const handle = r.client.workflow.getHandle(r.rolloutId);
+  const description = await handle.describe();
+  if (description.status.name === 'RUNNING') return { closed: false, status: await handle.query(rolloutStatusQuery) };
+  if (description.status.name !== 'COMPLETED')
+    throw new Error(`rollout ${r.rolloutId} closed as ${description.status.name}, not with a report`);
+  return { closed: true, status: (await handle.result()) as RolloutReport };
+}
+
+export async function checkRolloutInvariant(r: RolloutUnderCheck): Promise<InvariantResult> {
+  const problems: string[] = [];
+  const lines: string[] = [];
+  let closed: boolean;
+  let status: RolloutStatus | RolloutReport;
+  try {
+    ({ closed, status } = await rolloutState(r));
+  } catch (err) {
+    return { held: false, problems: [(err as Error).message], regions: [], state: 'unknown' };
+  }
+  const waiting: string[] = [];
+  if (!closed) {
+    for (const region of status.regions) {
+      if (['promoted', 'unchanged', 'rolled-back', 'failed', 'skipped'].includes(region.phase)) continue;
+      if (OPERATOR_WAITS.includes(region.phase) && (region.phase !== 'rollback-failed' || region.error?.trim()))
+        waiting.push(`${region.region} ${region.phase}${region.error ? `: ${region.error}` : ''}`);
+      else problems.push(`${region.region} is in ${region.phase}: neither finished nor waiting for an operator`);
+    }
+    if (waiting.length === 0 && problems.length === 0)
+      problems.push(`the rollout is still running (${status.phase}) although no region waits for an operator`);
+  }
+  const endpoints = new Map<string, Record<string, EndpointState>>();
+  for (const region of r.plan.regions) {
+    if (!endpoints.has(region.endpoint))
+      endpoints.set(region.endpoint, await readEndpoints(r.emulatorUrl, region.endpoint));
+    const now = endpoints.get(region.endpoint)![region.name];
+    const regionStatus = status.regions.find((x) => x.region === region.name) as RegionStatus & {
+      outcome?: string;
+      rollbackPoint?: EndpointConfig;
+    };
+    if (!now) {
+      // A missing endpoint fails pre-flight: nothing was touched, so there is nothing to hold an invariant for.
+      if (regionStatus.rollbackPoint)
+        problems.push(`${region.name}/${region.endpoint} was touched but no longer exists in the emulator`);
+      else lines.push(`${region.name}: ${region.endpoint} does not exist (untouched)`);
+      continue;
+    }
+    const pre = regionStatus.rollbackPoint ?? r.before[region.name];
+    const target = stageConfig(pre, challengerFor(r.plan, region.name, r.version), 100);
+    const serves = sameConfig(now.config, target) ? 'target' : sameConfig(now.config, pre) ? 'pre-rollout' : 'other';
+    lines.push(
+      `${region.name}: ${serves} (${describeConfig(now.config)}), ${regionStatus.outcome ?? regionStatus.phase}`,
+    );
+    if (!closed && OPERATOR_WAITS.includes(regionStatus.phase)) continue;
+    if (now.updating) problems.push(`${region.name}/${region.endpoint} still has a config update in progress`);
+    if (serves === 'other')
+      problems.push(
+        `${region.name}/${region.endpoint} serves ${describeConfig(now.config)}: neither the pre-rollout config (${describeConfig(pre)}) nor the target (${describeConfig(target)})`,
+      );
+    const expected =
+      regionStatus.outcome === 'promoted' || regionStatus.outcome === 'unchanged'
+        ? 'target'
+        : regionStatus.outcome
+          ? 'pre-rollout'
+          : undefined;
+    if (closed && expected && serves !== 'other' && serves !== expected)
+      problems.push(`${region.name} reports ${regionStatus.outcome} but its endpoint serves the ${serves} config`);
+  }
+  return {
+    held: problems.length === 0,
+    problems,
+    regions: lines,
+    state: closed ? `done: ${(status as RolloutReport).outcome}` : `waiting: ${waiting.join('; ')}`,
+  };
+}
+
+/**
+ * Whether `updates` (one endpoint's log, in order) are a run of one rollout's planned configs that never goes back:
+ * stage configs in plan order, then the promotion, then restores. A config re-applied after it was applied, or an
+ * older stage's config after a newer one, is a problem; a retry after a failed or reverted update is not.
+ */
+export function checkUpdateLog(updates: LoggedUpdate[], planned: EndpointConfig[]): string[] {
+  const problems: string[] = [];
+  let position = 0;
+  let previous: LoggedUpdate | undefined;
+  for (const update of updates) {
+    const config = loggedConfig(update);
+    const matches = planned.map((p, i) => (sameConfig(p, config) ? i : -1)).filter((i) => i >= 0);
+    const next = matches.find((i) => i >= position);
+    if (next === undefined) {
+      problems.push(
+        `update #${update.seq} (${describeConfig(config)}) is ${matches.length ? 'an older step applied again after a newer one' : 'not one of the rollout’s configs'}`,
+      );
+      continue;
+    }
+    if (
+      previous &&
+      previous.outcome === 'applied' &&
+      sameConfig(loggedConfig(previous), config) &&
+      next < planned.length - 1
+    )
+      problems.push(`update #${update.seq} re-applies ${describeConfig(config)}, which #${previous.seq} had applied`);
+    position = next;
+    previous = update;
+  }
+  return problems;
+}
+
+/**
+ * Two rollouts' updates on one endpoint never interleave: the log splits into a run that fits the first one's plan,
+ * then a run that fits the second one's (in one of the two orders). Returns the problems of the best split.
+ */
+export function checkNoInterleaving(
+  updates: LoggedUpdate[],
+  a: { name: string; planned: EndpointConfig[] },
+  b: { name: string; planned: EndpointConfig[] },
+): string[] {
+  let best: string[] | undefined;
+  for (const [first, second] of [
+    [a, b],
+    [b, a],
+  ])
+    for (let k = 0; k <= updates.length; k++) {
+      const problems = [
+        ...checkUpdateLog(updates.slice(0, k), first.planned).map((p) => `${first.name}: ${p}`),
+        ...checkUpdateLog(updates.slice(k), second.planned).map((p) => `${second.name}: ${p}`),
+      ];
+      if (!best || problems.length < best.length) best = problems;
+      if (problems.length === 0) return [];
+    }
+  return best ?? [];
+}
+
+/**
+ * For workflow tests on a rig: `startRollout` as in src/rollouts.ts, remembering each region's config before the
+ * rollout; `invariantHolds()` then checks every rollout the test started since its last call (call it once they have ended).
+ */
+export function checkedRollouts(rig: () => { emu: RunningEmulator }) {
+  const pending: (() => Promise<void>)[] = [];
+  // Each test's rollouts are checked against that test's emulator only.
+  beforeEach(() => {
+    pending.length = 0;
+  });
+  return {
+    startRollout: async (client: Client, input: RolloutInput) => {
+      const { emu } = rig();
+      const emulatorUrl = emu.url(emu.world.primary);
+      const endpoints = await readEndpoints(emulatorUrl, input.plan.regions[0].endpoint);
+      const before = Object.fromEntries(Object.entries(endpoints).map(([region, e]) => [region, e.config]));
+      const started = await startRolloutOnly(client, input);
+      pending.push(async () => {
+        const { plan, version } = input;
+        const result = await checkRolloutInvariant({
+          client,
+          rolloutId: started.workflowId,
+          plan,
+          version,
+          before,
+          emulatorUrl,
+        });
+        expect(result.problems).toEqual([]);
+      });
+      return started;
+    },
+    invariantHolds: async () => {
+      for (const check of pending.splice(0)) await check();
+    },
+  };
+}
