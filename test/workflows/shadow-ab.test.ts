@@ -2,8 +2,8 @@
  * The shadow check before any user traffic and A/B stages, on a real dev server and the emulator.
  */
 import { generateWorld } from '../../src/emulator/generate-world';
-import { startRollout } from '../../src/rollouts';
 import { approveUpdate, regionWorkflowId, rolloutStatusQuery } from '../../src/shared/messages';
+import { checkedRollouts } from '../support/invariant';
 import { EDGE_CASES, Rig, useRig, until } from '../support/temporal';
 
 const rigOf = useRig(() =>
@@ -31,6 +31,7 @@ let rig: Rig;
 beforeEach(() => {
   rig = rigOf();
 });
+const { startRollout, invariantHolds } = checkedRollouts(() => rig);
 
 const ORIGINAL = ['fraud_detector-1@1:100'];
 
@@ -82,6 +83,7 @@ describe('shadow check', () => {
       ['fraud_detector-1:80', `${challenger}:20`],
       [`${challenger}:100`],
     ]);
+    await invariantHolds();
   });
 
   it('rolls back a version whose predictions differ, without it ever taking traffic', async () => {
@@ -107,6 +109,7 @@ describe('shadow check', () => {
       ['fraud_detector-1:100'],
     ]);
     expect((await rig.serving())['us-east-1']).toEqual(ORIGINAL);
+    await invariantHolds();
   });
 });
 
@@ -139,6 +142,7 @@ describe('A/B stages', () => {
     expect(region.error).toMatch(/A\/B in stage ab keeps the current version \(it won\)/);
     expect(region.timeline.map((t) => t.phase)).toContain('ab-testing');
     expect((await rig.serving())['us-east-1']).toEqual(ORIGINAL);
+    await invariantHolds();
   });
 
   it('on a tie, follows on_tie (keep-new promotes)', async () => {
@@ -153,6 +157,7 @@ describe('A/B stages', () => {
     const report = await handle.result();
     const ab = report.regions[0].checks.find((c) => c.check === 'ab')! as any;
     expect([report.outcome, ab.winner]).toEqual(['succeeded', 'tie']);
+    await invariantHolds();
   });
 
   it('hands the choice to a person with the report when decide_by is approval', async () => {
@@ -178,5 +183,6 @@ describe('A/B stages', () => {
     const report = await handle.result();
     expect(report.outcome).toBe('succeeded');
     expect(report.regions[0].approvals).toMatchObject([{ stage: 'ab', decision: 'approved', by: 'alice' }]);
+    await invariantHolds();
   });
 });
