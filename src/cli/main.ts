@@ -5,6 +5,7 @@
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type Command, type Io } from './command';
 import { CommandError } from './context';
 import { historyCommand } from './history';
+import { latencyReportCommand } from './latency-report';
 import { listCommand } from './list';
 import { operationCommands } from './operate';
 import { planCommand } from './plan';
@@ -20,6 +21,7 @@ export const COMMANDS: Command[] = [
   historyCommand,
   validateCommand,
   planCommand,
+  latencyReportCommand,
 ];
 
 function programHelp(): string {
@@ -41,6 +43,7 @@ Examples:
   rollout status rollout-main.ml.fraud_detector-v2
   rollout approve rollout-main.ml.fraud_detector-v2 --region eu-west-1 --reason "canary looks good"
   rollout list --model main.ml.fraud_detector --status rolling-out
+  rollout latency-report --world worlds/three-regions.yaml --svg latency.svg
   rollout start --help
 `;
 }
