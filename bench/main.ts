@@ -200,6 +200,18 @@ function writeCharts(out: string, results: BenchResults): string[] {
         })),
       }),
     );
+  if (results.fanout?.length)
+    write(
+      'fanout-ratio.svg',
+      barChart({
+        title: 'Fan-out efficiency: wall time / critical-path bound',
+        unit: 'ratio',
+        digits: 3,
+        series: [{ name: 'all regions at once', color: '#0571b0' }],
+        groups: results.fanout.map((r: FanoutRow) => ({ label: `${r.regions} regions`, values: [r.ratio] })),
+        reference: { value: 1.05, label: 'target: 1.05 at 20 regions (1.10 at 50)' },
+      }),
+    );
   if (results.verdict) {
     const v: VerdictFigures = results.verdict;
     write(

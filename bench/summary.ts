@@ -127,7 +127,8 @@ export function renderSummary(results: BenchResults, charts: string[]): string {
       ),
       '',
     );
-    if (charts.includes('fanout.svg')) out.push('![fan-out](fanout.svg)', '');
+    if (charts.includes('fanout.svg')) out.push('![fan-out wall times](fanout.svg)', '');
+    if (charts.includes('fanout-ratio.svg')) out.push('![fan-out efficiency](fanout-ratio.svg)', '');
   }
   if (results.verdict) {
     const v = results.verdict;
