@@ -62,6 +62,23 @@ export function upperBound95(k: number, n: number): number {
   return hi;
 }
 
+/**
+ * What the activities' polling schedule implies for a wait of `waitMs`: a first read at once, then reads after
+ * `initialMs`, doubling up to `maxMs` (the Poller in src/activities/databricks.ts). Lag: from the change to the
+ * read that sees it; calls: reads including that one. Request and processing times come on top when measured.
+ */
+export function pollingModel(settings: { initialMs: number; maxMs: number }, waitMs: number) {
+  let at = 0;
+  let interval = settings.initialMs;
+  let calls = 1;
+  while (at < waitMs) {
+    at += interval;
+    interval = Math.min(settings.maxMs, interval * 2);
+    calls++;
+  }
+  return { lagMs: at - waitMs, calls };
+}
+
 /** One request in an emulator log, stamped when it was answered. */
 export interface LoggedRequest {
   at: number;

@@ -7,7 +7,7 @@
  *   npm run bench -- --quick               # fewer sizes and seeds (a few minutes)
  *   npm run bench -- --only fanout,load    # some sections: fanout, overhead, verdict, scale, load, latency
  */
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,7 +31,8 @@ const USAGE = `usage: npm run bench -- [--quick] [--only ${SECTIONS.join(',')}] 
   --quick     fewer region counts and seeds (fan-out 1, 5, 20; baseline at 1 and 5; 5 seeds)
   --only      run only these sections (comma-separated)
   --out       where results go (default bench/results)
-  --publish   also copy summary.md, the charts and results.json to docs/bench/ (what the README shows)`;
+  --publish   also copy summary.md, the charts and results.json to docs/bench/ (what the README shows)
+  --render F  run nothing: write the summary and charts again from a results.json (e.g. after changing them)`;
 
 function options() {
   let values;
@@ -42,6 +43,7 @@ function options() {
         only: { type: 'string' },
         out: { type: 'string', default: join(ROOT, 'bench/results') },
         publish: { type: 'boolean', default: false },
+        render: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -60,6 +62,7 @@ function options() {
     process.exit(2);
   }
   return {
+    render: values.render,
     quick: values.quick,
     sections: new Set((only ?? SECTIONS) as Section[]),
     out: values.out,
@@ -90,9 +93,31 @@ async function latencySection(): Promise<LatencyRow[]> {
   }
 }
 
+/** Writes the summary and charts of `results` to `out` (and to docs/bench/ with --publish). */
+function report(results: BenchResults, out: string, publish: boolean) {
+  const charts = writeCharts(out, results);
+  writeFileSync(join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  for (const key of ['fanout', 'overhead', 'verdict', 'scale', 'load', 'latency'] as const)
+    if (results[key] !== undefined)
+      writeFileSync(join(out, `${key}.json`), JSON.stringify(results[key], null, 2) + '\n');
+  const summary = renderSummary(results, charts);
+  writeFileSync(join(out, 'summary.md'), summary);
+  console.log(`\n${summary}\nresults: ${out}`);
+  if (publish) {
+    const docs = join(ROOT, 'docs/bench');
+    mkdirSync(docs, { recursive: true });
+    for (const file of ['summary.md', 'results.json', ...charts]) copyFileSync(join(out, file), join(docs, file));
+    console.log(`published to ${docs}`);
+  }
+}
+
 async function main() {
   const opts = options();
   mkdirSync(opts.out, { recursive: true });
+  if (opts.render) {
+    report(JSON.parse(readFileSync(opts.render, 'utf8')) as BenchResults, opts.out, opts.publish);
+    return;
+  }
   const started = new Date();
   const log = (line: string) => console.log(`[${((Date.now() - started.getTime()) / 1000).toFixed(0)}s] ${line}`);
   const results: BenchResults = {
@@ -160,20 +185,7 @@ async function main() {
   results.machine.loadAverageAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
   results.machine.minutes = Math.round(((Date.now() - started.getTime()) / 60_000) * 10) / 10;
 
-  const charts = writeCharts(opts.out, results);
-  writeFileSync(join(opts.out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
-  for (const key of ['fanout', 'overhead', 'verdict', 'scale', 'load', 'latency'] as const)
-    if (results[key] !== undefined)
-      writeFileSync(join(opts.out, `${key}.json`), JSON.stringify(results[key], null, 2) + '\n');
-  const summary = renderSummary(results, charts);
-  writeFileSync(join(opts.out, 'summary.md'), summary);
-  console.log(`\n${summary}\nresults: ${opts.out}`);
-  if (opts.publish) {
-    const docs = join(ROOT, 'docs/bench');
-    mkdirSync(docs, { recursive: true });
-    for (const file of ['summary.md', 'results.json', ...charts]) copyFileSync(join(opts.out, file), join(docs, file));
-    console.log(`published to ${docs}`);
-  }
+  report(results, opts.out, opts.publish);
 }
 
 function writeCharts(out: string, results: BenchResults): string[] {

@@ -1,5 +1,7 @@
 /** The Markdown summary of a benchmark run: the machine, every figure, and every target with met or not. */
+import { DEFAULT_POLL } from '../src/activities/databricks';
 import type { LatencyRow } from '../src/cli/latency-report';
+import { pollingModel } from './figures';
 import type { FanoutRow, OverheadFigures } from './fanout';
 import { FANOUT_WORLD_TEXT } from './fanout-world';
 import type { LoadRow } from './load';
@@ -158,6 +160,8 @@ export function renderSummary(results: BenchResults, charts: string[]): string {
   }
   if (results.overhead) {
     const o = results.overhead;
+    const benchModel = pollingModel(o.polling.settings, 1000);
+    const defaultModel = pollingModel(DEFAULT_POLL, 5 * 60_000);
     out.push(
       '## 3. Overhead',
       '',
@@ -177,6 +181,12 @@ export function renderSummary(results: BenchResults, charts: string[]): string {
         .join(', ')}) |`,
       `| config update noticed after (median / p95), calls per update | ${o.polling.configUpdate.medianLagMs} / ${o.polling.configUpdate.p95LagMs} ms, ${o.polling.configUpdate.meanCalls.toFixed(1)} |`,
       `| replica noticed after (median / p95), calls per wait | ${o.polling.replication.medianLagMs} / ${o.polling.replication.p95LagMs} ms, ${o.polling.replication.meanCalls.toFixed(1)} |`,
+      '',
+      `The schedule predicts ${benchModel.lagMs} ms and ${benchModel.calls} calls for a 1 s update at these settings ` +
+        "(the measured lag adds the request and the worker's processing). With the worker's default settings " +
+        `(first wait ${DEFAULT_POLL.initialMs / 1000} s, doubling to ${DEFAULT_POLL.maxMs / 1000} s), a 5-minute wait ` +
+        `(a real container build or replication) is noticed ${defaultModel.lagMs / 1000} s late after ${defaultModel.calls} calls ` +
+        '(computed from the schedule, `pollingModel` in bench/figures.ts).',
       '',
     );
   }

@@ -6,6 +6,7 @@ import {
   managementCalls,
   quantile,
   replicationNotices,
+  pollingModel,
   upperBound95,
   type LoggedRequest,
 } from '../../bench/figures';
@@ -79,6 +80,14 @@ describe('polling notices', () => {
     expect(calls.get('eu')).toEqual({ 'GET endpoint': 5, 'PUT endpoint config': 1 });
     expect(calls.get('us')).toEqual({ 'GET endpoint': 1 });
   });
+});
+
+it('pollingModel follows the doubling schedule up to its cap', () => {
+  // Reads at 0, 50, 150, 350, 600, 850, 1100 ms: a change at 1000 ms is seen by the 7th, 100 ms later.
+  expect(pollingModel({ initialMs: 50, maxMs: 250 }, 1000)).toEqual({ lagMs: 100, calls: 7 });
+  // Reads at 0, 1, 3, 7, 15, 25, ... 305 s: a 5-minute wait costs 34 reads and is seen 5 s late.
+  expect(pollingModel({ initialMs: 1000, maxMs: 10_000 }, 300_000)).toEqual({ lagMs: 5000, calls: 34 });
+  expect(pollingModel({ initialMs: 1000, maxMs: 10_000 }, 0)).toEqual({ lagMs: 0, calls: 1 });
 });
 
 it('quantile is nearest-rank', () => {
