@@ -35,6 +35,8 @@ export interface RollbackRun {
   outcome: string;
   /** The canary check failed the challenger (the right verdict for a bad one). */
   detected: boolean;
+  /** The canary judge's own summary (tests, p-values, sample sizes). */
+  summary?: string;
   secondsToVerdict?: number;
   secondsToRolledBack?: number;
   note?: string;
@@ -101,7 +103,7 @@ export async function runVerdict(options: {
   });
   const runs: RollbackRun[] = [];
   try {
-    const users = new DatabricksClient({ host: bench.emu.url(region), token: bench.emu.token(region), env: {} });
+    const api = new DatabricksClient({ host: bench.emu.url(region), token: bench.emu.token(region), env: {} });
     for (const [name, behavior] of Object.entries(BAD_CHALLENGERS))
       for (let i = 0; i < options.rolloutsPerCase; i++) {
         const version = await registerVersion(bench.emu, MODEL, behavior);
@@ -119,7 +121,7 @@ export async function runVerdict(options: {
           concurrency: 32,
           timeoutMs: 5000,
           payloads: [{ dataframe_records: [{ amount: 100 }] }],
-          send: invocationSender(users, 'fraud-detector'),
+          send: invocationSender(api, 'fraud-detector'),
           signal: abort.signal,
         });
         const { report } = await runRollout(options.client, plan, version);
@@ -128,17 +130,25 @@ export async function runVerdict(options: {
         const r = report.regions[0];
         const judging = r.timeline.find((t) => t.phase === 'judging')?.at;
         const canary = r.checks.find((c) => c.check === 'canary');
-        const verdict = canary?.at;
-        const rolledBack = r.timeline.find((t) => t.phase === 'rolled-back')?.at;
-        const run: RollbackRun = {
+        runs.push({
           case: name,
           outcome: report.outcome,
           detected: canary?.passed === false,
-          secondsToVerdict: seconds(judging, verdict),
-          secondsToRolledBack: seconds(judging, rolledBack),
+          secondsToVerdict: seconds(judging, canary?.at),
+          secondsToRolledBack: seconds(judging, r.timeline.find((t) => t.phase === 'rolled-back')?.at),
+          summary: canary?.summary,
           note: judging ? undefined : `no canary stage reached: ${r.error ?? r.phase}`,
-        };
-        runs.push(run);
+        });
+        // A missed bad version was promoted: serve the champion (v1) again, or the next rollout would judge the bad
+        // version against itself.
+        if (report.outcome !== 'rolled-back') {
+          await api.serving.updateEndpointConfig('fraud-detector', {
+            served_entities: [
+              { entity_name: MODEL, entity_version: '1', workload_size: 'Small', scale_to_zero_enabled: false },
+            ],
+          });
+          await api.serving.waitForEndpointNotUpdating('fraud-detector');
+        }
       }
   } finally {
     await worker.stop();
