@@ -10,7 +10,7 @@ import {
   upperBound95,
   type LoggedRequest,
 } from '../../bench/figures';
-import { targetChecks, type BenchResults } from '../../bench/summary';
+import { rolloutCases, targetChecks, type BenchResults } from '../../bench/summary';
 
 const get = (at: number, region: string, path: string, status = '200'): LoggedRequest => ({
   at,
@@ -155,5 +155,30 @@ describe('targetChecks', () => {
     const checks = targetChecks({ machine, quick: false, scale });
     expect(checks.find((c) => c.target.includes('RSS'))?.met).toBe(false);
     expect(checks.find((c) => c.target.includes('complete'))?.met).toBe(true);
+  });
+});
+
+it('rolloutCases counts the runs that reached the canary, were failed by it and were rolled back', () => {
+  const run = (detected: boolean, secondsToVerdict?: number, outcome = 'rolled-back') => ({
+    case: 'bad',
+    outcome,
+    detected,
+    secondsToVerdict,
+    secondsToRolledBack: secondsToVerdict === undefined ? undefined : secondsToVerdict + 1,
+  });
+  const verdict = {
+    power: { seeds: 0, figures: {} },
+    falseFailure: { failed: 0, runs: 0, rate: 0, upper95: 0 },
+    rollouts: { runs: [run(true, 1), run(true, 3), run(false, 6, 'succeeded'), run(false)], byCase: {} },
+  };
+  expect(rolloutCases(verdict).bad).toEqual({
+    rollouts: 4,
+    reached: 3,
+    detected: 2,
+    rolledBack: 3,
+    medianToVerdict: 1,
+    p95ToVerdict: 3,
+    medianToRolledBack: 2,
+    p95ToRolledBack: 4,
   });
 });
