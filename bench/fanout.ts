@@ -93,6 +93,8 @@ export async function runFanoutAndOverhead(options: {
   client: Client;
   address: string;
   bundlePath: string;
+  /** The compiled worker entry (harness compileWorker); undefined runs it under tsx. */
+  workerEntry?: string;
   sizes: number[];
   sequentialSizes: number[];
   overhead: boolean;
@@ -107,6 +109,7 @@ export async function runFanoutAndOverhead(options: {
     configFile: bench.configFile,
     regions: names,
     bundlePath: options.bundlePath,
+    compiledEntry: options.workerEntry,
     poll: BENCH_POLL,
   });
   try {

@@ -4,10 +4,11 @@
  * pointing at it, and the worker in a child process of its own (so its memory and CPU are its own, and the driver's
  * HTTP clients and timers do not share its event loop).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
@@ -123,8 +124,13 @@ export async function startWorkerProcess(options: {
   regions: string[];
   bundlePath: string;
   poll: { initialMs: number; maxMs: number };
+  /** The worker compiled to JavaScript (compileWorker), run by plain node as production runs it; else via tsx. */
+  compiledEntry?: string;
 }): Promise<WorkerProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/worker-process.ts')], {
+  const args = options.compiledEntry
+    ? [options.compiledEntry]
+    : ['--import', 'tsx', join(ROOT, 'bench/worker-process.ts')];
+  const child: ChildProcess = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -134,6 +140,8 @@ export async function startWorkerProcess(options: {
       BENCH_REGIONS: options.regions.join(','),
       BENCH_BUNDLE: options.bundlePath,
       BENCH_POLL: `${options.poll.initialMs},${options.poll.maxMs}`,
+      // The compiled worker lives in a temporary directory: resolve packages from the project's node_modules.
+      NODE_PATH: join(ROOT, 'node_modules'),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -174,6 +182,40 @@ export async function startWorkerProcess(options: {
       clearTimeout(forced);
     },
   };
+}
+
+/**
+ * Compiles bench/worker-process.ts and what it imports from src/ to JavaScript in a temporary directory (tsc, the
+ * project's compiler options): the worker as `npm run build` ships it, without the TypeScript loader's memory.
+ * Returns the entry file.
+ */
+export async function compileWorker(): Promise<string> {
+  const outDir = mkdtempSync(join(tmpdir(), 'bench-worker-js-'));
+  await promisify(execFile)(
+    process.execPath,
+    [
+      require.resolve('typescript/bin/tsc'),
+      '--outDir',
+      outDir,
+      '--rootDir',
+      ROOT,
+      '--module',
+      'commonjs',
+      '--moduleResolution',
+      'node',
+      '--target',
+      'ES2022',
+      '--esModuleInterop',
+      '--skipLibCheck',
+      '--strict',
+      '--resolveJsonModule',
+      '--types',
+      'node',
+      join(ROOT, 'bench/worker-process.ts'),
+    ],
+    { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
+  );
+  return join(outDir, 'bench/worker-process.js');
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

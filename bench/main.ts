@@ -16,7 +16,7 @@ import { generateWorld } from '../src/emulator/generate-world';
 import { emulatorLatencyPlans, latencyChart, measureLatency, type LatencyRow } from '../src/cli/latency-report';
 import { barChart } from '../src/cli/svg-chart';
 import { runFanoutAndOverhead, type FanoutRow, type OverheadFigures } from './fanout';
-import { startTemporal, writeWorkflowBundle } from './harness';
+import { compileWorker, startTemporal, writeWorkflowBundle } from './harness';
 import { runLoadAccuracy, type LoadRow } from './load';
 import { runScale, type ScaleFigures } from './scale';
 import { renderSummary, type BenchResults } from './summary';
@@ -137,6 +137,8 @@ async function main() {
   const needsTemporal = ['fanout', 'overhead', 'verdict', 'scale'].some((s) => opts.sections.has(s as Section));
   const env = needsTemporal ? await startTemporal() : undefined;
   const bundlePath = needsTemporal ? await writeWorkflowBundle() : '';
+  // The worker runs as production runs it: compiled to JavaScript, under plain node.
+  const workerEntry = needsTemporal ? await compileWorker() : undefined;
   try {
     if (env && (opts.sections.has('fanout') || opts.sections.has('overhead'))) {
       const sizes = opts.quick ? [1, 5, 20] : [1, 5, 20, 50];
@@ -144,6 +146,7 @@ async function main() {
         client: env.client,
         address: env.address,
         bundlePath,
+        workerEntry,
         sizes,
         sequentialSizes: opts.quick ? [1, 5] : sizes,
         fanout: opts.sections.has('fanout'),
@@ -159,6 +162,7 @@ async function main() {
         client: env.client,
         address: env.address,
         bundlePath,
+        workerEntry,
         seeds: opts.quick ? 5 : 20,
         rolloutsPerCase: opts.quick ? 3 : 8,
         log,
@@ -166,6 +170,17 @@ async function main() {
     checkpoint();
     if (env && opts.sections.has('scale'))
       results.scale = await runScale({
+        client: env.client,
+        address: env.address,
+        bundlePath,
+        workerEntry,
+        rollouts: 20,
+        regions: 5,
+        log,
+      });
+    // The same under the TypeScript loader, to show what it adds to the worker's memory.
+    if (env && opts.sections.has('scale'))
+      results.scaleUnderTsx = await runScale({
         client: env.client,
         address: env.address,
         bundlePath,

@@ -7,6 +7,8 @@ import { generateWorld } from '../src/emulator/generate-world';
 import { benchPlan, registerVersion, runRollout, startBenchEmulator, startWorkerProcess } from './harness';
 
 export interface ScaleFigures {
+  /** How the worker ran: compiled JavaScript under node (as `npm run build` ships it) or TypeScript under tsx. */
+  worker?: 'compiled' | 'tsx';
   rollouts: number;
   regionsPerRollout: number;
   succeeded: number;
@@ -48,6 +50,8 @@ export async function runScale(options: {
   client: Client;
   address: string;
   bundlePath: string;
+  /** The compiled worker entry (harness compileWorker); undefined runs it under tsx. */
+  workerEntry?: string;
   rollouts: number;
   regions: number;
   log: (line: string) => void;
@@ -60,6 +64,7 @@ export async function runScale(options: {
     configFile: bench.configFile,
     regions,
     bundlePath: options.bundlePath,
+    compiledEntry: options.workerEntry,
     poll: { initialMs: 50, maxMs: 250 },
   });
   try {
@@ -81,6 +86,7 @@ export async function runScale(options: {
     const mib = (bytes: number) => bytes / 1024 / 1024;
     const cpuSeconds = during[during.length - 1].cpuSeconds - during[0].cpuSeconds;
     const figures: ScaleFigures = {
+      worker: options.workerEntry ? 'compiled' : 'tsx',
       rollouts: models.length,
       regionsPerRollout: regions.length,
       succeeded: outcomes.succeeded ?? 0,
@@ -93,7 +99,7 @@ export async function runScale(options: {
       cpuCores: cpuSeconds / ((during[during.length - 1].at - during[0].at) / 1000),
     };
     options.log(
-      `scale: ${figures.succeeded}/${figures.rollouts} rollouts of ${figures.regionsPerRollout} regions succeeded in ` +
+      `scale (${figures.worker} worker): ${figures.succeeded}/${figures.rollouts} rollouts of ${figures.regionsPerRollout} regions succeeded in ` +
         `${wallSeconds.toFixed(1)} s; worker RSS peak ${figures.peakRssMiB.toFixed(0)} MiB (idle ${figures.idleRssMiB.toFixed(0)} MiB, ` +
         `lifetime peak ${figures.lifetimePeakRssMiB.toFixed(0)} MiB), CPU ${figures.cpuSeconds.toFixed(1)} s = ${figures.cpuCores.toFixed(2)} cores`,
     );

@@ -25,6 +25,8 @@ export interface BenchResults {
   overhead?: OverheadFigures;
   verdict?: VerdictFigures;
   scale?: ScaleFigures;
+  /** The scale run again with the worker under tsx (TypeScript loader), for comparison. */
+  scaleUnderTsx?: ScaleFigures;
   load?: LoadRow[];
   latency?: LatencyRow[];
 }
@@ -124,7 +126,7 @@ export function targetChecks(results: BenchResults): TargetCheck[] {
       met: sc.succeeded === sc.rollouts,
     });
     checks.push({
-      target: 'scale: worker peak RSS < 300 MB',
+      target: `scale: worker peak RSS < 300 MB (${sc.worker ?? 'tsx'} worker)`,
       measured: `${sc.peakRssMiB.toFixed(0)} MiB while running (lifetime peak ${sc.lifetimePeakRssMiB.toFixed(0)} MiB)`,
       met: sc.lifetimePeakRssMiB * 1.048576 < 300,
     });
@@ -233,15 +235,20 @@ export function renderSummary(results: BenchResults, charts: string[]): string {
   }
   if (results.scale) {
     const sc = results.scale;
+    const tsx = results.scaleUnderTsx;
     out.push(
       '## 4. Scale',
       '',
-      `${sc.rollouts} concurrent rollouts of ${sc.regionsPerRollout} regions on one worker process: ${sc.succeeded} succeeded ` +
+      `${sc.rollouts} concurrent rollouts of ${sc.regionsPerRollout} regions on one worker process (${sc.worker ?? 'tsx'}): ${sc.succeeded} succeeded ` +
         `(${Object.entries(sc.outcomes)
           .map(([k, n]) => `${k} ${n}`)
           .join(', ')}) in ${sc.wallSeconds.toFixed(1)} s. ` +
         `Worker RSS: ${sc.idleRssMiB.toFixed(0)} MiB idle, ${sc.peakRssMiB.toFixed(0)} MiB peak while running, ` +
-        `${sc.lifetimePeakRssMiB.toFixed(0)} MiB lifetime peak (VmHWM). CPU: ${sc.cpuSeconds.toFixed(1)} s, ${sc.cpuCores.toFixed(2)} cores on average.`,
+        `${sc.lifetimePeakRssMiB.toFixed(0)} MiB lifetime peak (VmHWM). CPU: ${sc.cpuSeconds.toFixed(1)} s, ${sc.cpuCores.toFixed(2)} cores on average.` +
+        (tsx
+          ? ` The same worker run as TypeScript under tsx: ${tsx.succeeded}/${tsx.rollouts} succeeded, ${tsx.idleRssMiB.toFixed(0)} MiB idle, ` +
+            `${tsx.lifetimePeakRssMiB.toFixed(0)} MiB peak, ${tsx.cpuCores.toFixed(2)} cores.`
+          : ''),
       '',
     );
   }

@@ -77,6 +77,8 @@ export async function runVerdict(options: {
   client: Client;
   address: string;
   bundlePath: string;
+  /** The compiled worker entry (harness compileWorker); undefined runs it under tsx. */
+  workerEntry?: string;
   seeds: number;
   rolloutsPerCase: number;
   log: (line: string) => void;
@@ -99,6 +101,7 @@ export async function runVerdict(options: {
     configFile: bench.configFile,
     regions: [region],
     bundlePath: options.bundlePath,
+    compiledEntry: options.workerEntry,
     poll: { initialMs: 50, maxMs: 250 },
   });
   const runs: RollbackRun[] = [];

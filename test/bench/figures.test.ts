@@ -141,6 +141,7 @@ describe('targetChecks', () => {
 
   it('compares the worker peak against 300 MB, not MiB', () => {
     const scale = {
+      worker: 'compiled' as const,
       rollouts: 20,
       regionsPerRollout: 5,
       succeeded: 20,
