@@ -6,6 +6,7 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type Command, type Io } 
 import { codecServerCommand } from './codec-server';
 import { CommandError } from './context';
 import { historyCommand } from './history';
+import { latencyReportCommand } from './latency-report';
 import { listCommand } from './list';
 import { operationCommands } from './operate';
 import { planCommand } from './plan';
@@ -22,6 +23,7 @@ export const COMMANDS: Command[] = [
   validateCommand,
   planCommand,
   codecServerCommand,
+  latencyReportCommand,
 ];
 
 function programHelp(): string {
@@ -43,6 +45,7 @@ Examples:
   rollout status rollout-main.ml.fraud_detector-v2
   rollout approve rollout-main.ml.fraud_detector-v2 --region eu-west-1 --reason "canary looks good"
   rollout list --model main.ml.fraud_detector --status rolling-out
+  rollout latency-report --world worlds/three-regions.yaml --svg latency.svg
   rollout start --help
 `;
 }

@@ -1,0 +1,274 @@
+/**
+ * What the benchmarks run on: a Temporal dev server (the pinned CLI, free ports, our search attributes), the
+ * Databricks emulator in this process with a counter of every request it answers, a ~/.databrickscfg-style file
+ * pointing at it, and the worker in a child process of its own (so its memory and CPU are its own, and the driver's
+ * HTTP clients and timers do not share its event loop).
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import type { Client } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import { resolveTemporalCli } from '../scripts/temporal-cli';
+import { startEmulator, type RunningEmulator, type WorldInput } from '../src/emulator';
+import { planSchema, type Plan, type PlanInput } from '../src/plan/schema';
+import { startRollout } from '../src/rollouts';
+import { ROLLOUT_SEARCH_ATTRIBUTES } from '../src/shared/messages';
+import type { RolloutReport } from '../src/shared/types';
+
+const ROOT = resolve(__dirname, '..');
+
+export async function startTemporal(): Promise<TestWorkflowEnvironment> {
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch {
+    // Installed already.
+  }
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: resolveTemporalCli({ install: true }) },
+      searchAttributes: ROLLOUT_SEARCH_ATTRIBUTES,
+    },
+  });
+}
+
+/** The workflow bundle, built once here: bundling in the worker would put webpack's memory into its peak RSS. */
+export async function writeWorkflowBundle(): Promise<string> {
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../src/workflows'),
+    logger: new DefaultLogger('WARN'),
+  });
+  const path = join(mkdtempSync(join(tmpdir(), 'bench-bundle-')), 'workflows.js');
+  writeFileSync(path, code);
+  return path;
+}
+
+/** One request the emulator answered: when (ms since epoch, at the answer), where, what. */
+export interface RequestRecord {
+  at: number;
+  region: string;
+  method: string;
+  path: string;
+  status: string;
+}
+
+export interface BenchEmulator {
+  emu: RunningEmulator;
+  requests: RequestRecord[];
+  configFile: string;
+  close(): Promise<void>;
+}
+
+const LOG_LINE = /^\[([^\]]+)\] (\S+) (\S+) (\S+) /;
+
+/** The emulator with a request log (its `log` option: one line per request), and a profile per region. */
+export async function startBenchEmulator(world: WorldInput): Promise<BenchEmulator> {
+  const requests: RequestRecord[] = [];
+  const emu = await startEmulator(world, {
+    log: (line) => {
+      const m = LOG_LINE.exec(line);
+      if (m) requests.push({ at: Date.now(), region: m[1], method: m[2], path: m[3], status: m[4] });
+    },
+  });
+  const configFile = join(mkdtempSync(join(tmpdir(), 'bench-cfg-')), 'databrickscfg');
+  writeFileSync(
+    configFile,
+    emu.regions.map((r) => `[${r}]\nhost = ${emu.url(r)}\ntoken = ${emu.token(r)}\n`).join('\n'),
+  );
+  return { emu, requests, configFile, close: () => emu.close() };
+}
+
+export interface ProcessSample {
+  at: number;
+  rssBytes: number;
+  cpuSeconds: number;
+}
+
+export interface WorkerProcess {
+  pid: number;
+  samples: ProcessSample[];
+  /** Lifetime peak resident set (VmHWM), bytes. */
+  peakRssBytes(): number;
+  stop(): Promise<void>;
+}
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+function readProc(pid: number): { rssBytes: number; hwmBytes: number; cpuSeconds: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+    // Fields after the command name (which may contain spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return {
+      rssBytes: kb('VmRSS'),
+      hwmBytes: kb('VmHWM'),
+      cpuSeconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts bench/worker-process.ts in a node process of its own (tsx as a loader, so the pid is the worker's) and
+ * samples its RSS and CPU time every 250 ms from /proc.
+ */
+export async function startWorkerProcess(options: {
+  address: string;
+  configFile: string;
+  regions: string[];
+  bundlePath: string;
+  poll: { initialMs: number; maxMs: number };
+  /** The worker compiled to JavaScript (compileWorker), run by plain node as production runs it; else via tsx. */
+  compiledEntry?: string;
+}): Promise<WorkerProcess> {
+  const args = options.compiledEntry
+    ? [options.compiledEntry]
+    : ['--import', 'tsx', join(ROOT, 'bench/worker-process.ts')];
+  const child: ChildProcess = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: options.address,
+      TEMPORAL_NAMESPACE: 'default',
+      DATABRICKS_CONFIG_FILE: options.configFile,
+      BENCH_REGIONS: options.regions.join(','),
+      BENCH_BUNDLE: options.bundlePath,
+      BENCH_POLL: `${options.poll.initialMs},${options.poll.maxMs}`,
+      // The compiled worker lives in a temporary directory: resolve packages from the project's node_modules.
+      NODE_PATH: join(ROOT, 'node_modules'),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await new Promise<void>((ready, fail) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('worker ready')) ready();
+    });
+    child.once('exit', (code) => fail(new Error(`the bench worker exited with code ${code}:\n${output}`)));
+  });
+  const pid = child.pid!;
+  const samples: ProcessSample[] = [];
+  let peak = 0;
+  const sample = () => {
+    const proc = readProc(pid);
+    if (!proc) return;
+    peak = Math.max(peak, proc.hwmBytes);
+    samples.push({ at: Date.now(), rssBytes: proc.rssBytes, cpuSeconds: proc.cpuSeconds });
+  };
+  sample();
+  const timer = setInterval(sample, 250);
+  return {
+    pid,
+    samples,
+    peakRssBytes: () => {
+      sample();
+      return peak;
+    },
+    stop: async () => {
+      clearInterval(timer);
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const forced = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(forced);
+    },
+  };
+}
+
+/**
+ * Compiles bench/worker-process.ts and what it imports from src/ to JavaScript in a temporary directory (tsc, the
+ * project's compiler options): the worker as `npm run build` ships it, without the TypeScript loader's memory.
+ * Returns the entry file.
+ */
+export async function compileWorker(): Promise<string> {
+  const outDir = mkdtempSync(join(tmpdir(), 'bench-worker-js-'));
+  await promisify(execFile)(
+    process.execPath,
+    [
+      require.resolve('typescript/bin/tsc'),
+      '--outDir',
+      outDir,
+      '--rootDir',
+      ROOT,
+      '--module',
+      'commonjs',
+      '--moduleResolution',
+      'node',
+      '--target',
+      'ES2022',
+      '--esModuleInterop',
+      '--skipLibCheck',
+      '--strict',
+      '--resolveJsonModule',
+      '--types',
+      'node',
+      join(ROOT, 'bench/worker-process.ts'),
+    ],
+    { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
+  );
+  return join(outDir, 'bench/worker-process.js');
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Registers the next version of a model in the primary; resolves when it is READY there, with its number. */
+export async function registerVersion(
+  emu: RunningEmulator,
+  model: string,
+  behavior: string | Record<string, unknown>,
+): Promise<number> {
+  const base = emu.url(emu.world.primary);
+  const res = await fetch(`${base}/__emulator/models/${model}/versions`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ behavior, registration_duration: '1ms' }),
+  });
+  if (!res.ok) throw new Error(`registering a version of ${model} failed: ${await res.text()}`);
+  const { version } = (await res.json()) as { version: number };
+  await sleep(5);
+  return version;
+}
+
+/** A plan over `regions` of a generated world (profiles named after the regions, endpoint fraud-detector). */
+export function benchPlan(
+  model: string,
+  primary: string,
+  regions: string[],
+  overrides: Partial<PlanInput> = {},
+  endpoint = 'fraud-detector',
+): Plan {
+  return planSchema.parse({
+    model,
+    primary,
+    regions: regions.map((name) => ({
+      name,
+      workspace: { profile: name },
+      endpoint,
+      ...(name === primary ? {} : { shared_catalog: 'ml_shared' }),
+    })),
+    stages: [{ name: 'canary', traffic: 10, bake: 1000 }],
+    timeouts: { replication: '2m', config_update: '2m', approval: '1m' },
+    ...overrides,
+  });
+}
+
+/** Starts a rollout and waits for its report; wall time from the start call to the report. */
+export async function runRollout(
+  client: Client,
+  plan: Plan,
+  version: number,
+): Promise<{ report: RolloutReport; startedAt: number; wallMs: number; workflowId: string }> {
+  const startedAt = Date.now();
+  const { handle, workflowId } = await startRollout(client, { plan, edgeCases: [], version, triggeredBy: 'bench' });
+  const report = await handle.result();
+  return { report, startedAt, wallMs: Date.now() - startedAt, workflowId };
+}
