@@ -134,6 +134,9 @@ export function targetChecks(results: BenchResults): TargetCheck[] {
   return checks;
 }
 
+const busy = (m: BenchResults['machine']) =>
+  Math.max(m.loadAverageAtStart[0] ?? 0, m.loadAverageAtEnd?.[0] ?? 0) > m.cores;
+
 export function renderSummary(results: BenchResults, charts: string[]): string {
   const m = results.machine;
   const out: string[] = [
@@ -141,7 +144,8 @@ export function renderSummary(results: BenchResults, charts: string[]): string {
     '',
     `${m.date.slice(0, 16).replace('T', ' ')} UTC · ${m.cores} cores (${m.cpu}) · ${m.memoryGiB} GiB · Node ${m.node} · ` +
       `load average ${m.loadAverageAtStart.join(' / ')} at the start, ${m.loadAverageAtEnd?.join(' / ') ?? '?'} at the end ` +
-      `(the machine was shared with other jobs) · ${m.minutes ?? '?'} minutes · \`${m.command}\``,
+      // A one-minute load average above the core count means other work competed with the benchmark.
+      `${busy(m) ? '(other jobs were running on the machine) ' : ''}· ${m.minutes ?? '?'} minutes · \`${m.command}\``,
     '',
     '## Targets',
     '',
