@@ -1,21 +1,30 @@
 /**
- * Records workflow histories for the replay test (test/workflows/replay.test.ts): a rollout that succeeds with an
- * approval, and one whose gate fails and rolls back, each with its region children. Run it after an intended change
- * to workflow code *and* a patched() guard, never to paper over a replay failure:
+ * Records workflow histories for the replay test (test/workflows/replay.test.ts), by scenario:
+ *   - `approved`: a rollout that succeeds with an approval, with a region child;
+ *   - `rolled-back`: one whose gate fails and rolls back, with a region child;
+ *   - `shadow-ab`: a shadow check at 0% and an A/B stage, with a region child and its endpoint lease (recorded after
+ *     the endpoint lease and the change check were added behind patched()).
+ * Histories of older code are kept as they are: they prove that today's code still replays rollouts that were in
+ * flight when it was deployed. Record a scenario after an intended change to workflow code *and* a patched() guard,
+ * never to paper over a replay failure:
  *
- *   npx tsx scripts/record-histories.ts
+ *   npx tsx scripts/record-histories.ts [scenario ...]     (default: every scenario)
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { startRollout } from '../src/rollouts';
-import { approveUpdate, regionWorkflowId, rolloutStatusQuery } from '../src/shared/messages';
+import { approveUpdate, endpointLeaseWorkflowId, regionWorkflowId, rolloutStatusQuery } from '../src/shared/messages';
 import { bundleWorkflows, createTemporalEnv, EDGE_CASES, Rig } from '../test/support/temporal';
 
 const DIR = join(__dirname, '..', 'test', 'histories');
+const IDS = join(DIR, 'workflow-ids.json');
 /** Replay needs each history's workflow id (the parent derives its children's ids from its own). */
-const workflowIds: Record<string, string> = {};
+const workflowIds: Record<string, string> = existsSync(IDS)
+  ? (JSON.parse(readFileSync(IDS, 'utf8')) as Record<string, string>)
+  : {};
+const SCENARIOS = ['approved', 'rolled-back', 'shadow-ab'];
 
 async function save(handle: WorkflowHandle, name: string) {
   const history = await handle.fetchHistory();
@@ -27,10 +36,26 @@ async function save(handle: WorkflowHandle, name: string) {
 }
 
 async function main() {
+  const chosen = process.argv.slice(2);
+  for (const name of chosen)
+    if (!SCENARIOS.includes(name)) throw new Error(`unknown scenario "${name}"; scenarios: ${SCENARIOS.join(', ')}`);
+  const run = (name: string) => chosen.length === 0 || chosen.includes(name);
   const env = await createTemporalEnv();
   const bundle = await bundleWorkflows();
   const rig = await Rig.start(env, bundle);
   try {
+    if (run('approved')) await recordApproved(rig);
+    if (run('rolled-back')) await recordRolledBack(rig);
+    if (run('shadow-ab')) await recordShadowAb(rig);
+    writeFileSync(IDS, JSON.stringify(workflowIds, null, 2) + '\n');
+  } finally {
+    await rig.close();
+    await env.teardown();
+  }
+}
+
+async function recordApproved(rig: Rig) {
+  {
     const good = await rig.register('candidate-good');
     const approved = await startRollout(rig.client, {
       plan: rig.plan({
@@ -51,7 +76,11 @@ async function main() {
     await approved.handle.result();
     await save(approved.handle, 'rollout-approved');
     await save(rig.client.workflow.getHandle(regionWorkflowId(approved.workflowId, 'eu-west-1')), 'region-approved');
+  }
+}
 
+async function recordRolledBack(rig: Rig) {
+  {
     const bad = await rig.register('candidate-bad');
     const rolledBack = await startRollout(rig.client, {
       plan: rig.plan({
@@ -69,11 +98,35 @@ async function main() {
       rig.client.workflow.getHandle(regionWorkflowId(rolledBack.workflowId, 'us-east-1')),
       'region-rolled-back',
     );
-    writeFileSync(join(DIR, 'workflow-ids.json'), JSON.stringify(workflowIds, null, 2) + '\n');
-  } finally {
-    await rig.close();
-    await env.teardown();
   }
+}
+
+async function recordShadowAb(rig: Rig) {
+  const good = await rig.register('candidate-good');
+  const plan = rig.plan({
+    regions: rig.plan().regions.slice(0, 1),
+    tests: { health: { queries: 1, input: { amount: 100 } }, shadow: { tolerance: 0.05, max_disagreement: 0 } },
+    stages: [
+      {
+        name: 'ab',
+        traffic: 50,
+        bake: '2s',
+        // alpha 0.001: equal error rates are a tie; keep-new then promotes.
+        ab: { metric: 'error_rate', on_tie: 'keep-new', alpha: 0.001, probe_rps: 50 },
+      },
+    ],
+  });
+  const rollout = await startRollout(rig.client, {
+    plan,
+    edgeCases: [],
+    version: good,
+    triggeredBy: 'record-histories',
+  });
+  await rollout.handle.result();
+  await save(rollout.handle, 'rollout-shadow-ab');
+  const region = plan.regions[0];
+  await save(rig.client.workflow.getHandle(regionWorkflowId(rollout.workflowId, region.name)), 'region-shadow-ab');
+  await save(rig.client.workflow.getHandle(endpointLeaseWorkflowId(region.name, region.endpoint)), 'endpoint-lease');
 }
 
 main().catch((err: unknown) => {
