@@ -10,7 +10,14 @@
  */
 import { redact } from '../databricks/secret';
 import type { Plan } from '../plan/schema';
-import type { CheckResult, RegionPhase, RegionReport, RolloutOutcome, RolloutReport } from '../shared/types';
+import type {
+  CheckResult,
+  RefusedApproval,
+  RegionPhase,
+  RegionReport,
+  RolloutOutcome,
+  RolloutReport,
+} from '../shared/types';
 
 export interface StepSummaryOptions {
   /** The Temporal Web UI's base URL, e.g. http://localhost:8233 or https://cloud.temporal.io (not a workflow link). */
@@ -104,7 +111,16 @@ function approvalLine(approval: RegionReport['approvals'][number]): string {
   return `${text(approval.stage)}: ${approval.decision} by ${text(approval.by)}${reason}`;
 }
 
-function regionRow(region: RegionReport, index: number, plan: Plan | undefined): string {
+function refusedLine(refused: RefusedApproval): string {
+  return `refused: ${text(refused.by)}${refused.stage ? ` (${text(refused.stage)})` : ''}: ${text(refused.why)}`;
+}
+
+function regionRow(
+  region: RegionReport,
+  index: number,
+  plan: Plan | undefined,
+  refusedByParent: RefusedApproval[],
+): string {
   const field = `report.regions[${index}]`;
   const name = `${code(region.region)}${plan?.primary === region.region ? ' (primary)' : ''}`;
   const outcome = `${text(region.outcome)}${region.error ? `<br>${text(region.error)}` : ''}`;
@@ -113,7 +129,10 @@ function regionRow(region: RegionReport, index: number, plan: Plan | undefined):
     (walked.length ? walked.map(text).join(' → ') : 'none') +
     (plan ? ` (${walked.length} of ${plan.stages.length})` : '');
   const checks = region.checks.length ? region.checks.map(checkLine).join('<br>') : 'none';
-  const approvals = region.approvals.length ? region.approvals.map(approvalLine).join('<br>') : 'none';
+  // Approvals refused by the allow-list, sent to this region directly or to the whole rollout for it.
+  const refused = [...(region.refusedApprovals ?? []), ...refusedByParent.filter((r) => r.region === region.region)];
+  const lines = [...region.approvals.map(approvalLine), ...refused.map(refusedLine)];
+  const approvals = lines.length ? lines.join('<br>') : 'none';
   const cells = [
     name,
     outcome,
@@ -252,12 +271,15 @@ export function renderStepSummary(report: RolloutReport, options: StepSummaryOpt
     `- ${n} ${n === 1 ? 'region' : 'regions'}${n ? `: ${[...counts].map(([outcome, count]) => `${count} ${outcome}`).join(', ')}` : ''}`,
   );
   if (report.error) out.push(`- Error: ${text(report.error)}`);
+  const refusedForAll = (report.refusedApprovals ?? []).filter((r) => r.region === undefined);
+  if (refusedForAll.length)
+    out.push(`- Approvals refused (not in the plan's approvals.allowed): ${refusedForAll.map(refusedLine).join('; ')}`);
   out.push('');
 
   if (n) {
     out.push(`| Region | Outcome | Stages | v${report.version} weight | Checks | Approvals | Duration |`);
     out.push('| --- | --- | --- | --- | --- | --- | --- |');
-    report.regions.forEach((region, i) => out.push(regionRow(region, i, plan)));
+    report.regions.forEach((region, i) => out.push(regionRow(region, i, plan, report.refusedApprovals ?? [])));
     out.push('');
   }
 

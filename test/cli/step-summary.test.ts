@@ -313,3 +313,21 @@ describe('renderStepSummary', () => {
     expect(renderStepSummary(structuredClone(input), { plan, uiUrl: 'http://localhost:8233' })).toBe(first);
   });
 });
+
+describe('refused approvals', () => {
+  it('are listed with who was refused and why, per region and for the whole rollout', () => {
+    const region = promoted();
+    const rollout = report([region], {
+      refusedApprovals: [
+        { by: 'mallory', at: region.startedAt, why: 'mallory may not approve this rollout; allowed: alice' },
+        { by: 'eve', region: region.region, at: region.startedAt, why: 'eve may not approve' },
+      ],
+    });
+    const markdown = renderStepSummary(rollout);
+    expect(markdown).toContain(
+      "- Approvals refused (not in the plan's approvals.allowed): refused: mallory: mallory may not approve this rollout; allowed: alice",
+    );
+    const row = markdown.split('\n').find((line) => line.startsWith(`| \`${region.region}\``))!;
+    expect(row).toContain('refused: eve: eve may not approve');
+  });
+});
