@@ -319,8 +319,8 @@ describe('refused approvals', () => {
     const region = promoted();
     const rollout = report([region], {
       refusedApprovals: [
-        { by: 'mallory', at: region.startedAt, why: 'mallory may not approve this rollout; allowed: alice' },
-        { by: 'eve', region: region.region, at: region.startedAt, why: 'eve may not approve' },
+        { by: 'mallory', at: at(50), why: 'mallory may not approve this rollout; allowed: alice' },
+        { by: 'eve', region: region.region, at: at(50), why: 'eve may not approve' },
       ],
     });
     const markdown = renderStepSummary(rollout);
