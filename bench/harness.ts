@@ -115,7 +115,7 @@ function readProc(pid: number): { rssBytes: number; hwmBytes: number; cpuSeconds
 }
 
 /**
- * Starts bench/worker-process.ts in a node process of its own (tsx as a loader, so the pid is the worker's) and
+ * Starts scripts/worker-process.ts in a node process of its own (tsx as a loader, so the pid is the worker's) and
  * samples its RSS and CPU time every 250 ms from /proc.
  */
 export async function startWorkerProcess(options: {
@@ -129,7 +129,7 @@ export async function startWorkerProcess(options: {
 }): Promise<WorkerProcess> {
   const args = options.compiledEntry
     ? [options.compiledEntry]
-    : ['--import', 'tsx', join(ROOT, 'bench/worker-process.ts')];
+    : ['--import', 'tsx', join(ROOT, 'scripts/worker-process.ts')];
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
@@ -137,9 +137,9 @@ export async function startWorkerProcess(options: {
       TEMPORAL_ADDRESS: options.address,
       TEMPORAL_NAMESPACE: 'default',
       DATABRICKS_CONFIG_FILE: options.configFile,
-      BENCH_REGIONS: options.regions.join(','),
-      BENCH_BUNDLE: options.bundlePath,
-      BENCH_POLL: `${options.poll.initialMs},${options.poll.maxMs}`,
+      WORKER_REGIONS: options.regions.join(','),
+      WORKER_BUNDLE: options.bundlePath,
+      WORKER_POLL: `${options.poll.initialMs},${options.poll.maxMs}`,
       // The compiled worker lives in a temporary directory: resolve packages from the project's node_modules.
       NODE_PATH: join(ROOT, 'node_modules'),
     },
@@ -185,7 +185,7 @@ export async function startWorkerProcess(options: {
 }
 
 /**
- * Compiles bench/worker-process.ts and what it imports from src/ to JavaScript in a temporary directory (tsc, the
+ * Compiles scripts/worker-process.ts and what it imports from src/ to JavaScript in a temporary directory (tsc, the
  * project's compiler options): the worker as `npm run build` ships it, without the TypeScript loader's memory.
  * Returns the entry file.
  */
@@ -211,11 +211,11 @@ export async function compileWorker(): Promise<string> {
       '--resolveJsonModule',
       '--types',
       'node',
-      join(ROOT, 'bench/worker-process.ts'),
+      join(ROOT, 'scripts/worker-process.ts'),
     ],
     { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
   );
-  return join(outDir, 'bench/worker-process.js');
+  return join(outDir, 'scripts/worker-process.js');
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -114,7 +114,7 @@ export class DevServer {
   }
 }
 
-/** The worker (test/chaos/worker-main.ts) in its own process. */
+/** The worker (scripts/worker-process.ts) in its own process. */
 export class WorkerProcess {
   private child?: ChildProcess;
   output = '';
@@ -127,7 +127,7 @@ export class WorkerProcess {
 
   async start() {
     const began = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'worker-main.ts')], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'worker-process.ts')], {
       cwd: ROOT,
       env: { ...process.env, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -347,8 +347,8 @@ export function chaosSuite(artifact: string) {
   beforeAll(async () => {
     const [started, bundle] = await Promise.all([DevServer.start(), bundleWorkflows()]);
     server = started;
-    bundleFile = join(mkdtempSync(join(tmpdir(), 'rollout-chaos-bundle-')), 'bundle.json');
-    writeFileSync(bundleFile, JSON.stringify(bundle));
+    bundleFile = join(mkdtempSync(join(tmpdir(), 'rollout-chaos-bundle-')), 'bundle.js');
+    writeFileSync(bundleFile, bundle.code);
     connection = await Connection.connect({ address: server.address });
   }, 180_000);
 
@@ -387,8 +387,10 @@ export function chaosSuite(artifact: string) {
     const worker = new WorkerProcess({
       TEMPORAL_ADDRESS: server.address,
       DATABRICKS_CONFIG_FILE: configFile,
-      CHAOS_BUNDLE: bundleFile,
-      CHAOS_REGIONS: emu.regions.join(','),
+      WORKER_BUNDLE: bundleFile,
+      WORKER_REGIONS: emu.regions.join(','),
+      WORKER_POLL: '100,500',
+      WORKER_CONTROL_POLL_MS: '300',
     });
     const run = new ChaosRun(server, emu, worker, connection, scenario.seed);
     let outcome = 'error';
