@@ -92,13 +92,24 @@ async function probeBoth(
   };
 }
 
+type EntityCounts = { requests: number; errors: number };
+
+/** What the endpoint counted per served entity between two metric readings. */
+function metricsSince(start: Record<string, EntityCounts>, end: Map<string, EntityCounts>) {
+  return (entity: string): EntityCounts => {
+    const before = start[entity] ?? { requests: 0, errors: 0 };
+    const after = end.get(entity) ?? before;
+    return { requests: after.requests - before.requests, errors: after.errors - before.errors };
+  };
+}
+
 export interface JudgeProgress {
   startedAt: number;
   champion: VariantSample;
   challenger: VariantSample;
   previousFraction: number;
   looks: number;
-  metricsAtStart?: Record<string, { requests: number; errors: number }>;
+  metricsAtStart?: Record<string, EntityCounts>;
 }
 
 const emptySample = (): VariantSample => ({ requests: 0, errors: 0, latenciesMs: [] });
@@ -259,12 +270,7 @@ export async function judgeCanaryWith(
     if (verdict.informationFraction >= 1 && now >= windowEnd) break;
   }
   // The second source: what the endpoint itself counted per served entity over the same window.
-  const atEnd = await metricCounts(client, input.endpoint);
-  const delta = (entity: string) => {
-    const start = progress.metricsAtStart?.[entity] ?? { requests: 0, errors: 0 };
-    const end = atEnd.get(entity) ?? start;
-    return { requests: end.requests - start.requests, errors: end.errors - start.errors };
-  };
+  const delta = metricsSince(progress.metricsAtStart ?? {}, await metricCounts(client, input.endpoint));
   const metricsChampion = delta(input.champion);
   const metricsChallenger = delta(input.challenger);
   const metricsTest = twoProportions(
@@ -319,7 +325,7 @@ export interface AbProgress {
   startedAt: number;
   champion: VariantSample;
   challenger: VariantSample;
-  metricsAtStart: Record<string, { requests: number; errors: number }>;
+  metricsAtStart: Record<string, EntityCounts>;
 }
 
 export type AbTestResult = CheckResult & { winner: AbWinner };
@@ -373,15 +379,11 @@ export async function abTestWith(
     }
     options.onRound?.(progress);
   }
-  const atEnd = await metricCounts(client, input.endpoint);
-  const served = (entity: string) => {
-    const start = progress.metricsAtStart[entity] ?? { requests: 0, errors: 0 };
-    const end = atEnd.get(entity) ?? start;
-    return { requests: end.requests - start.requests, errors: end.errors - start.errors };
-  };
+  const served = metricsSince(progress.metricsAtStart, await metricCounts(client, input.endpoint));
   const endpointCounts = { champion: served(input.champion), challenger: served(input.challenger) };
   const useEndpointCounts =
     input.ab.metric === 'error_rate' && endpointCounts.champion.requests > 0 && endpointCounts.challenger.requests > 0;
+  const probes = decideAb(progress.champion, progress.challenger, input.ab.metric, input.ab.alpha);
   const decision = useEndpointCounts
     ? decideAb(
         { ...endpointCounts.champion, latenciesMs: progress.champion.latenciesMs },
@@ -389,8 +391,7 @@ export async function abTestWith(
         input.ab.metric,
         input.ab.alpha,
       )
-    : decideAb(progress.champion, progress.challenger, input.ab.metric, input.ab.alpha);
-  const probes = decideAb(progress.champion, progress.challenger, input.ab.metric, input.ab.alpha);
+    : probes;
   const source = useEndpointCounts
     ? 'endpoint metrics (GET .../metrics, per served entity: users and probes)'
     : 'probes (each version queried directly)';

@@ -88,6 +88,11 @@ interface ApplyProgress {
   submitted: boolean;
 }
 
+/** The prediction of a one-record query (the first of `predictions`, or `predictions` itself when not a list). */
+function firstPrediction(answer: { predictions?: unknown }): unknown {
+  return Array.isArray(answer.predictions) ? (answer.predictions as unknown[])[0] : answer.predictions;
+}
+
 export function createDatabricksActivities(clients: WorkspaceClients, poll: PollSettings = DEFAULT_POLL) {
   const client = (workspace: Workspace): DatabricksClient => clients.get(workspace);
 
@@ -343,8 +348,6 @@ export function createDatabricksActivities(clients: WorkspaceClients, poll: Poll
     ): Promise<CheckResult> {
       return classified(`${input.region}/${input.endpoint}: shadow check`, async () => {
         const api = client(input.workspace).serving;
-        const first = (answer: { predictions?: unknown }) =>
-          Array.isArray(answer.predictions) ? (answer.predictions as unknown[])[0] : answer.predictions;
         const pairs: ShadowPair[] = [];
         const failedQueries: string[] = [];
         for (const [i, { name, record }] of input.inputs.entries()) {
@@ -355,7 +358,7 @@ export function createDatabricksActivities(clients: WorkspaceClients, poll: Poll
               api.queryServedModel(input.endpoint, input.champion, body),
               api.queryServedModel(input.endpoint, input.challenger, body),
             ]);
-            pairs.push({ input: name, champion: first(champion), challenger: first(challenger) });
+            pairs.push({ input: name, champion: firstPrediction(champion), challenger: firstPrediction(challenger) });
           } catch (err) {
             if (!(err instanceof DatabricksApiError)) throw err;
             failedQueries.push(
@@ -404,9 +407,7 @@ export function createDatabricksActivities(clients: WorkspaceClients, poll: Poll
             const answer = await api.queryServedModel(input.endpoint, input.servedEntity, {
               dataframe_records: [edgeCase.input],
             });
-            const actual = Array.isArray(answer.predictions)
-              ? (answer.predictions as unknown[])[0]
-              : answer.predictions;
+            const actual = firstPrediction(answer);
             const verdict = checkExpectation(edgeCase.expected, actual, input.tolerance);
             if (!verdict.pass) failures.push(`${edgeCase.name}: ${verdict.reason ?? 'mismatch'}`);
           } catch (err) {
