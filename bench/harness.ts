@@ -74,10 +74,7 @@ export async function startBenchEmulator(world: WorldInput): Promise<BenchEmulat
     },
   });
   const configFile = join(mkdtempSync(join(tmpdir(), 'bench-cfg-')), 'databrickscfg');
-  writeFileSync(
-    configFile,
-    emu.regions.map((r) => `[${r}]\nhost = ${emu.url(r)}\ntoken = ${emu.token(r)}\n`).join('\n'),
-  );
+  writeFileSync(configFile, emu.databricksConfig());
   return { emu, requests, configFile, close: () => emu.close() };
 }
 

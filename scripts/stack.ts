@@ -124,8 +124,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const configFile = join(DATA_DIR, 'databrickscfg');
     writeFileSync(
       configFile,
-      `# Written by the model-rollout dev stack: one profile per emulated region.\n` +
-        emu.regions.map((r) => `[${r}]\nhost  = ${emu.url(r)}\ntoken = ${emu.token(r)}\n`).join('\n'),
+      `# Written by the model-rollout dev stack: one profile per emulated region.\n${emu.databricksConfig()}`,
     );
     nativeConnection = await NativeConnection.connect({ address });
     workers.push(

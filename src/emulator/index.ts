@@ -15,6 +15,8 @@ export interface RunningEmulator {
   url(region: string): string;
   /** A personal access token of the first principal that has one and belongs to the region's workspace. */
   token(region: string): string;
+  /** A ~/.databrickscfg-style file: one profile per region, named after it, with its URL and token. */
+  databricksConfig(): string;
   close(): Promise<void>;
 }
 
@@ -31,11 +33,13 @@ export async function startEmulator(
     await emulator.close();
     throw err;
   }
-  return {
+  const running: RunningEmulator = {
     emulator,
     world: parsed,
     regions: emulator.regions,
     url: (region) => emulator.workspace(region).url,
+    databricksConfig: () =>
+      running.regions.map((r) => `[${r}]\nhost = ${running.url(r)}\ntoken = ${running.token(r)}\n`).join('\n'),
     token: (region) => {
       const principal = parsed.principals.find(
         (p) => p.token && (p.workspaces.includes('*') || p.workspaces.includes(region)),
@@ -45,6 +49,7 @@ export async function startEmulator(
     },
     close: () => emulator.close(),
   };
+  return running;
 }
 
 function isParsed(world: World | WorldInput): world is World {

@@ -380,10 +380,7 @@ export function chaosSuite(artifact: string) {
     });
     const emu = await startEmulator(world);
     const configFile = join(mkdtempSync(join(tmpdir(), 'rollout-chaos-cfg-')), 'databrickscfg');
-    writeFileSync(
-      configFile,
-      emu.regions.map((r) => `[${r}]\nhost = ${emu.url(r)}\ntoken = ${emu.token(r)}\n`).join('\n'),
-    );
+    writeFileSync(configFile, emu.databricksConfig());
     const worker = new WorkerProcess({
       TEMPORAL_ADDRESS: server.address,
       DATABRICKS_CONFIG_FILE: configFile,

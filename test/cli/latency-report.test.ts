@@ -59,7 +59,7 @@ it('with --plan, queries the workspaces of the plan from this host, labelled (an
   try {
     const dir = mkdtempSync(join(tmpdir(), 'latency-plan-'));
     const config = join(dir, 'databrickscfg');
-    writeFileSync(config, emu.regions.map((r) => `[${r}]\nhost = ${emu.url(r)}\ntoken = ${emu.token(r)}\n`).join('\n'));
+    writeFileSync(config, emu.databricksConfig());
     const run = await rollout(
       [
         'latency-report',

@@ -152,10 +152,7 @@ export class Rig {
     readonly bundle: WorkflowBundleWithSourceMap,
   ) {
     this.configFile = join(mkdtempSync(join(tmpdir(), 'rollout-cfg-')), 'databrickscfg');
-    writeFileSync(
-      this.configFile,
-      emu.regions.map((r) => `[${r}]\nhost = ${emu.url(r)}\ntoken = ${emu.token(r)}\n`).join('\n'),
-    );
+    writeFileSync(this.configFile, emu.databricksConfig());
   }
 
   static async start(
