@@ -49,7 +49,7 @@ async function rollOut(stack: Stack, behavior: string, title: string): Promise<R
     out: (text: string) => process.stdout.write(text.replace(/^(?=.)/gm, '  ')),
     err: (text: string) => process.stderr.write(text),
   };
-  await watchRollout(
+  const watched = await watchRollout(
     handle,
     { ...io, isTTY: false },
     {
@@ -68,7 +68,8 @@ async function rollOut(stack: Stack, behavior: string, title: string): Promise<R
       },
     },
   );
-  const report = await handle.result();
+  if (!watched.finished) throw new Error('the rollout is still running'); // no deadline: it always finishes
+  const report = await watched.report;
   console.log(`\n  outcome: ${report.outcome.toUpperCase()}${report.error ? ` - ${report.error}` : ''}`);
   for (const r of report.regions)
     console.log(

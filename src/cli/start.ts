@@ -144,7 +144,7 @@ export const startCommand: Command = {
         else io.out(`${message}\n`);
         return awaiting.length ? EXIT.awaitingApproval : EXIT.stillRunning;
       }
-      const report = await started.handle.result();
+      const report = await watched.report;
       const stepSummary = (io.env ?? process.env).GITHUB_STEP_SUMMARY;
       if (stepSummary)
         appendFileSync(

@@ -6,7 +6,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { describeChanges } from '../follow';
 import { formatDurationMs } from '../shared/duration';
 import { rolloutStatusQuery } from '../shared/messages';
-import type { RolloutStatus } from '../shared/types';
+import type { RolloutReport, RolloutStatus } from '../shared/types';
 import type { rolloutWorkflow } from '../workflows';
 import type { Io } from './command';
 
@@ -38,10 +38,10 @@ export function statusTable(status: RolloutStatus, now: number): string[] {
   ];
 }
 
-export interface WatchResult {
-  finished: boolean;
-  status?: RolloutStatus;
-}
+/** When finished, `report` is the rollout's result (rejecting as the workflow failed), fetched once. */
+export type WatchResult =
+  | { finished: true; status?: RolloutStatus; report: Promise<RolloutReport> }
+  | { finished: false; status?: RolloutStatus };
 
 /**
  * Follows a rollout until it finishes or `deadline` (epoch ms) passes. In a terminal the table is redrawn in place;
@@ -78,7 +78,7 @@ export async function watchRollout(
       } else for (const line of describeChanges(previous, status)) io.out(`${line}\n`);
       previous = status;
     }
-    if (finished) return { finished: true, status };
+    if (finished) return { finished: true, status, report: result };
     if (options.deadline !== undefined && Date.now() >= options.deadline) return { finished: false, status };
     const wait = Math.min(
       options.intervalMs ?? 1000,
