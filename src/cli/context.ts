@@ -9,12 +9,12 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { CodecKeyError, dataConverterFromEnv } from '../codec';
 import { rolloutStatusQuery } from '../shared/messages';
 import type { rolloutWorkflow } from '../workflows';
-import { UsageError, type Io } from './command';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type Io } from './command';
 
 export const EXIT = {
-  ok: 0,
-  unexpected: 1,
-  invalidInput: 2,
+  ok: EXIT_OK,
+  unexpected: EXIT_FAILURE,
+  invalidInput: EXIT_USAGE,
   temporalUnreachable: 3,
   awaitingApproval: 4,
   notSucceeded: 5,
