@@ -44,6 +44,7 @@ const STAGE_PHASES: ReadonlySet<RegionPhase> = new Set([
   'testing',
   'shadow-testing',
   'baking',
+  'judging',
   'ab-testing',
   'gating',
   'awaiting-approval',

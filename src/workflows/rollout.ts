@@ -61,6 +61,8 @@ const RUNNING_PHASES: RegionPhase[] = [
   'rolling-back',
   'rollback-failed',
 ];
+/** Phases before a region starts or after it ended; every other phase is running (derived, so new phases count). */
+const NOT_RUNNING_PHASES: RegionPhase[] = ['pending', 'promoted', 'unchanged', 'rolled-back', 'failed', 'skipped'];
 
 export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutReport> {
   const { plan, version } = input;
@@ -139,8 +141,17 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutRepor
   await setStatusAttribute('pre-flight');
 
   // ---- messages --------------------------------------------------------------------------------------------------
+  // The hand-kept RUNNING_PHASES missed judging, shadow-testing and ab-testing, so pause and resume skipped regions in
+  // them; histories from before replay with it.
+  const isRunning = (phase: RegionPhase) =>
+    wf.patched('pause-reaches-every-running-phase')
+      ? !NOT_RUNNING_PHASES.includes(phase)
+      : RUNNING_PHASES.includes(phase);
   const running = (region?: string) =>
-    status.regions.filter((r) => RUNNING_PHASES.includes(r.phase) && (!region || r.region === region));
+    status.regions.filter((r) => isRunning(r.phase) && (!region || r.region === region));
+  // No patched() here: it also serves a validator, which must not record anything.
+  const bakingRegions = (region?: string) =>
+    status.regions.filter((r) => r.phase === 'baking' && (!region || r.region === region));
   const relay = async (regions: RegionStatus[], command: RegionCommand) => {
     for (const r of regions)
       await wf.getExternalWorkflowHandle(regionWorkflowId(rolloutId, r.region)).signal(regionCommandSignal, command);
@@ -264,7 +275,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutRepor
   wf.setHandler(
     skipBakeUpdate,
     async (request) => {
-      const baking = running(request.region).filter((r) => r.phase === 'baking');
+      const baking = bakingRegions(request.region);
       await relay(baking, { type: 'skip-bake', request });
       return `skipped the bake in ${baking.map((r) => `${r.region} (${r.stage})`).join(', ')}`;
     },
@@ -272,7 +283,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutRepor
       validator: (r: OperatorRequest) => {
         requireIdentity(r);
         requireRegion(r.region);
-        if (!running(r.region).some((x) => x.phase === 'baking'))
+        if (bakingRegions(r.region).length === 0)
           throw new Error(`no region${r.region ? ` named ${r.region}` : ''} is baking`);
       },
       description: 'End the current bake early',

@@ -2,7 +2,14 @@
  * The shadow check before any user traffic and A/B stages, on a real dev server and the emulator.
  */
 import { generateWorld } from '../../src/emulator/generate-world';
-import { approveUpdate, regionWorkflowId, rolloutStatusQuery } from '../../src/shared/messages';
+import {
+  approveUpdate,
+  pauseUpdate,
+  regionStatusQuery,
+  regionWorkflowId,
+  resumeUpdate,
+  rolloutStatusQuery,
+} from '../../src/shared/messages';
 import { checkedRollouts } from '../support/invariant';
 import { EDGE_CASES, Rig, useRig, until } from '../support/temporal';
 
@@ -183,6 +190,33 @@ describe('A/B stages', () => {
     const report = await handle.result();
     expect(report.outcome).toBe('succeeded');
     expect(report.regions[0].approvals).toMatchObject([{ stage: 'ab', decision: 'approved', by: 'alice' }]);
+    await invariantHolds();
+  });
+});
+
+describe('pause', () => {
+  it('reaches a region in an A/B stage, and resume lets it finish', async () => {
+    const version = await rig.register('candidate-good');
+    const plan = rig.plan({
+      regions: rig.plan().regions.slice(0, 1),
+      tests: { health: { queries: 1, input: { amount: 120 } } },
+      stages: [{ name: 'ab', traffic: 50, bake: '3s', ab: { probe_rps: 20, on_tie: 'keep-new', alpha: 0.001 } }],
+    });
+    const { handle, workflowId } = await startRollout(rig.client, {
+      plan,
+      edgeCases: [],
+      version,
+      triggeredBy: 'test',
+    });
+    await until('A/B running', async () => {
+      const s = await handle.query(rolloutStatusQuery);
+      return s.regions[0]?.phase === 'ab-testing' ? true : undefined;
+    });
+    await handle.executeUpdate(pauseUpdate, { args: [{ by: 'alice' }] });
+    const region = rig.client.workflow.getHandle(regionWorkflowId(workflowId, 'us-east-1'));
+    await until('the region paused', async () => ((await region.query(regionStatusQuery)).paused ? true : undefined));
+    await handle.executeUpdate(resumeUpdate, { args: [{ by: 'alice' }] });
+    expect((await handle.result()).outcome).toBe('succeeded');
     await invariantHolds();
   });
 });
