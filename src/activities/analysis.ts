@@ -8,8 +8,9 @@ import { decideAb, type AbWinner } from '../analysis/ab';
 import { DEFAULT_JUDGE, judge, type Verdict, type VariantSample } from '../analysis/judge';
 import { twoProportions } from '../analysis/tests';
 import type { DatabricksClient } from '../databricks';
+import { sleep } from '../databricks/serving';
 import { invocationSender } from '../load/databricks-target';
-import { runLoad, type LoadCheckpoint, type LoadResult, type VariantStats } from '../load/generator';
+import { runLoad, toMicroseconds, type LoadCheckpoint, type LoadResult, type VariantStats } from '../load/generator';
 import type { Plan } from '../plan/schema';
 import type { CheckResult } from '../shared/types';
 import type { WorkspaceClients } from './clients';
@@ -90,6 +91,16 @@ async function probeBoth(
     champion: round.byVariant[input.champion] ?? EMPTY_STATS,
     challenger: round.byVariant[input.challenger] ?? EMPTY_STATS,
   };
+}
+
+/**
+ * A heartbeat of judge or A/B progress with latencies rounded to microseconds (what the histograms keep too): the
+ * sample arrays are most of the payload, and full doubles would take an A/B's 2 × 20,000 samples past Temporal's
+ * 512 KB payload warning. Only the heartbeat is rounded; the running activity keeps its values.
+ */
+function inMicroseconds<P extends { champion: VariantSample; challenger: VariantSample }>(progress: P): P {
+  const rounded = (sample: VariantSample) => ({ ...sample, latenciesMs: sample.latenciesMs.map(toMicroseconds) });
+  return { ...progress, champion: rounded(progress.champion), challenger: rounded(progress.challenger) };
 }
 
 type EntityCounts = { requests: number; errors: number };
@@ -189,7 +200,7 @@ export function createAnalysisActivities(clients: WorkspaceClients) {
       return classified(`${input.region}/${input.endpoint}: canary judgement`, () =>
         judgeCanaryWith(clients.get(input.workspace), input, {
           resumed: activityInfo().heartbeatDetails as JudgeProgress | undefined,
-          onLook: (progress) => heartbeat(progress),
+          onLook: (progress) => heartbeat(inMicroseconds(progress)),
           signal: cancellationSignal(),
         }),
       );
@@ -200,7 +211,7 @@ export function createAnalysisActivities(clients: WorkspaceClients) {
       return classified(`${input.region}/${input.endpoint}: A/B test`, () =>
         abTestWith(clients.get(input.workspace), input, {
           resumed: activityInfo().heartbeatDetails as AbProgress | undefined,
-          onRound: (progress) => heartbeat(progress),
+          onRound: (progress) => heartbeat(inMicroseconds(progress)),
           signal: cancellationSignal(),
         }),
       );
@@ -334,21 +345,6 @@ export type AbTestResult = CheckResult & { winner: AbWinner };
 const AB_ROUND_MS = 10_000;
 const AB_SAMPLE_CAP = 20_000;
 
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason as Error);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason as Error);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /**
  * An A/B stage's measurement: the split stays as it is for `windowMs`; both versions are probed directly at
  * `probe_rps` each (latency samples), and the endpoint's own per-version counts cover everything it served (users
@@ -375,7 +371,7 @@ export async function abTestWith(
       addTo(progress.champion, round.champion, AB_SAMPLE_CAP);
       addTo(progress.challenger, round.challenger, AB_SAMPLE_CAP);
     } else {
-      await abortableSleep(durationMs, options.signal);
+      await sleep(durationMs, options.signal);
     }
     options.onRound?.(progress);
   }
