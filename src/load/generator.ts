@@ -18,7 +18,7 @@
  * Dropped requests have no latency. Each histogram is paired with a reservoir of up to 5000 raw latencies (seeded
  * PRNG) for rank tests (e.g. Mann-Whitney between champion and challenger).
  *
- * Resuming with everything measured so far: `onCheckpoint` gives, about once per second, a `LoadCheckpoint` (counters,
+ * Resuming with everything measured so far: `onCheckpoint` gives, at the first progress tick and then about every 5 s, a `LoadCheckpoint` (counters,
  * histograms and sample reservoirs as plain JSON; a Temporal activity heartbeats it). Pass it back as `resume`, with
  * the same `durationMs` (the whole test's), and the run schedules the rest of the test and reports the whole of it.
  * Requests in flight when the checkpoint was taken are not in it (they are neither counted nor re-sent).
@@ -72,7 +72,7 @@ export interface LoadOptions {
   startAt?: number;
   /** Seed of the reservoir-sampling PRNG (default 1). */
   seed?: number;
-  /** Called with `onProgress`, with everything measured so far, to pass back as `resume`. */
+  /** Called with everything measured so far (to pass back as `resume`): at the first progress tick, then about every 5 s, and at the end. */
   onCheckpoint?: (checkpoint: LoadCheckpoint) => void;
   /** Continue a run from its checkpoint; `durationMs` is then the whole test's duration (see the module comment). */
   resume?: LoadCheckpoint;
@@ -123,9 +123,13 @@ export interface LoadResult {
 }
 
 export const MAX_SAMPLES = 5000;
+
+/** A latency in ms rounded to whole microseconds: what the histograms keep, and half the size as JSON. */
+export const toMicroseconds = (ms: number) => Math.round(ms * 1000) / 1000;
 const LOWEST_US = 1;
 const HIGHEST_US = 60_000_000;
 const PROGRESS_INTERVAL_MS = 1000;
+const CHECKPOINT_INTERVAL_MS = 5000;
 
 /** mulberry32: small seeded PRNG, uniform in [0, 1). */
 function prng(seed: number): () => number {
@@ -176,7 +180,7 @@ class VariantRecorder {
       statusClasses: { ...this.statusClasses },
       histogram: encodeIntoCompressedBase64(this.histogram),
       // Microsecond precision is what the histogram keeps too; it halves the checkpoint's size.
-      samples: this.samples.map((ms) => Math.round(ms * 1000) / 1000),
+      samples: this.samples.map(toMicroseconds),
       seen: this.seen,
     };
   }
@@ -303,11 +307,18 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     overall: overall.state(),
     byVariant: Object.fromEntries([...byVariant].map(([name, recorder]) => [name, recorder.state()])),
   });
-  const tick = () => {
+  // A checkpoint encodes every histogram and copies the reservoirs, on the loop that times the requests; the SDK
+  // sends a heartbeat only every few seconds anyway. So: the first tick, then every CHECKPOINT_INTERVAL_MS, and the end.
+  let lastCheckpoint = -Infinity;
+  const tick = (final = false) => {
     onProgress?.(progress());
-    onCheckpoint?.(checkpoint());
+    const now = performance.now();
+    if (onCheckpoint && (final || now - lastCheckpoint >= CHECKPOINT_INTERVAL_MS)) {
+      lastCheckpoint = now;
+      onCheckpoint(checkpoint());
+    }
   };
-  const ticker = onProgress || onCheckpoint ? setInterval(tick, PROGRESS_INTERVAL_MS) : undefined;
+  const ticker = onProgress || onCheckpoint ? setInterval(() => tick(), PROGRESS_INTERVAL_MS) : undefined;
 
   const dispatch = (index: number) => {
     const scheduledAt = dueAt(index);
@@ -406,7 +417,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   }
   const end = performance.now();
   sendingEnd ??= end; // aborted during the sending phase
-  tick();
+  tick(true);
 
   const sendingMs: number = sendingMsBefore + (sendingEnd - start);
   const sent = scheduled - dropped;
