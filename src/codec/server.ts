@@ -60,13 +60,13 @@ export function parseCodecServerTokens(value: string | undefined): Map<string, s
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
-/** The identity a bearer token belongs to (constant-time comparison against every known token). */
-function identityOf(header: string | undefined, tokens: Map<string, string>): string | undefined {
+/** The identity a bearer token belongs to (constant-time comparison against every known token's digest). */
+function identityOf(header: string | undefined, digests: [Buffer, string][]): string | undefined {
   const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
   if (!match) return undefined;
   const presented = digest(match[1]);
   let found: string | undefined;
-  for (const [token, identity] of tokens) if (timingSafeEqual(presented, digest(token))) found = identity;
+  for (const [tokenDigest, identity] of digests) if (timingSafeEqual(presented, tokenDigest)) found = identity;
   return found;
 }
 
@@ -110,6 +110,8 @@ export function startCodecServer(options: CodecServerOptions): Promise<RunningCo
     throw new Error(
       `no caller could be allowed: set ${CODEC_SERVER_TOKENS_VARIABLE}=identity:token,... (or --no-auth for a local dev server)`,
     );
+  // Hashed once, not on every request.
+  const tokenDigests: [Buffer, string][] = [...options.tokens].map(([token, identity]) => [digest(token), identity]);
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const origin = req.headers.origin;
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -135,7 +137,7 @@ export function startCodecServer(options: CodecServerOptions): Promise<RunningCo
     if (!action) return send(404, { message: 'not found: POST /encode or /decode' });
     if (req.method !== 'POST') return send(405, { message: `${path} takes POST` });
     if (!options.noAuth) {
-      identity = identityOf(req.headers.authorization, options.tokens);
+      identity = identityOf(req.headers.authorization, tokenDigests);
       if (!identity) return send(401, { message: 'send Authorization: Bearer <token> of an allowed identity' });
       if (options.allow && !options.allow.includes(identity))
         return send(403, { message: `${identity} may not ${action} payloads on this codec server` });
