@@ -350,6 +350,7 @@ export class Emulator {
       regions: Object.fromEntries(
         [...this.workspaces.values()].map((workspace) => {
           const replication = this.catalog.replication.get(workspace.spec.name)!;
+          const endpoints = workspace.serving.list(now);
           return [
             workspace.spec.name,
             {
@@ -359,8 +360,8 @@ export class Emulator {
                 stalled: replication.stalledSince !== undefined,
                 visible_at: Object.fromEntries(replication.visibleAt),
               },
-              endpoints: workspace.serving.list(now).map((e) => endpointDetailedJson(e, 'CAN_MANAGE')),
-              update_log: Object.fromEntries(workspace.serving.list(now).map((e) => [e.name, e.updateLog])),
+              endpoints: endpoints.map((e) => endpointDetailedJson(e, 'CAN_MANAGE')),
+              update_log: Object.fromEntries(endpoints.map((e) => [e.name, e.updateLog])),
             },
           ];
         }),
