@@ -58,20 +58,6 @@ export function erfc(x: number): number {
   return erfcContinuedFraction(x);
 }
 
-/** Error function. */
-export function erf(x: number): number {
-  if (isNaN(x)) return NaN;
-  if (x < 0) return -erf(-x);
-  if (x > 6) return 1;
-  if (x < 1.5) return erfSeries(x);
-  return 1 - erfcContinuedFraction(x);
-}
-
-/** Standard normal density φ(z). */
-export function normPdf(z: number): number {
-  return exp(-0.5 * z * z) / SQRT_2PI;
-}
-
 /** Standard normal CDF Φ(z) = P(Z ≤ z). Accurate in relative terms in the lower tail. */
 export function normCdf(z: number): number {
   return 0.5 * erfc(-z / SQRT2);

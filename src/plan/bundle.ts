@@ -12,7 +12,6 @@
  * Files the bundle pulls in with `include:` are not read, so targets defined only there are not found (the error
  * says so).
  */
-import type { z } from 'zod';
 import { formatZodIssues } from '../shared/duration';
 import {
   bundleFileSchema,
@@ -59,8 +58,6 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 
 const VARIABLE = /\$\{[^}]*\}/;
 
-const zodProblems = (error: z.ZodError, root: string) => formatZodIssues(error, root);
-
 /** A workspace from a bundle's `workspace` mapping at `field`, or undefined when it sets neither profile nor host. */
 function workspaceAt(
   value: unknown,
@@ -68,7 +65,7 @@ function workspaceAt(
   bundle: string,
 ): { workspace: Workspace } | { problems: string[] } | undefined {
   const parsed = bundleWorkspaceSchema.safeParse(value);
-  if (!parsed.success) return { problems: zodProblems(parsed.error, field).map((p) => `${bundle}: ${p}`) };
+  if (!parsed.success) return { problems: formatZodIssues(parsed.error, field).map((p) => `${bundle}: ${p}`) };
   const { profile, host } = parsed.data ?? {};
   const check = (key: 'profile' | 'host', text: string): string | undefined => {
     const match = VARIABLE.exec(text);
@@ -110,7 +107,8 @@ function resolveTarget(
     };
   }
   const parsed = bundleTargetSchema.safeParse(targets[target]);
-  if (!parsed.success) return { problems: zodProblems(parsed.error, `targets.${target}`).map((p) => `${name}: ${p}`) };
+  if (!parsed.success)
+    return { problems: formatZodIssues(parsed.error, `targets.${target}`).map((p) => `${name}: ${p}`) };
   const own = workspaceAt(parsed.data?.workspace, `targets.${target}.workspace`, name);
   if (own && 'problems' in own) return own;
   if (own) return { workspace: own.workspace, from: 'target' };
@@ -140,7 +138,7 @@ export function resolveBundleTargets(document: unknown, readBundle: BundleReader
   let bundle: { name: string; document: Record<string, unknown> } | undefined;
   if (hasBundle) {
     const path = bundlePathSchema.safeParse(bundleField);
-    if (!path.success) problems.push(...zodProblems(path.error, 'bundle'));
+    if (!path.success) problems.push(...formatZodIssues(path.error, 'bundle'));
     else {
       const read = readBundle(path.data);
       if ('problems' in read) problems.push(...read.problems.map((p) => `bundle: ${p}`));
@@ -150,7 +148,7 @@ export function resolveBundleTargets(document: unknown, readBundle: BundleReader
         );
       else {
         const shape = bundleFileSchema.safeParse(read.document);
-        if (!shape.success) problems.push(...zodProblems(shape.error, '').map((p) => `bundle: ${path.data}: ${p}`));
+        if (!shape.success) problems.push(...formatZodIssues(shape.error, '').map((p) => `bundle: ${path.data}: ${p}`));
         else bundle = { name: path.data, document: read.document };
       }
     }
@@ -169,7 +167,7 @@ export function resolveBundleTargets(document: unknown, readBundle: BundleReader
     }
     const parsed = bundleTargetWorkspaceSchema.safeParse(workspace);
     if (!parsed.success) {
-      problems.push(...zodProblems(parsed.error, field));
+      problems.push(...formatZodIssues(parsed.error, field));
       return region;
     }
     const target = parsed.data.bundle_target;
