@@ -13,6 +13,7 @@ import type { WorldInput } from '../src/emulator/world';
 import { invocationSender } from '../src/load/databricks-target';
 import { runLoad } from '../src/load/generator';
 import { planSchema } from '../src/plan/schema';
+import { quantile } from './figures';
 
 const TOKEN = 'dapi-power-test-0001';
 const MODEL = 'main.ml.scorer';
@@ -119,12 +120,6 @@ export async function runPowerSeed(seed: number, challenger: object): Promise<Po
     await emu.close();
   }
 }
-
-const sortedCopy = (values: number[]) => [...values].sort((a, b) => a - b);
-const quantile = (values: number[], q: number) => {
-  const sorted = sortedCopy(values);
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] : NaN;
-};
 
 export interface PowerFigures {
   expected: 'pass' | 'fail';

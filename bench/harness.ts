@@ -18,6 +18,7 @@ import { planSchema, type Plan, type PlanInput } from '../src/plan/schema';
 import { startRollout } from '../src/rollouts';
 import { ROLLOUT_SEARCH_ATTRIBUTES } from '../src/shared/messages';
 import type { RolloutReport } from '../src/shared/types';
+import type { LoggedRequest } from './figures';
 
 const ROOT = resolve(__dirname, '..');
 
@@ -46,18 +47,9 @@ export async function writeWorkflowBundle(): Promise<string> {
   return path;
 }
 
-/** One request the emulator answered: when (ms since epoch, at the answer), where, what. */
-export interface RequestRecord {
-  at: number;
-  region: string;
-  method: string;
-  path: string;
-  status: string;
-}
-
 export interface BenchEmulator {
   emu: RunningEmulator;
-  requests: RequestRecord[];
+  requests: LoggedRequest[];
   configFile: string;
   close(): Promise<void>;
 }
@@ -66,7 +58,7 @@ const LOG_LINE = /^\[([^\]]+)\] (\S+) (\S+) (\S+) /;
 
 /** The emulator with a request log (its `log` option: one line per request), and a profile per region. */
 export async function startBenchEmulator(world: WorldInput): Promise<BenchEmulator> {
-  const requests: RequestRecord[] = [];
+  const requests: LoggedRequest[] = [];
   const emu = await startEmulator(world, {
     log: (line) => {
       const m = LOG_LINE.exec(line);

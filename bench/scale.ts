@@ -5,6 +5,7 @@
 import type { Client } from '@temporalio/client';
 import { generateWorld } from '../src/emulator/generate-world';
 import { benchPlan, registerVersion, runRollout, startBenchEmulator, startWorkerProcess } from './harness';
+import { BENCH_POLL } from './fanout-world';
 
 export interface ScaleFigures {
   /** How the worker ran: compiled JavaScript under node (as `npm run build` ships it) or TypeScript under tsx. */
@@ -65,7 +66,7 @@ export async function runScale(options: {
     regions,
     bundlePath: options.bundlePath,
     compiledEntry: options.workerEntry,
-    poll: { initialMs: 50, maxMs: 250 },
+    poll: BENCH_POLL,
   });
   try {
     const idle = worker.samples[worker.samples.length - 1];

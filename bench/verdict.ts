@@ -16,6 +16,7 @@ import { generateWorld } from '../src/emulator/generate-world';
 import { invocationSender } from '../src/load/databricks-target';
 import { runLoad } from '../src/load/generator';
 import type { PowerFigures } from './canary-power';
+import { BENCH_POLL } from './fanout-world';
 import { quantile, upperBound95 } from './figures';
 import { benchPlan, registerVersion, runRollout, startBenchEmulator, startWorkerProcess } from './harness';
 
@@ -102,7 +103,7 @@ export async function runVerdict(options: {
     regions: [region],
     bundlePath: options.bundlePath,
     compiledEntry: options.workerEntry,
-    poll: { initialMs: 50, maxMs: 250 },
+    poll: BENCH_POLL,
   });
   const runs: RollbackRun[] = [];
   try {
