@@ -79,3 +79,22 @@ export function parseCommandArgs(command: string, args: string[], options: Optio
   }
   return { values, positionals };
 }
+
+const ALIAS = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
+
+/** `--version N` or `--alias A` (never both), checked the same way by every command that takes them. */
+export function versionFlags(
+  command: string,
+  values: ParsedArgs['values'],
+): { version: number | undefined; alias: string | undefined } {
+  const { version, alias } = values as { version?: string; alias?: string };
+  if (version !== undefined && alias !== undefined)
+    throw new UsageError(`rollout ${command}: give --version or --alias, not both`);
+  if (version !== undefined && !/^[1-9]\d*$/.test(version))
+    throw new UsageError(`rollout ${command}: --version must be a positive whole number, got "${version}"`);
+  if (alias !== undefined && !ALIAS.test(alias))
+    throw new UsageError(
+      `rollout ${command}: --alias is a Unity Catalog alias (letters, digits, "_", "-"), got "${alias}"`,
+    );
+  return { version: version === undefined ? undefined : Number(version), alias };
+}

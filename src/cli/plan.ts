@@ -1,7 +1,7 @@
 /** `rollout plan <plan> [--version N | --alias A]`: what the plan will do, and how long it can take. */
 import { describePlan } from '../plan/describe';
 import { loadPlan, PlanError } from '../plan/load';
-import { EXIT_OK, parseCommandArgs, UsageError, type Command } from './command';
+import { EXIT_OK, parseCommandArgs, versionFlags, type Command } from './command';
 import { planArgument, reportPlanError } from './validate';
 
 const HELP = `Usage: rollout plan <plan.yaml> [--version N | --alias A]
@@ -24,8 +24,6 @@ Examples:
   rollout plan plans/fraud-detector.yaml --alias challenger
 `;
 
-const ALIAS = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
-
 export const planCommand: Command = {
   name: 'plan',
   summary: 'show what a plan will do and how long it can take',
@@ -41,18 +39,9 @@ export const planCommand: Command = {
       return EXIT_OK;
     }
     const path = planArgument('plan', positionals);
-    const { version, alias } = values as { version?: string; alias?: string };
-    if (version !== undefined && alias !== undefined)
-      throw new UsageError('rollout plan: give --version or --alias, not both');
-    if (version !== undefined && !/^[1-9]\d*$/.test(version))
-      throw new UsageError(`rollout plan: --version is a model version number (1, 2, ...), got "${version}"`);
-    if (alias !== undefined && !ALIAS.test(alias))
-      throw new UsageError(
-        `rollout plan: --alias is a Unity Catalog alias (letters, digits, "_", "-"), got "${alias}"`,
-      );
+    const override = versionFlags('plan', values);
     try {
       const { plan, edgeCases, workspaceSources } = loadPlan(path);
-      const override = { version: version === undefined ? undefined : Number(version), alias };
       io.out(describePlan(plan, edgeCases, override, workspaceSources));
       return EXIT_OK;
     } catch (err) {

@@ -7,7 +7,7 @@ import type { Plan } from '../plan/schema';
 import { startRollout } from '../rollouts';
 import { parseDurationMs } from '../shared/duration';
 import type { RolloutReport } from '../shared/types';
-import { EXIT_OK, parseCommandArgs, UsageError, type Command, type Io } from './command';
+import { EXIT_OK, parseCommandArgs, UsageError, versionFlags, type Command, type Io } from './command';
 import { CommandError, connect, CONNECTION_HELP, EXIT, EXIT_CODES_HELP, identity, uiBase, uiLink } from './context';
 import { renderStepSummary } from './step-summary';
 import { reportPlanError } from './validate';
@@ -94,9 +94,7 @@ export const startCommand: Command = {
       throw new UsageError(`rollout start: unexpected argument ${positionals[0]}; the plan goes after --plan`);
     if (typeof values.plan !== 'string')
       throw new UsageError('rollout start: --plan is required, e.g. --plan plan.yaml');
-    const version = values.version === undefined ? undefined : Number(values.version);
-    if (version !== undefined && (!Number.isInteger(version) || version < 1))
-      throw new UsageError(`rollout start: --version must be a positive whole number, got "${String(values.version)}"`);
+    const { version, alias } = versionFlags('start', values);
     const timeoutMs = values.timeout === undefined ? undefined : parseDurationMs(String(values.timeout));
     if (values.timeout !== undefined && (timeoutMs === undefined || timeoutMs <= 0))
       throw new UsageError(
@@ -112,7 +110,7 @@ export const startCommand: Command = {
       if (err instanceof PlanError) return reportPlanError(err, io);
       throw err;
     }
-    const resolved = await resolveVersion(loaded.plan, version, values.alias as string | undefined, io);
+    const resolved = await resolveVersion(loaded.plan, version, alias, io);
     const session = await connect(io);
     try {
       const started = await startRollout(session.client, {

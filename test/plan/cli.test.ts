@@ -124,7 +124,7 @@ describe('rollout CLI', () => {
       ],
       [
         ['plan', EXAMPLE, '--version', 'two'],
-        'rollout plan: --version is a model version number (1, 2, ...), got "two"\nSee: rollout plan --help\n',
+        'rollout plan: --version must be a positive whole number, got "two"\nSee: rollout plan --help\n',
       ],
       [
         ['plan', EXAMPLE, '--version', '2', '--alias', 'x'],
