@@ -2,7 +2,7 @@
  * `rollout history <id>`: a readable timeline of a rollout, read from its event history (so it works when no worker
  * runs and after the rollout ended), with the Temporal UI link.
  */
-import { defaultPayloadConverter } from '@temporalio/common';
+import { defaultPayloadConverter, type Payload, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { RegionStatus, RolloutInput, RolloutReport } from '../shared/types';
 import { EXIT_OK, parseCommandArgs, UsageError, type Command } from './command';
@@ -35,6 +35,32 @@ function decode<T>(payload: IPayload | null | undefined): T | undefined {
   } catch {
     return undefined;
   }
+}
+
+function isPayload(value: object): value is Payload {
+  const metadata = (value as { metadata?: unknown }).metadata;
+  return (
+    !!metadata && typeof metadata === 'object' && (metadata as { encoding?: unknown }).encoding instanceof Uint8Array
+  );
+}
+
+/**
+ * Decodes, in place, every payload in `events` through the client's codecs (with ROLLOUT_CODEC_KEYS set, the
+ * history holds ciphertext), so that the timeline can read them with the default converter.
+ */
+export async function decodeEventPayloads(events: IEvent[], codecs: readonly PayloadCodec[]): Promise<void> {
+  if (!codecs.length) return;
+  const found: Payload[] = [];
+  const visit = (value: unknown): void => {
+    if (!value || typeof value !== 'object' || ArrayBuffer.isView(value)) return;
+    if (Array.isArray(value)) return value.forEach(visit);
+    if (isPayload(value)) found.push(value);
+    else Object.values(value).forEach(visit);
+  };
+  visit(events);
+  let decoded = found;
+  for (const codec of [...codecs].reverse()) decoded = await codec.decode(decoded);
+  found.forEach((payload, i) => Object.assign(payload, { metadata: decoded[i].metadata, data: decoded[i].data }));
 }
 
 function eventTime(event: IEvent): number {
@@ -181,8 +207,9 @@ export const historyCommand: Command = {
     const session = await connect(io);
     try {
       const handle = await existingRollout(session, positionals[0], 'history');
-      const history = await handle.fetchHistory();
-      for (const line of timelineLines(history.events ?? [])) io.out(`${line}\n`);
+      const events = (await handle.fetchHistory()).events ?? [];
+      await decodeEventPayloads(events, session.client.options.loadedDataConverter.payloadCodecs);
+      for (const line of timelineLines(events)) io.out(`${line}\n`);
       const link = uiLink(session, handle.workflowId, io);
       if (link) io.out(`${link}\n`);
       return EXIT.ok;

@@ -306,6 +306,25 @@ describe('payload encryption', () => {
     } finally {
       await server.close();
     }
+
+    // `rollout history` decrypts with the same keys: the trigger, the outcome and the activities read as text.
+    const historyCommand = async (extraEnv: Record<string, string>) => {
+      let out = '';
+      const exit = await main(['history', handle.workflowId], {
+        out: (text) => (out += text),
+        err: (text) => (out += text),
+        env: { TEMPORAL_ADDRESS: rig.env.address, TEMPORAL_NAMESPACE: 'default', HOME: tmpdir(), ...extraEnv },
+      });
+      return { exit, out };
+    };
+    const keysVariable = keys.map((k) => `${k.id}:${k.key.toString('base64')}`).join(',');
+    const readable = await historyCommand({ ROLLOUT_CODEC_KEYS: keysVariable });
+    expect(readable.exit).toBe(0);
+    expect(readable.out).toMatch(new RegExp(`rollout of ${MODEL} v${version} to .*, triggered by test`));
+    expect(readable.out).toMatch(/finished: succeeded/);
+    // Without the keys the same command cannot read the encrypted trigger (what it printed before decoding).
+    const unreadable = await historyCommand({});
+    expect(unreadable.out).not.toMatch(/triggered by test/);
   });
 });
 
