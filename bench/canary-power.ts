@@ -78,6 +78,8 @@ export interface PowerRun {
   decision: string;
   seconds: number;
   summary: string;
+  /** Each test's figures at the deciding look: what a miss is explained by. */
+  tests: string[];
 }
 
 /** One canary judgement on a fresh emulated workspace. */
@@ -108,13 +110,17 @@ export async function runPowerSeed(seed: number, challenger: object): Promise<Po
     });
     abort.abort();
     await users;
-    const evidence = result.evidence as { elapsedMs: number; verdict: { decision: string } };
+    const evidence = result.evidence as {
+      elapsedMs: number;
+      verdict: { decision: string; tests: { test: string; summary: string }[] };
+    };
     return {
       seed,
       passed: result.passed,
       decision: evidence.verdict.decision,
       seconds: evidence.elapsedMs / 1000,
       summary: result.summary,
+      tests: evidence.verdict.tests.map((t) => `${t.test}: ${t.summary}`),
     };
   } finally {
     await emu.close();
