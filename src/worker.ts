@@ -25,6 +25,7 @@ import {
 import { dataConverterFromEnv } from './codec';
 import { loadPlan } from './plan/load';
 import { CONTROL_TASK_QUEUE, regionTaskQueue } from './shared/task-queues';
+import { commaList } from './shared/lists';
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -97,12 +98,7 @@ async function main() {
     process.exit(2);
   }
   if (values.help) return console.log(USAGE);
-  const regions = new Set<string>(
-    (values.regions ?? '')
-      .split(',')
-      .map((r) => r.trim())
-      .filter(Boolean),
-  );
+  const regions = new Set<string>(commaList(values.regions ?? ''));
   for (const path of values.plan ?? []) for (const region of loadPlan(path).plan.regions) regions.add(region.name);
   if (regions.size === 0 && values['no-control']) {
     console.error(`nothing to serve: give --plan or --regions, or drop --no-control\n\n${USAGE}`);

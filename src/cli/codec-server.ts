@@ -6,6 +6,7 @@
 import { AesGcmCodec, CodecKeyError, codecKeysFromEnv, CODEC_KEYS_VARIABLE } from '../codec';
 import { CODEC_SERVER_TOKENS_VARIABLE, parseCodecServerTokens, startCodecServer } from '../codec/server';
 import { parseCommandArgs, UsageError, EXIT_OK, type Command } from './command';
+import { commaList } from '../shared/lists';
 
 const HELP = `Usage: rollout codec-server [--port 8888] [--cors-origin https://ui.example.com,...] [--allow alice,bob] [--no-auth]
 
@@ -31,13 +32,7 @@ Example:
   temporal server start-dev --ui-codec-endpoint http://localhost:8888
 `;
 
-const list = (value: unknown) =>
-  typeof value === 'string'
-    ? value
-        .split(',')
-        .map((v) => v.trim())
-        .filter(Boolean)
-    : undefined;
+const list = (value: unknown) => (typeof value === 'string' ? commaList(value) : undefined);
 
 export const codecServerCommand: Command = {
   name: 'codec-server',

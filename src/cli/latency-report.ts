@@ -16,6 +16,7 @@ import { loadPlan, PlanError } from '../plan/load';
 import { EXIT_OK, EXIT_USAGE, parseCommandArgs, UsageError, type Command, type Io } from './command';
 import { barChart } from './svg-chart';
 import { reportPlanError } from './validate';
+import { commaList } from '../shared/lists';
 
 const HELP = `Usage: rollout latency-report (--world <world.yaml> | --plan <plan.yaml>) [options]
 
@@ -236,10 +237,7 @@ export const latencyReportCommand: Command = {
           `rollout latency-report: --input is one JSON record (an object), got ${v.input}; e.g. --input '{"amount": 120}'`,
         );
     }
-    const from = v.from
-      ?.split(',')
-      .map((r) => r.trim())
-      .filter(Boolean);
+    const from = v.from === undefined ? undefined : commaList(v.from);
     if (v.from !== undefined && !from?.length)
       throw new UsageError('rollout latency-report: --from names one or more regions, e.g. --from eu-west-1,us-east-1');
 

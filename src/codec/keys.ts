@@ -2,6 +2,7 @@
  * Payload encryption keys, from the environment: ROLLOUT_CODEC_KEYS="k2:<base64 of 32 bytes>,k1:<...>". The first
  * key encrypts; every key decrypts, so payloads written before a rotation stay readable while the old key is listed.
  */
+import { commaList } from '../shared/lists';
 
 export const CODEC_KEYS_VARIABLE = 'ROLLOUT_CODEC_KEYS';
 
@@ -24,10 +25,7 @@ const GENERATE_HINT = 'generate one with: openssl rand -base64 32';
 
 /** Parses `id:base64,id:base64`; throws CodecKeyError naming the first problem. */
 export function parseCodecKeys(value: string, variable = CODEC_KEYS_VARIABLE): CodecKey[] {
-  const entries = value
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter(Boolean);
+  const entries = commaList(value);
   if (entries.length === 0) throw new CodecKeyError(`${variable} is empty; write id:key pairs, e.g. k1:<base64>`);
   const seen = new Set<string>();
   return entries.map((entry, index) => {

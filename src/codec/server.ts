@@ -11,6 +11,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Payload, PayloadCodec } from '@temporalio/common';
+import { commaList } from '../shared/lists';
 
 export const CODEC_SERVER_TOKENS_VARIABLE = 'ROLLOUT_CODEC_SERVER_TOKENS';
 /** Payload requests from the UI are small; this keeps a hostile caller from exhausting memory. */
@@ -41,10 +42,7 @@ export interface RunningCodecServer {
 /** Parses `identity:token,identity:token`. */
 export function parseCodecServerTokens(value: string | undefined): Map<string, string> {
   const tokens = new Map<string, string>();
-  for (const entry of (value ?? '')
-    .split(',')
-    .map((e) => e.trim())
-    .filter(Boolean)) {
+  for (const entry of commaList(value ?? '')) {
     const colon = entry.indexOf(':');
     if (colon <= 0 || colon === entry.length - 1)
       throw new Error(`${CODEC_SERVER_TOKENS_VARIABLE}: write identity:token pairs separated by commas`);

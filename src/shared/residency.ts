@@ -2,6 +2,7 @@
  * Data residency: a plan's regions carry a jurisdiction (EU, US, ...), a model version carries where it may be
  * served as a Unity Catalog tag. Pure, so the rule is tested on its own and the pre-flight activity only fetches.
  */
+import { commaList } from './lists';
 
 /** The version tag listing the jurisdictions it may be served in: comma-separated codes ("EU,UK"), or "*". */
 export const RESIDENCY_TAG = 'serving_jurisdictions';
@@ -13,10 +14,7 @@ export interface RegionJurisdiction {
 
 /** The jurisdictions a tag value allows; "*" allows all. */
 export function allowedJurisdictions(value: string): Set<string> | 'any' {
-  const codes = value
-    .split(',')
-    .map((code) => code.trim().toUpperCase())
-    .filter(Boolean);
+  const codes = commaList(value).map((code) => code.toUpperCase());
   return codes.includes('*') ? 'any' : new Set(codes);
 }
 
