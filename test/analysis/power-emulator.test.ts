@@ -7,10 +7,10 @@
  * The third case of the issue, +50% p99 with the same median, is measured by `npm run bench` (its verdict section
  * runs every case of bench/canary-power.ts) and by the seeded Monte-Carlo test of the judge
  * (judge-monte-carlo.test.ts), not asserted here: its outcome measures the host as much as the judge. Latencies are
- * measured on the client; with a CPU-bound neighbour on this 2-core machine the champion's measured p95 rose from
- * 43 ms (configured) to as much as 125 ms, and the challenger's tail went unseen in 7 of 70 seeds over three runs.
- * On a quiet machine it is caught in 20 of 20. An equal challenger and an error rate are judged the same on a busy
- * host: the probes are counterbalanced, and errors do not depend on timing.
+ * measured on the client; with two CPU-bound processes beside it on this 2-core machine the champion's measured p95
+ * rose from 43 ms (configured) to as much as 125 ms, and the challenger's tail went unseen in 7 of 70 seeds over
+ * three runs. On a quiet machine it is caught in 20 of 20. An equal challenger and an error rate are judged the same
+ * on a busy host: the probes are counterbalanced, and errors do not depend on timing.
  *
  * POWER_SEEDS sets the number of seeds per case (default 20); the figures are written to
  * test-artifacts/canary-power.json and printed.
