@@ -17,6 +17,7 @@ import { EXIT_OK, EXIT_USAGE, parseCommandArgs, UsageError, type Command, type I
 import { barChart } from './svg-chart';
 import { reportPlanError } from './validate';
 import { commaList } from '../shared/lists';
+import { textTable } from './table';
 
 const HELP = `Usage: rollout latency-report (--world <world.yaml> | --plan <plan.yaml>) [options]
 
@@ -140,15 +141,12 @@ export function latencyTable(rows: LatencyRow[]): string {
     ms(r.after.p99),
     `${(((r.after.p50 - r.before.p50) / r.before.p50) * 100).toFixed(0)}%`,
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const format = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 || i === 1 || i === 4 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const errors = rows.flatMap((r) =>
     [r.before, r.after]
       .filter((f) => f.errors > 0)
       .map((f) => `${r.client} -> ${f.endpointRegion}: ${f.errors} of ${f.requests} requests failed`),
   );
-  return [format(header), ...lines.map(format), ...errors.map((e) => `note: ${e}`)].join('\n') + '\n';
+  return [...textTable(header, lines, [2, 3, 5, 6, 7]), ...errors.map((e) => `note: ${e}`)].join('\n') + '\n';
 }
 
 export function latencyChart(rows: LatencyRow[], title = 'Client latency: primary-region endpoint vs nearest'): string {

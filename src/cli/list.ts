@@ -2,6 +2,7 @@
 import { RolloutRegions, RolloutStatusAttribute } from '../shared/messages';
 import { EXIT_OK, parseCommandArgs, UsageError, type Command } from './command';
 import { connect, CONNECTION_HELP, EXIT, EXIT_CODES_HELP } from './context';
+import { textTable } from './table';
 
 const STATUSES = [
   'pre-flight',
@@ -99,14 +100,8 @@ export const listCommand: Command = {
           regions: 'regions',
         };
         const keys = Object.keys(header) as (keyof typeof header)[];
-        const widths = keys.map((k) => Math.max(header[k].length, ...rows.map((r) => r[k].length)));
-        for (const row of [header, ...rows])
-          io.out(
-            `${keys
-              .map((k, i) => row[k].padEnd(widths[i]))
-              .join('  ')
-              .trimEnd()}\n`,
-          );
+        const cells = (row: typeof header) => keys.map((k) => row[k]);
+        for (const line of textTable(cells(header), rows.map(cells))) io.out(`${line}\n`);
       }
       return EXIT.ok;
     } finally {

@@ -9,6 +9,7 @@ import { rolloutStatusQuery } from '../shared/messages';
 import type { RolloutReport, RolloutStatus } from '../shared/types';
 import type { rolloutWorkflow } from '../workflows';
 import type { Io } from './command';
+import { textTable } from './table';
 
 /** Rows of a compact per-region table. */
 export function statusTable(status: RolloutStatus, now: number): string[] {
@@ -24,16 +25,9 @@ export function statusTable(status: RolloutStatus, now: number): string[] {
     ];
   });
   const header = ['region', 'phase', 'stage', 'new', 'in phase', 'last check'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]))
-      .join('  ')
-      .trimEnd();
   return [
     `${status.rolloutId}  ${status.phase}${status.outcome ? ` (${status.outcome})` : ''}${status.wave ? `  wave ${status.wave}` : ''}${status.paused ? '  PAUSED' : ''}`,
-    line(header),
-    ...rows.map(line),
+    ...textTable(header, rows),
     ...(status.error ? [`error: ${status.error}`] : []),
   ];
 }
