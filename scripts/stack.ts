@@ -3,17 +3,15 @@
  * Web UI, our search attributes), the Databricks emulator, a ~/.databrickscfg-style file with one profile per
  * region pointing at it, and a worker serving the control queue and every region's queue.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel, type Worker } from '@temporalio/worker';
 import { WorkspaceClients } from '../src/activities';
 import { loadWorldFile, startEmulator, type RunningEmulator } from '../src/emulator';
-import { ROLLOUT_SEARCH_ATTRIBUTES } from '../src/shared/messages';
 import { dataConverterFromEnv } from '../src/codec';
 import { createWorkers } from '../src/worker';
+import { portOpen, startDevServer } from './dev-server';
 import { resolveTemporalCli } from './temporal-cli';
 
 const ROOT = resolve(__dirname, '..');
@@ -40,27 +38,6 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = createConnection({ port, host: '127.0.0.1' });
-    socket.once('connect', () => {
-      socket.destroy();
-      done(true);
-    });
-    socket.once('error', () => done(false));
-  });
-}
-
-async function waitForPort(port: number, server: ChildProcess, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`the Temporal dev server exited with code ${server.exitCode}`);
-    if (await portOpen(port)) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`the Temporal dev server did not listen on port ${port} within ${timeoutMs / 1000}s`);
-}
-
 export async function startStack(options: StackOptions): Promise<Stack> {
   const log = options.log ?? ((line: string) => console.log(line));
   const port = options.port ?? 7233;
@@ -77,28 +54,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const cli = resolveTemporalCli({ install: true, log });
   mkdirSync(DATA_DIR, { recursive: true });
   const dbFile = options.dbFile ?? join(DATA_DIR, 'temporal.sqlite');
-  const args = [
-    'server',
-    'start-dev',
-    '--ip',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--ui-port',
-    String(uiPort),
-    '--db-filename',
-    dbFile,
-    '--log-level',
-    'error',
-    ...ROLLOUT_SEARCH_ATTRIBUTES.flatMap((key) => [
-      '--search-attribute',
-      `${key.name}=${key.type === 'KEYWORD_LIST' ? 'KeywordList' : key.type === 'INT' ? 'Int' : 'Keyword'}`,
-    ]),
-  ];
-  const server = spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let serverErrors = '';
-  server.stderr?.on('data', (chunk: Buffer) => (serverErrors += chunk.toString()));
-  const emu = await startEmulator(loadWorldFile(options.world));
+  const server = await startDevServer({ cli, port, uiPort, dbFile, timeoutMs: 30_000 });
+  let emu: RunningEmulator | undefined;
   const workers: Worker[] = [];
   let runs: Promise<void>[] = [];
   let nativeConnection: NativeConnection | undefined;
@@ -108,14 +65,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await Promise.allSettled(runs);
     await nativeConnection?.close();
     await connection?.close();
-    await emu.close();
-    if (server.exitCode === null) {
-      server.kill('SIGTERM');
-      await new Promise((r) => server.once('exit', r));
+    await emu?.close();
+    if (server.child.exitCode === null) {
+      server.child.kill('SIGTERM');
+      await new Promise((r) => server.child.once('exit', r));
     }
   };
   try {
-    await waitForPort(port, server, 30_000);
+    emu = await startEmulator(loadWorldFile(options.world));
     const address = `127.0.0.1:${port}`;
     connection = await Connection.connect({ address });
     // ROLLOUT_CODEC_KEYS in the environment: the dev stack encrypts as the rollout command does.
@@ -144,6 +101,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     return { client, emu, workers, address, uiUrl: `http://localhost:${uiPort}`, configFile, stop };
   } catch (err) {
     await stop();
-    throw new Error(`${(err as Error).message}${serverErrors ? `\n${serverErrors.trim()}` : ''}`, { cause: err });
+    throw new Error(`${(err as Error).message}${server.errors() ? `\n${server.errors().trim()}` : ''}`, { cause: err });
   }
 }

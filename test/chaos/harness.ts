@@ -6,43 +6,21 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { freePort, portOpen, startDevServer } from '../../scripts/dev-server';
 import { resolveTemporalCli } from '../../scripts/temporal-cli';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
 import type { WorldInput } from '../../src/emulator/world';
 import { planSchema, type Plan, type PlanInput } from '../../src/plan/schema';
 import { startRollout } from '../../src/rollouts';
-import { ROLLOUT_SEARCH_ATTRIBUTES, rolloutStatusQuery } from '../../src/shared/messages';
+import { rolloutStatusQuery } from '../../src/shared/messages';
 import type { EndpointConfig, RolloutReport, RolloutStatus } from '../../src/shared/types';
 import { checkRolloutInvariant, readEndpoints, type InvariantResult } from '../support/invariant';
 import { bundleWorkflows, ENDPOINT, MODEL, rolloutWorld } from '../support/temporal';
 
 const ROOT = join(__dirname, '..', '..');
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -74,33 +52,13 @@ export class DevServer {
   }
 
   async run() {
-    const args = [
-      'server',
-      'start-dev',
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(this.port),
-      '--headless',
-      '--db-filename',
-      this.dbFile,
-      '--log-level',
-      'error',
-      ...ROLLOUT_SEARCH_ATTRIBUTES.flatMap((key) => [
-        '--search-attribute',
-        `${key.name}=${key.type === 'KEYWORD_LIST' ? 'KeywordList' : key.type === 'INT' ? 'Int' : 'Keyword'}`,
-      ]),
-    ];
-    const child = spawn(resolveTemporalCli(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let errors = '';
-    child.stderr?.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-    this.child = child;
-    const deadline = Date.now() + 90_000;
-    while (!(await portOpen(this.port))) {
-      if (child.exitCode !== null) throw new Error(`the Temporal dev server exited: ${errors.slice(-2000)}`);
-      if (Date.now() > deadline) throw new Error(`the Temporal dev server did not listen on ${this.port}`);
-      await sleep(200);
-    }
+    const server = await startDevServer({
+      cli: resolveTemporalCli(),
+      port: this.port,
+      dbFile: this.dbFile,
+      timeoutMs: 90_000,
+    });
+    this.child = server.child;
   }
 
   async stop(signal: NodeJS.Signals = 'SIGTERM') {

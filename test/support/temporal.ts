@@ -3,7 +3,6 @@
  * per-region ~/.databrickscfg profiles pointing at it, and workers serving every queue: what a rollout needs.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataConverter } from '@temporalio/common';
@@ -15,6 +14,7 @@ import {
   type Worker,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
+import { freePort } from '../../scripts/dev-server';
 import { resolveTemporalCli } from '../../scripts/temporal-cli';
 import { WorkspaceClients } from '../../src/activities';
 import { generateWorld } from '../../src/emulator/generate-world';
@@ -67,18 +67,6 @@ export async function createTemporalEnv(options: { ui?: boolean } = {}): Promise
     });
   }
   return env;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
