@@ -4,7 +4,7 @@
  * pointing at it, and the worker in a child process of its own (so its memory and CPU are its own, and the driver's
  * HTTP clients and timers do not share its event loop).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import { launchWorkerProcess } from '../scripts/launch-worker';
 import { resolveTemporalCli } from '../scripts/temporal-cli';
 import { startEmulator, type RunningEmulator, type WorldInput } from '../src/emulator';
 import { planSchema, type Plan, type PlanInput } from '../src/plan/schema';
@@ -116,32 +117,17 @@ export async function startWorkerProcess(options: {
   /** The worker compiled to JavaScript (compileWorker), run by plain node as production runs it; else via tsx. */
   compiledEntry?: string;
 }): Promise<WorkerProcess> {
-  const args = options.compiledEntry
-    ? [options.compiledEntry]
-    : ['--import', 'tsx', join(ROOT, 'scripts/worker-process.ts')];
-  const child: ChildProcess = spawn(process.execPath, args, {
-    cwd: ROOT,
+  const { child } = await launchWorkerProcess({
+    compiledEntry: options.compiledEntry,
+    timeoutMs: 120_000,
     env: {
-      ...process.env,
       TEMPORAL_ADDRESS: options.address,
       TEMPORAL_NAMESPACE: 'default',
       DATABRICKS_CONFIG_FILE: options.configFile,
       WORKER_REGIONS: options.regions.join(','),
       WORKER_BUNDLE: options.bundlePath,
       WORKER_POLL: `${options.poll.initialMs},${options.poll.maxMs}`,
-      // The compiled worker lives in a temporary directory: resolve packages from the project's node_modules.
-      NODE_PATH: join(ROOT, 'node_modules'),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await new Promise<void>((ready, fail) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('worker ready')) ready();
-    });
-    child.once('exit', (code) => fail(new Error(`the bench worker exited with code ${code}:\n${output}`)));
   });
   const pid = child.pid!;
   const samples: ProcessSample[] = [];

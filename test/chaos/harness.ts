@@ -4,12 +4,13 @@
  * process that can be SIGKILLed and restarted. Each scenario ends with the invariant checker; the suite prints a
  * table (scenario, outcome, invariant held, time) and writes it to test-artifacts/.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { freePort, portOpen, startDevServer } from '../../scripts/dev-server';
+import { launchWorkerProcess } from '../../scripts/launch-worker';
 import { resolveTemporalCli } from '../../scripts/temporal-cli';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
 import type { WorldInput } from '../../src/emulator/world';
@@ -75,7 +76,6 @@ export class DevServer {
 /** The worker (scripts/worker-process.ts) in its own process. */
 export class WorkerProcess {
   private child?: ChildProcess;
-  output = '';
   kills = 0;
 
   constructor(private readonly env: NodeJS.ProcessEnv) {}
@@ -85,36 +85,9 @@ export class WorkerProcess {
 
   async start() {
     const began = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'worker-process.ts')], {
-      cwd: ROOT,
-      env: { ...process.env, ...this.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child = child;
-    let ready = false;
-    this.output = '';
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`the worker did not start: ${this.output.slice(-2000)}`)),
-        120_000,
-      );
-      const onData = (chunk: Buffer) => {
-        this.output += chunk.toString();
-        if (!ready && this.output.includes('worker ready')) {
-          ready = true;
-          clearTimeout(timer);
-          this.startSeconds.push((Date.now() - began) / 1000);
-          resolve();
-        }
-      };
-      child.stdout?.on('data', onData);
-      child.stderr?.on('data', onData);
-      child.once('exit', (code, signal) => {
-        if (ready) return;
-        clearTimeout(timer);
-        reject(new Error(`the worker exited (${code ?? signal}) before it was ready: ${this.output.slice(-2000)}`));
-      });
-    });
+    const worker = await launchWorkerProcess({ env: this.env, timeoutMs: 120_000 });
+    this.child = worker.child;
+    this.startSeconds.push((Date.now() - began) / 1000);
   }
 
   async kill(signal: NodeJS.Signals = 'SIGKILL') {
