@@ -4,6 +4,8 @@
  *   - `rolled-back`: one whose gate fails and rolls back, with a region child;
  *   - `shadow-ab`: a shadow check at 0% and an A/B stage, with a region child and its endpoint lease (recorded after
  *     the endpoint lease and the change check were added behind patched()).
+ *   - `aborted`: a rollout aborted during a bake, its region restoring itself while cancelled (recorded after regions
+ *     stopped awaiting their progress signals, behind patched()).
  * Histories of older code are kept as they are: they prove that today's code still replays rollouts that were in
  * flight when it was deployed. Record a scenario after an intended change to workflow code *and* a patched() guard,
  * never to paper over a replay failure:
@@ -15,7 +17,13 @@ import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { startRollout } from '../src/rollouts';
-import { approveUpdate, endpointLeaseWorkflowId, regionWorkflowId, rolloutStatusQuery } from '../src/shared/messages';
+import {
+  abortUpdate,
+  approveUpdate,
+  endpointLeaseWorkflowId,
+  regionWorkflowId,
+  rolloutStatusQuery,
+} from '../src/shared/messages';
 import { bundleWorkflows, createTemporalEnv, EDGE_CASES, Rig } from '../test/support/temporal';
 
 const DIR = join(__dirname, '..', 'test', 'histories');
@@ -24,7 +32,7 @@ const IDS = join(DIR, 'workflow-ids.json');
 const workflowIds: Record<string, string> = existsSync(IDS)
   ? (JSON.parse(readFileSync(IDS, 'utf8')) as Record<string, string>)
   : {};
-const SCENARIOS = ['approved', 'rolled-back', 'shadow-ab'];
+const SCENARIOS = ['approved', 'rolled-back', 'shadow-ab', 'aborted'];
 
 async function save(handle: WorkflowHandle, name: string) {
   const history = await handle.fetchHistory();
@@ -47,6 +55,7 @@ async function main() {
     if (run('approved')) await recordApproved(rig);
     if (run('rolled-back')) await recordRolledBack(rig);
     if (run('shadow-ab')) await recordShadowAb(rig);
+    if (run('aborted')) await recordAborted(rig);
     writeFileSync(IDS, JSON.stringify(workflowIds, null, 2) + '\n');
   } finally {
     await rig.close();
@@ -127,6 +136,29 @@ async function recordShadowAb(rig: Rig) {
   const region = plan.regions[0];
   await save(rig.client.workflow.getHandle(regionWorkflowId(rollout.workflowId, region.name)), 'region-shadow-ab');
   await save(rig.client.workflow.getHandle(endpointLeaseWorkflowId(region.name, region.endpoint)), 'endpoint-lease');
+}
+
+async function recordAborted(rig: Rig) {
+  const good = await rig.register('candidate-good');
+  const plan = rig.plan({
+    regions: rig.plan().regions.slice(0, 2),
+    stages: [{ name: 'canary', traffic: 25, bake: '5m' }],
+  });
+  const rollout = await startRollout(rig.client, {
+    plan,
+    edgeCases: [],
+    version: good,
+    triggeredBy: 'record-histories',
+  });
+  for (;;) {
+    const status = await rollout.handle.query(rolloutStatusQuery);
+    if (status.regions.every((r) => r.phase === 'baking')) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await rollout.handle.executeUpdate(abortUpdate, { args: [{ by: 'recorder', reason: 'replay fixture' }] });
+  await rollout.handle.result();
+  await save(rollout.handle, 'rollout-aborted');
+  await save(rig.client.workflow.getHandle(regionWorkflowId(rollout.workflowId, 'eu-west-1')), 'region-aborted');
 }
 
 main().catch((err: unknown) => {

@@ -131,6 +131,11 @@ export interface RegionStatus {
   timeline: { phase: RegionPhase; stage?: string; at: string }[];
   /** Approvals sent to this region directly by identities the plan does not allow. */
   refusedApprovals?: RefusedApproval[];
+  /**
+   * Counts the region's progress signals: they are not awaited, so two can reach the parent out of order, which
+   * keeps the newest. Absent in signals from regions started before it existed.
+   */
+  revision?: number;
 }
 
 export type RegionOutcome = 'promoted' | 'unchanged' | 'rolled-back' | 'untouched' | 'rollback-failed' | 'skipped';

@@ -39,11 +39,24 @@ const nowIso = () => new Date().toISOString();
 
 const MARGIN_MS = 5 * 60_000;
 
+const PROGRESS_SIGNALS_NOT_AWAITED = 'progress-signals-not-awaited';
+
 export function regionFailure(message: string, type: string, report: RegionReport): wf.ApplicationFailure {
   return wf.ApplicationFailure.create({ message, type, nonRetryable: true, details: [report] });
 }
 
 export async function regionRolloutWorkflow(input: RegionRolloutInput): Promise<RegionReport> {
+  const progressSignals = new Set<Promise<unknown>>();
+  try {
+    return await rolloutRegion(input, progressSignals);
+  } finally {
+    // The parent takes a stopped region's last state from its signals: they must arrive before this one closes.
+    await Promise.all(progressSignals);
+  }
+}
+
+/** `progressSignals`: the progress signals to the parent still in flight. */
+async function rolloutRegion(input: RegionRolloutInput, progressSignals: Set<Promise<unknown>>): Promise<RegionReport> {
   const { region, version, timeouts } = input;
   const target = { region: region.name, workspace: region.workspace, endpoint: region.endpoint };
   const status: RegionStatus = {
@@ -114,11 +127,17 @@ export async function regionRolloutWorkflow(input: RegionRolloutInput): Promise<
         .filter(Boolean)
         .join('\n\n'),
     );
-    try {
-      await wf.getExternalWorkflowHandle(input.parentWorkflowId).signal(regionStatusSignal, { ...status });
-    } catch {
-      // Run on its own (no parent), or the parent has closed: the query still answers.
-    }
+    status.revision = (status.revision ?? 0) + 1;
+    // Run on its own (no parent), or the parent has closed: the signal fails and the query still answers.
+    const sent: Promise<unknown> = wf
+      .getExternalWorkflowHandle(input.parentWorkflowId)
+      .signal(regionStatusSignal, { ...status })
+      .catch(() => undefined)
+      .finally(() => progressSignals.delete(sent));
+    progressSignals.add(sent);
+    // Awaiting the signal cost a workflow task per phase change; the next command now leaves in the same task.
+    // Rollouts started before this awaited it, and replay that way.
+    if (!wf.patched(PROGRESS_SIGNALS_NOT_AWAITED)) await sent;
   }
 
   async function setPhase(phase: RegionPhase, stage?: string) {

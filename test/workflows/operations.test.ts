@@ -7,13 +7,14 @@ import {
   abortUpdate,
   approveUpdate,
   regionStatusQuery,
+  regionStatusSignal,
   regionWorkflowId,
   rejectUpdate,
   retryRollbackUpdate,
   rolloutStatusQuery,
   skipBakeUpdate,
 } from '../../src/shared/messages';
-import type { RegionPhase } from '../../src/shared/types';
+import type { RegionPhase, RegionStatus } from '../../src/shared/types';
 import { Rig, useRig, until } from '../support/temporal';
 import { checkedRollouts } from '../support/invariant';
 
@@ -105,11 +106,18 @@ it('restores every touched region when aborted during a bake', async () => {
   const version = await rig.register('candidate-good');
   const plan = rig.plan({ stages: [{ name: 'canary', traffic: 25, bake: '5m' }] });
   const { handle } = await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' });
-  await until('every region baking', () => allIn('baking', 3)(handle));
+  const baking = await until('every region baking', () => allIn('baking', 3)(handle));
   expect((await rig.serving())['eu-west-1']).toEqual([
     `fraud_detector-1@1:75`,
     `fraud_detector-${version}@${version}:25`,
   ]);
+  // Regions do not await their progress signals: one that arrives late (an older revision) must not set the
+  // region's phase back; nor may a signal about a region the rollout does not have break it.
+  const eu = baking.regions.find((r: RegionStatus) => r.region === 'eu-west-1') as RegionStatus;
+  expect(eu.revision).toBeGreaterThan(1);
+  await handle.signal(regionStatusSignal, { ...eu, phase: 'waiting-for-replication', revision: 1 });
+  await handle.signal(regionStatusSignal, { ...eu, region: 'mars-north-1', revision: 99 });
+  expect(await allIn('baking', 3)(handle)).toBeDefined();
   const answer = await handle.executeUpdate(abortUpdate, { args: [{ by: 'dave', reason: 'incident INC-42' }] });
   expect(answer).toMatch(/aborting/);
   const report = await handle.result();

@@ -22,12 +22,14 @@ beforeAll(async () => {
   bundle = await bundleWorkflows();
 }, 60_000);
 
-it('has histories of a promoted and a rolled-back rollout, a shadow + A/B rollout, parents, children and a lease', () => {
+it('has histories of promoted, rolled-back, shadow + A/B and aborted rollouts: parents, children and a lease', () => {
   expect(files.sort()).toEqual([
     'endpoint-lease.json',
+    'region-aborted.json',
     'region-approved.json',
     'region-rolled-back.json',
     'region-shadow-ab.json',
+    'rollout-aborted.json',
     'rollout-approved.json',
     'rollout-rolled-back.json',
     'rollout-shadow-ab.json',
