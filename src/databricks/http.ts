@@ -246,15 +246,14 @@ class CallSignal {
   readonly #timer: NodeJS.Timeout;
   readonly #caller?: AbortSignal;
   readonly #dispose: () => void;
-  #timedOut = false;
-  readonly #timeoutError: DatabricksTimeoutError;
+  /** Made when the timer fires: an error (and its stack) per call would be built for the rare call that times out. */
+  #timeoutError?: DatabricksTimeoutError;
 
   constructor(timeoutMs: number, caller: AbortSignal | undefined, operation: string) {
     this.#caller = caller;
-    this.#timeoutError = new DatabricksTimeoutError(operation, timeoutMs);
     const timeout = new AbortController();
     this.#timer = setTimeout(() => {
-      this.#timedOut = true;
+      this.#timeoutError = new DatabricksTimeoutError(operation, timeoutMs);
       timeout.abort(this.#timeoutError);
     }, timeoutMs);
     if (!caller) {
@@ -274,7 +273,7 @@ class CallSignal {
   translate(err: unknown): Error | undefined {
     if (this.#caller?.aborted) return abortReason(this.#caller);
     if (err instanceof DatabricksError) return err;
-    if (this.#timedOut) return this.#timeoutError;
+    if (this.#timeoutError) return this.#timeoutError;
     return undefined;
   }
 
