@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { WORKER_RUNTIME } from '../src/worker-runtime';
 
 const ROOT = resolve(__dirname, '..');
 
@@ -18,14 +19,21 @@ export async function launchWorkerProcess(options: {
   compiledEntry?: string;
   /** How long it may take to get ready (tsx compiles the worker's sources in the child: seconds on a busy machine). */
   timeoutMs: number;
+  /** V8 flags and environment; default: the ones the rollout-worker bin runs with. */
+  runtime?: typeof WORKER_RUNTIME;
 }): Promise<LaunchedWorker> {
-  const args = options.compiledEntry
-    ? [options.compiledEntry]
-    : ['--import', 'tsx', join(ROOT, 'scripts', 'worker-process.ts')];
+  const runtime = options.runtime ?? WORKER_RUNTIME;
+  const args = [
+    // By default the flags the rollout-worker bin runs with: its memory is measured and its crashes tested as shipped.
+    ...runtime.v8Flags,
+    ...(options.compiledEntry
+      ? [options.compiledEntry]
+      : ['--import', 'tsx', join(ROOT, 'scripts', 'worker-process.ts')]),
+  ];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     // A compiled worker lives in a temporary directory: it resolves packages from the project's node_modules.
-    env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules'), ...options.env },
+    env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules'), ...runtime.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

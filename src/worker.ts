@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-old-space-size=1024 --max-semi-space-size=1
 /**
  * The worker: workflows and control activities on the control queue, and each region's Databricks activities on
  * that region's queue. One process serves every queue in development; in production run one per region, inside its
