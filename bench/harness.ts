@@ -13,6 +13,7 @@ import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { launchWorkerProcess } from '../scripts/launch-worker';
+import type { WORKER_RUNTIME } from '../src/worker-runtime';
 import { resolveTemporalCli } from '../scripts/temporal-cli';
 import { startEmulator, type RunningEmulator, type WorldInput } from '../src/emulator';
 import { planSchema, type Plan, type PlanInput } from '../src/plan/schema';
@@ -23,7 +24,16 @@ import type { LoggedRequest } from './figures';
 
 const ROOT = resolve(__dirname, '..');
 
-export async function startTemporal(): Promise<TestWorkflowEnvironment> {
+/**
+ * The dev server keeps every workflow on its one history shard, whose transfer queue (child starts, signals, workflow
+ * and activity tasks handed to matching) is read at most 20 times a second by default: after a burst, each of those
+ * steps waits up to 50 ms for the next read. A cluster spreads a rollout's workflows over hundreds of shards, each
+ * with that limit, so the bench lifts it to measure the rollout, not the single shard; the fan-out section also runs
+ * on a stock dev server and reports both.
+ */
+export const CLUSTER_LIKE_DEV_SERVER_ARGS = ['--dynamic-config-value', 'history.transferProcessorMaxPollRPS=1000'];
+
+export async function startTemporal(options: { stock?: boolean } = {}): Promise<TestWorkflowEnvironment> {
   try {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
   } catch {
@@ -33,6 +43,7 @@ export async function startTemporal(): Promise<TestWorkflowEnvironment> {
     server: {
       executable: { type: 'existing-path', path: resolveTemporalCli({ install: true }) },
       searchAttributes: ROLLOUT_SEARCH_ATTRIBUTES,
+      extraArgs: options.stock ? [] : CLUSTER_LIKE_DEV_SERVER_ARGS,
     },
   });
 }
@@ -116,9 +127,12 @@ export async function startWorkerProcess(options: {
   poll: { initialMs: number; maxMs: number };
   /** The worker compiled to JavaScript (compileWorker), run by plain node as production runs it; else via tsx. */
   compiledEntry?: string;
+  /** V8 flags and environment; default: the rollout-worker bin's (src/worker-runtime.ts). */
+  runtime?: typeof WORKER_RUNTIME;
 }): Promise<WorkerProcess> {
   const { child } = await launchWorkerProcess({
     compiledEntry: options.compiledEntry,
+    runtime: options.runtime,
     timeoutMs: 120_000,
     env: {
       TEMPORAL_ADDRESS: options.address,

@@ -16,6 +16,7 @@ import { generateWorld } from '../src/emulator/generate-world';
 import { emulatorLatencyPlans, latencyChart, measureLatency, type LatencyRow } from '../src/cli/latency-report';
 import { barChart } from '../src/cli/svg-chart';
 import { runFanoutAndOverhead, type FanoutRow, type OverheadFigures } from './fanout';
+import { BENCH_POLL } from './fanout-world';
 import { compileWorker, startTemporal, writeWorkflowBundle } from './harness';
 import { runLoadAccuracy, type LoadRow } from './load';
 import { runScale, type ScaleFigures } from './scale';
@@ -93,6 +94,35 @@ async function latencySection(): Promise<LatencyRow[]> {
   }
 }
 
+/** The target sizes' parallel rollouts again on a stock dev server (see CLUSTER_LIKE_DEV_SERVER_ARGS). */
+async function addStockServerFanout(
+  rows: FanoutRow[],
+  bundlePath: string,
+  workerEntry: string,
+  log: (line: string) => void,
+) {
+  const stock = await startTemporal({ stock: true });
+  try {
+    const { fanout } = await runFanoutAndOverhead({
+      client: stock.client,
+      address: stock.address,
+      bundlePath,
+      workerEntry,
+      sizes: rows.map((r) => r.regions).filter((n) => n >= 20),
+      sequentialSizes: [],
+      fanout: true,
+      overhead: false,
+      log: (line) => log(`stock dev server: ${line}`),
+    });
+    for (const measured of fanout) {
+      const row = rows.find((r) => r.regions === measured.regions)!;
+      row.stockServer = { wallMs: measured.parallelWallMs, boundMs: measured.boundMs, ratio: measured.ratio };
+    }
+  } finally {
+    await stock.teardown();
+  }
+}
+
 /** Writes the summary and charts of `results` to `out` (and to docs/bench/ with --publish). */
 function report(results: BenchResults, out: string, publish: boolean) {
   const charts = writeCharts(out, results);
@@ -131,6 +161,7 @@ async function main() {
       command: ['npm run bench', ...benchFlags(opts)].join(' '),
     },
     quick: opts.quick,
+    poll: BENCH_POLL,
   };
   // Written after each section, so that a failure later keeps what was measured.
   const checkpoint = () => writeFileSync(join(opts.out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
@@ -157,6 +188,7 @@ async function main() {
       results.overhead = overhead;
       checkpoint();
     }
+    if (env && opts.sections.has('fanout')) await addStockServerFanout(results.fanout!, bundlePath, workerEntry!, log);
     if (env && opts.sections.has('verdict'))
       results.verdict = await runVerdict({
         client: env.client,
@@ -186,6 +218,18 @@ async function main() {
         bundlePath,
         rollouts: 20,
         regions: 5,
+        log,
+      });
+    // And compiled on Node's and glibc's defaults (no V8 flags, no MALLOC_ARENA_MAX), to show what the settings save.
+    if (env && opts.sections.has('scale'))
+      results.scaleWithV8Defaults = await runScale({
+        client: env.client,
+        address: env.address,
+        bundlePath,
+        workerEntry,
+        rollouts: 20,
+        regions: 5,
+        runtime: { v8Flags: [], env: {} },
         log,
       });
   } finally {
@@ -234,8 +278,14 @@ function writeCharts(out: string, results: BenchResults): string[] {
         title: 'Fan-out efficiency: wall time / critical-path bound',
         unit: 'ratio',
         digits: 3,
-        series: [{ name: 'all regions at once', color: '#0571b0' }],
-        groups: results.fanout.map((r: FanoutRow) => ({ label: `${r.regions} regions`, values: [r.ratio] })),
+        series: [
+          { name: 'all regions at once', color: '#0571b0' },
+          { name: 'on a stock dev server', color: '#92c5de' },
+        ],
+        groups: results.fanout.map((r: FanoutRow) => ({
+          label: `${r.regions} regions`,
+          values: [r.ratio, r.stockServer?.ratio],
+        })),
         reference: { value: 1.05, label: 'target: 1.05 at 20 regions (1.10 at 50)' },
       }),
     );

@@ -6,10 +6,13 @@ import type { Client } from '@temporalio/client';
 import { generateWorld } from '../src/emulator/generate-world';
 import { benchPlan, registerVersion, runRollout, startBenchEmulator, startWorkerProcess } from './harness';
 import { BENCH_POLL } from './fanout-world';
+import { WORKER_RUNTIME, workerNodeCommand } from '../src/worker-runtime';
 
 export interface ScaleFigures {
   /** How the worker ran: compiled JavaScript under node (as `npm run build` ships it) or TypeScript under tsx. */
   worker?: 'compiled' | 'tsx';
+  /** How node ran it: environment and V8 flags (absent in results from before they were recorded). */
+  nodeCommand?: string;
   rollouts: number;
   regionsPerRollout: number;
   succeeded: number;
@@ -55,8 +58,11 @@ export async function runScale(options: {
   workerEntry?: string;
   rollouts: number;
   regions: number;
+  /** The worker's V8 flags and environment; default: the rollout-worker bin's. */
+  runtime?: typeof WORKER_RUNTIME;
   log: (line: string) => void;
 }): Promise<ScaleFigures> {
+  const runtime = options.runtime ?? WORKER_RUNTIME;
   const world = scaleWorld(options.rollouts, options.regions);
   const bench = await startBenchEmulator(world);
   const regions = bench.emu.regions;
@@ -67,6 +73,7 @@ export async function runScale(options: {
     bundlePath: options.bundlePath,
     compiledEntry: options.workerEntry,
     poll: BENCH_POLL,
+    runtime,
   });
   try {
     const idle = worker.samples[worker.samples.length - 1];
@@ -88,6 +95,7 @@ export async function runScale(options: {
     const cpuSeconds = during[during.length - 1].cpuSeconds - during[0].cpuSeconds;
     const figures: ScaleFigures = {
       worker: options.workerEntry ? 'compiled' : 'tsx',
+      nodeCommand: workerNodeCommand(runtime),
       rollouts: models.length,
       regionsPerRollout: regions.length,
       succeeded: outcomes.succeeded ?? 0,
@@ -100,7 +108,7 @@ export async function runScale(options: {
       cpuCores: cpuSeconds / ((during[during.length - 1].at - during[0].at) / 1000),
     };
     options.log(
-      `scale (${figures.worker} worker): ${figures.succeeded}/${figures.rollouts} rollouts of ${figures.regionsPerRollout} regions succeeded in ` +
+      `scale (${figures.worker} worker, ${figures.nodeCommand}): ${figures.succeeded}/${figures.rollouts} rollouts of ${figures.regionsPerRollout} regions succeeded in ` +
         `${wallSeconds.toFixed(1)} s; worker RSS peak ${figures.peakRssMiB.toFixed(0)} MiB (idle ${figures.idleRssMiB.toFixed(0)} MiB, ` +
         `lifetime peak ${figures.lifetimePeakRssMiB.toFixed(0)} MiB), CPU ${figures.cpuSeconds.toFixed(1)} s = ${figures.cpuCores.toFixed(2)} cores`,
     );
