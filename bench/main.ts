@@ -20,6 +20,7 @@ import { BENCH_POLL } from './fanout-world';
 import { compileWorker, startTemporal, writeWorkflowBundle } from './harness';
 import { runLoadAccuracy, type LoadRow } from './load';
 import { runScale, type ScaleFigures } from './scale';
+import type { WORKER_RUNTIME } from '../src/worker-runtime';
 import { renderSummary, type BenchResults } from './summary';
 import { runVerdict, type VerdictFigures } from './verdict';
 
@@ -200,38 +201,15 @@ async function main() {
         log,
       });
     checkpoint();
-    if (env && opts.sections.has('scale'))
-      results.scale = await runScale({
-        client: env.client,
-        address: env.address,
-        bundlePath,
-        workerEntry,
-        rollouts: 20,
-        regions: 5,
-        log,
-      });
-    // The same under the TypeScript loader, to show what it adds to the worker's memory.
-    if (env && opts.sections.has('scale'))
-      results.scaleUnderTsx = await runScale({
-        client: env.client,
-        address: env.address,
-        bundlePath,
-        rollouts: 20,
-        regions: 5,
-        log,
-      });
-    // And compiled on Node's and glibc's defaults (no V8 flags, no MALLOC_ARENA_MAX), to show what the settings save.
-    if (env && opts.sections.has('scale'))
-      results.scaleWithV8Defaults = await runScale({
-        client: env.client,
-        address: env.address,
-        bundlePath,
-        workerEntry,
-        rollouts: 20,
-        regions: 5,
-        runtime: { v8Flags: [], env: {} },
-        log,
-      });
+    if (env && opts.sections.has('scale')) {
+      const scale = (worker: { workerEntry?: string; runtime?: typeof WORKER_RUNTIME }) =>
+        runScale({ client: env.client, address: env.address, bundlePath, rollouts: 20, regions: 5, log, ...worker });
+      results.scale = await scale({ workerEntry });
+      // The same under the TypeScript loader, to show what it adds to the worker's memory.
+      results.scaleUnderTsx = await scale({});
+      // And compiled on Node's and glibc's defaults (no V8 flags, no MALLOC_ARENA_MAX), to show what they save.
+      results.scaleWithV8Defaults = await scale({ workerEntry, runtime: { v8Flags: [], env: {} } });
+    }
   } finally {
     await env?.teardown();
   }

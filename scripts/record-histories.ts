@@ -24,6 +24,7 @@ import {
   regionWorkflowId,
   rolloutStatusQuery,
 } from '../src/shared/messages';
+import type { RegionPhase } from '../src/shared/types';
 import { bundleWorkflows, createTemporalEnv, EDGE_CASES, Rig } from '../test/support/temporal';
 
 const DIR = join(__dirname, '..', 'test', 'histories');
@@ -63,6 +64,14 @@ async function main() {
   }
 }
 
+async function everyRegionIn(handle: WorkflowHandle, phase: RegionPhase) {
+  for (;;) {
+    const status = await handle.query(rolloutStatusQuery);
+    if (status.regions.every((r) => r.phase === phase)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function recordApproved(rig: Rig) {
   {
     const good = await rig.register('candidate-good');
@@ -76,11 +85,7 @@ async function recordApproved(rig: Rig) {
       version: good,
       triggeredBy: 'record-histories',
     });
-    for (;;) {
-      const status = await approved.handle.query(rolloutStatusQuery);
-      if (status.regions.every((r) => r.phase === 'awaiting-approval')) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await everyRegionIn(approved.handle, 'awaiting-approval');
     await approved.handle.executeUpdate(approveUpdate, { args: [{ approver: 'recorder', reason: 'replay fixture' }] });
     await approved.handle.result();
     await save(approved.handle, 'rollout-approved');
@@ -150,11 +155,7 @@ async function recordAborted(rig: Rig) {
     version: good,
     triggeredBy: 'record-histories',
   });
-  for (;;) {
-    const status = await rollout.handle.query(rolloutStatusQuery);
-    if (status.regions.every((r) => r.phase === 'baking')) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await everyRegionIn(rollout.handle, 'baking');
   await rollout.handle.executeUpdate(abortUpdate, { args: [{ by: 'recorder', reason: 'replay fixture' }] });
   await rollout.handle.result();
   await save(rollout.handle, 'rollout-aborted');
