@@ -3,8 +3,8 @@
  * two real rollouts of main.ml.fraud_detector with examples/plans/three-regions.yaml:
  *   1. a good version: pilot region, canary with health and edge-case gates, a 50% stage approved (by the demo,
  *      visibly), promotion everywhere;
- *   2. a bad version: its edge cases fail in the pilot region, which rolls back to the exact previous config, and
- *      the other regions are never touched.
+ *   2. a bad version (wrong predictions, 6% errors): its edge cases, or sometimes first a health probe, fail in the
+ *      pilot region, which rolls back to the exact previous config, and the other regions are never touched.
  * Flags: --exit (stop when done; the default when not in a terminal), --keep (keep running for the UI).
  */
 import { join } from 'node:path';

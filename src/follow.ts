@@ -15,17 +15,28 @@ export function describeChanges(previous: RolloutStatus | undefined, next: Rollo
     lines.push(`rollout: approval REFUSED: ${refused.why}`);
   for (const region of next.regions) {
     const before = previous?.regions.find((r) => r.region === region.region);
-    // Results first: they explain the phase change that follows them.
+    // What happened since the last look, in the order it happened: results explain the phase change that follows
+    // them, and phases entered and left between two looks are told too (the timeline keeps each one).
+    const events: { at: string; line: string }[] = [];
     for (const check of region.checks.slice(before?.checks.length ?? 0))
-      lines.push(
-        `${region.region}: ${check.check}${check.stage ? ` (${check.stage})` : ''} ${check.passed ? 'passed' : 'FAILED'}: ${check.summary}${check.failures.length ? ` - ${check.failures.slice(0, 3).join('; ')}` : ''}`,
-      );
+      events.push({
+        at: check.at,
+        line: `${region.region}: ${check.check}${check.stage ? ` (${check.stage})` : ''} ${check.passed ? 'passed' : 'FAILED'}: ${check.summary}${check.failures.length ? ` - ${check.failures.slice(0, 3).join('; ')}` : ''}`,
+      });
     for (const approval of region.approvals.slice(before?.approvals.length ?? 0))
-      lines.push(
-        `${region.region}: stage ${approval.stage} ${approval.decision} by ${approval.by}${approval.reason ? ` (${approval.reason})` : ''}`,
-      );
+      events.push({
+        at: approval.at,
+        line: `${region.region}: stage ${approval.stage} ${approval.decision} by ${approval.by}${approval.reason ? ` (${approval.reason})` : ''}`,
+      });
     for (const refused of (region.refusedApprovals ?? []).slice(before?.refusedApprovals?.length ?? 0))
-      lines.push(`${region.region}: approval REFUSED: ${refused.why}`);
+      events.push({ at: refused.at, line: `${region.region}: approval REFUSED: ${refused.why}` });
+    if (before)
+      for (const passed of (region.timeline ?? []).slice(before.timeline?.length ?? 0, -1))
+        events.push({
+          at: passed.at,
+          line: `${region.region}: ${passed.phase}${passed.stage ? ` [${passed.stage}]` : ''}`,
+        });
+    lines.push(...events.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0)).map((e) => e.line));
     const moved =
       !before ||
       before.phase !== region.phase ||

@@ -68,4 +68,33 @@ describe('describeChanges', () => {
       'eu-west-1: baking [canary], new version at 10% (paused)',
     ]);
   });
+
+  it('tells the phases entered and left between two looks, in order with the results', () => {
+    const at = (s: number) => `2026-01-01T00:00:${String(s).padStart(2, '0')}.000Z`;
+    const check = (name: string, s: number) => ({ check: name, passed: true, summary: 'ok', failures: [], at: at(s) });
+    const updating = region({
+      phase: 'updating',
+      challengerWeight: 0,
+      timeline: [
+        { phase: 'waiting-for-replication', at: at(0) },
+        { phase: 'updating', stage: 'canary', at: at(1) },
+      ],
+    });
+    const shadowTesting = region({
+      phase: 'shadow-testing',
+      challengerWeight: 0,
+      checks: [check('health', 3), check('edge-cases', 4)],
+      timeline: [
+        ...updating.timeline,
+        { phase: 'testing', stage: 'canary', at: at(2) },
+        { phase: 'shadow-testing', stage: 'canary', at: at(5) },
+      ],
+    });
+    expect(describeChanges(status([updating]), status([shadowTesting]))).toEqual([
+      'eu-west-1: testing [canary]',
+      'eu-west-1: health passed: ok',
+      'eu-west-1: edge-cases passed: ok',
+      'eu-west-1: shadow-testing [canary], new version at 0%',
+    ]);
+  });
 });
