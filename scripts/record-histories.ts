@@ -16,6 +16,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { format } from 'prettier';
 import { startRollout } from '../src/rollouts';
 import {
   abortUpdate,
@@ -39,8 +40,8 @@ async function save(handle: WorkflowHandle, name: string) {
   const history = await handle.fetchHistory();
   const path = join(DIR, `${name}.json`);
   workflowIds[`${name}.json`] = handle.workflowId;
-  // The proto3 JSON form, as `temporal workflow show --output json` writes it.
-  writeFileSync(path, JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n');
+  // The proto3 JSON form, as `temporal workflow show --output json` writes it, formatted as npm run lint checks it.
+  writeFileSync(path, await format(historyToJSON(history), { parser: 'json' }));
   console.log(`wrote ${path} (${history.events?.length} events)`);
 }
 
