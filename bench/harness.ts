@@ -130,7 +130,7 @@ export async function startWorkerProcess(options: {
   /** V8 flags and environment; default: the rollout-worker bin's (src/worker-runtime.ts). */
   runtime?: typeof WORKER_RUNTIME;
 }): Promise<WorkerProcess> {
-  const { child } = await launchWorkerProcess({
+  const child = await launchWorkerProcess({
     compiledEntry: options.compiledEntry,
     runtime: options.runtime,
     timeoutMs: 120_000,

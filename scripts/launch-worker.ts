@@ -8,10 +8,6 @@ import { WORKER_RUNTIME } from '../src/worker-runtime';
 
 const ROOT = resolve(__dirname, '..');
 
-export interface LaunchedWorker {
-  child: ChildProcess;
-}
-
 export async function launchWorkerProcess(options: {
   /** Added to this process's environment (see scripts/worker-process.ts for the variables). */
   env: NodeJS.ProcessEnv;
@@ -21,7 +17,7 @@ export async function launchWorkerProcess(options: {
   timeoutMs: number;
   /** V8 flags and environment; default: the ones the rollout-worker bin runs with. */
   runtime?: typeof WORKER_RUNTIME;
-}): Promise<LaunchedWorker> {
+}): Promise<ChildProcess> {
   const runtime = options.runtime ?? WORKER_RUNTIME;
   const args = [
     // By default the flags the rollout-worker bin runs with: its memory is measured and its crashes tested as shipped.
@@ -61,5 +57,5 @@ export async function launchWorkerProcess(options: {
       fail(new Error(`the worker exited (${code ?? signal}) before it was ready: ${output.slice(-2000)}`));
     });
   });
-  return { child };
+  return child;
 }

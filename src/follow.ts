@@ -31,7 +31,7 @@ export function describeChanges(previous: RolloutStatus | undefined, next: Rollo
     for (const refused of (region.refusedApprovals ?? []).slice(before?.refusedApprovals?.length ?? 0))
       events.push({ at: refused.at, line: `${region.region}: approval REFUSED: ${refused.why}` });
     if (before)
-      for (const passed of (region.timeline ?? []).slice(before.timeline?.length ?? 0, -1))
+      for (const passed of region.timeline.slice(before.timeline.length, -1))
         events.push({
           at: passed.at,
           line: `${region.region}: ${passed.phase}${passed.stage ? ` [${passed.stage}]` : ''}`,

@@ -203,9 +203,9 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutRepor
   wf.setHandler(rolloutStatusQuery, () => status, { description: 'Live status of the rollout and each region' });
   wf.setHandler(regionStatusSignal, (update) => {
     // A final report is authoritative; late progress signals must not overwrite it.
-    const known = regionStatus(update.region);
     // Regions do not await their progress signals, so an older one can arrive after a newer one.
-    const stale = update.revision !== undefined && (known?.revision ?? 0) >= update.revision;
+    const known = status.regions.find((r) => r.region === update.region)?.revision ?? 0;
+    const stale = update.revision !== undefined && update.revision <= known;
     if (!reports.has(update.region) && !stale) setRegion(update);
     renderDetails();
   });

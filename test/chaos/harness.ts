@@ -85,8 +85,7 @@ export class WorkerProcess {
 
   async start() {
     const began = Date.now();
-    const worker = await launchWorkerProcess({ env: this.env, timeoutMs: 120_000 });
-    this.child = worker.child;
+    this.child = await launchWorkerProcess({ env: this.env, timeoutMs: 120_000 });
     this.startSeconds.push((Date.now() - began) / 1000);
   }
 
