@@ -4,7 +4,6 @@
  * request_5xx_count_total, request_latency_ms); the exact names and labels are UNCONFIRMED by the reference, so the
  * label `served_entity_name` is our choice (see docs/emulator.md).
  */
-import type { EndpointRecord } from './serving';
 
 /** Upper bounds (ms) of the latency histogram buckets. */
 export const LATENCY_BUCKETS_MS = [5, 10, 25, 50, 75, 100, 150, 250, 500, 1000, 2500, 5000, 10000];
@@ -31,8 +30,12 @@ function escapeLabel(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
-export function renderPrometheus(endpoint: EndpointRecord): string {
-  const entries = [...endpoint.metrics.entries()].sort(([a], [b]) => a.localeCompare(b));
+/**
+ * An endpoint's metrics by served entity name. It takes the map, not the endpoint's record, so that serving.ts and
+ * this module do not import each other.
+ */
+export function renderPrometheus(metricsByEntity: ReadonlyMap<string, EntityMetrics>): string {
+  const entries = [...metricsByEntity.entries()].sort(([a], [b]) => a.localeCompare(b));
   const lines: string[] = [];
   const counter = (name: string, help: string, pick: (m: EntityMetrics) => number) => {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);

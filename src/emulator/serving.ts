@@ -7,7 +7,7 @@
  */
 import { alreadyExists, badRequest, conflict, notFound, throttled } from './api-error';
 import type { UnityCatalog, ModelRecord, VersionRecord } from './catalog';
-import { EntityMetrics } from './metrics';
+import type { EntityMetrics } from './metrics';
 import { Random } from './random';
 import { ENDPOINT_NAME } from './world';
 import type { Distribution } from './world';

@@ -87,7 +87,7 @@ export function servingRoutes(emulator: Emulator): Route[] {
       scope: 'management',
       permission: 'serving:view',
       handler: (ctx) => ({
-        text: renderPrometheus(serving(ctx).get(ctx.params.name, ctx.now)),
+        text: renderPrometheus(serving(ctx).get(ctx.params.name, ctx.now).metrics),
         contentType: 'text/plain; version=0.0.4; charset=utf-8',
       }),
     },
