@@ -14,6 +14,7 @@ import { predictor } from './invocations';
 import { CLIENT_REGION_HEADER, NetworkModel } from './network';
 import { hash32, Random } from './random';
 import { adminRoutes } from './routes/admin';
+import type { EmulatorForRoutes, WorkspaceForRoutes } from './routes/emulator-for-routes';
 import { oauthRoutes } from './routes/oauth';
 import { errorCodeForStatus, servingRoutes } from './routes/serving';
 import { sharingRoutes } from './routes/sharing';
@@ -44,7 +45,7 @@ class TokenBucket {
   }
 }
 
-export class Workspace {
+export class Workspace implements WorkspaceForRoutes {
   url = '';
   port = 0;
   server: Server | undefined;
@@ -123,7 +124,7 @@ export interface EmulatorOptions {
   log?: (line: string) => void;
 }
 
-export class Emulator {
+export class Emulator implements EmulatorForRoutes {
   readonly catalog: UnityCatalog;
   readonly faults: FaultRegistry;
   readonly auth: Authenticator;

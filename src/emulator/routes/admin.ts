@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { badRequest, notFound } from '../api-error';
-import type { Emulator } from '../emulator';
+import type { EmulatorForRoutes } from './emulator-for-routes';
 import type { Route } from '../http';
 import { jsonBody } from '../http';
 import { predictor } from '../invocations';
@@ -29,7 +29,7 @@ function validate<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
   return result.data;
 }
 
-export function adminRoutes(emulator: Emulator): Route[] {
+export function adminRoutes(emulator: EmulatorForRoutes): Route[] {
   return [
     {
       method: 'GET',

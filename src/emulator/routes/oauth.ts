@@ -1,8 +1,8 @@
 /** OAuth M2M: discovery and the client-credentials token endpoint; and the host metadata the Go SDK reads. */
-import type { Emulator } from '../emulator';
+import type { EmulatorForRoutes } from './emulator-for-routes';
 import type { Route } from '../http';
 
-export function oauthRoutes(emulator: Emulator): Route[] {
+export function oauthRoutes(emulator: EmulatorForRoutes): Route[] {
   return [
     {
       method: 'GET',

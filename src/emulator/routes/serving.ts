@@ -1,7 +1,7 @@
 /** Model Serving: /api/2.0/serving-endpoints/... and the data-plane /serving-endpoints/{name}/invocations. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError, notFound } from '../api-error';
-import type { Emulator } from '../emulator';
+import type { EmulatorForRoutes } from './emulator-for-routes';
 import type { RequestContext, Route } from '../http';
 import { jsonBody, jsonObjectBody } from '../http';
 import { parseScoringInput, predict } from '../invocations';
@@ -25,7 +25,7 @@ export function errorCodeForStatus(status: number): string {
   return STATUS_CODES[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST');
 }
 
-export function servingRoutes(emulator: Emulator): Route[] {
+export function servingRoutes(emulator: EmulatorForRoutes): Route[] {
   const serving = (ctx: RequestContext) => emulator.workspace(ctx.region).serving;
   const detailed = (ctx: RequestContext, endpoint: EndpointRecord) =>
     endpointDetailedJson(endpoint, emulator.auth.servingPermissionLevel(ctx.principal));
@@ -142,7 +142,7 @@ export function servingRoutes(emulator: Emulator): Route[] {
   ];
 }
 
-async function invoke(emulator: Emulator, ctx: RequestContext, servedName: string | undefined) {
+async function invoke(emulator: EmulatorForRoutes, ctx: RequestContext, servedName: string | undefined) {
   const workspace = emulator.workspace(ctx.region);
   const endpoint = workspace.serving.get(ctx.params.name, ctx.now);
   const config = endpoint.config;

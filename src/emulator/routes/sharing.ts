@@ -4,7 +4,7 @@
  */
 import { alreadyExists, badRequest, notFound } from '../api-error';
 import type { ShareRecord } from '../catalog';
-import type { Emulator } from '../emulator';
+import type { EmulatorForRoutes } from './emulator-for-routes';
 import type { RequestContext, Route } from '../http';
 import { booleanQuery, jsonObjectBody, paginate } from '../http';
 import { isObject } from '../serving';
@@ -35,7 +35,7 @@ export function shareJson(share: ShareRecord, includeObjects: boolean) {
   };
 }
 
-export function sharingRoutes(emulator: Emulator): Route[] {
+export function sharingRoutes(emulator: EmulatorForRoutes): Route[] {
   const uc = emulator.catalog;
   const primary = emulator.world.primary;
   const sharesHere = (ctx: RequestContext) => (ctx.region === primary ? [...uc.shares.values()] : []);

@@ -1,7 +1,7 @@
 /** Unity Catalog: registered models, versions, aliases (/api/2.1/unity-catalog/models) and catalogs. */
 import { badRequest, notFound } from '../api-error';
 import type { CatalogRecord, ModelView, VersionView } from '../catalog';
-import type { Emulator } from '../emulator';
+import type { EmulatorForRoutes } from './emulator-for-routes';
 import type { RequestContext, Route } from '../http';
 import { booleanQuery, jsonObjectBody, paginate } from '../http';
 
@@ -113,7 +113,7 @@ function versionParam(ctx: RequestContext): number {
   return version;
 }
 
-export function unityCatalogRoutes(emulator: Emulator): Route[] {
+export function unityCatalogRoutes(emulator: EmulatorForRoutes): Route[] {
   const uc = emulator.catalog;
   const view = (ctx: RequestContext) => uc.resolveModel(ctx.region, ctx.params.full_name);
   const writable = (ctx: RequestContext) => {
