@@ -1,24 +1,11 @@
 /** `rollout list`: rollouts found through their search attributes. */
 import { RolloutRegions, RolloutStatusAttribute } from '../shared/messages';
+import { ROLLOUT_STATUS_VALUES } from '../shared/phases';
 import { EXIT_OK, parseCommandArgs, UsageError, type Command } from './command';
 import { connect, CONNECTION_HELP, EXIT, EXIT_CODES_HELP } from './context';
 import { textTable } from './table';
 
-const STATUSES = [
-  'pre-flight',
-  'waiting-for-other-rollout',
-  'rolling-out',
-  'paused',
-  'compensating',
-  'rollback-failed',
-  'succeeded',
-  'rolled-back',
-  'partially-failed',
-  'failed',
-  'aborted',
-  'superseded',
-  'refused',
-];
+const STATUSES: readonly string[] = ROLLOUT_STATUS_VALUES;
 
 const HELP = `Usage: rollout list [--model M] [--status S] [--region R] [--limit N] [--json]
 

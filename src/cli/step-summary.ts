@@ -10,14 +10,8 @@
  */
 import { redact } from '../databricks/secret';
 import type { Plan } from '../plan/schema';
-import type {
-  CheckResult,
-  RefusedApproval,
-  RegionPhase,
-  RegionReport,
-  RolloutOutcome,
-  RolloutReport,
-} from '../shared/types';
+import { CRITICAL_PHASES, ENDED_REGION_PHASES, STAGE_PHASES } from '../shared/phases';
+import type { CheckResult, RefusedApproval, RegionReport, RolloutOutcome, RolloutReport } from '../shared/types';
 
 export interface StepSummaryOptions {
   /** The Temporal Web UI's base URL, e.g. http://localhost:8233 or https://cloud.temporal.io (not a workflow link). */
@@ -37,23 +31,6 @@ const OUTCOME_WORDS: Record<RolloutOutcome, string> = {
   superseded: 'SUPERSEDED',
   refused: 'REFUSED',
 };
-
-/** Phases that belong to a stage: their Gantt label and the "stages" column name it. */
-const STAGE_PHASES: ReadonlySet<RegionPhase> = new Set([
-  'updating',
-  'testing',
-  'shadow-testing',
-  'baking',
-  'judging',
-  'ab-testing',
-  'gating',
-  'awaiting-approval',
-  'rolling-back',
-]);
-/** Phases a region ends in: drawn as a milestone (an instant), not a span. */
-const END_PHASES: ReadonlySet<RegionPhase> = new Set(['promoted', 'unchanged', 'rolled-back', 'failed', 'skipped']);
-/** Drawn in the chart's "critical" colour. */
-const CRITICAL_PHASES: ReadonlySet<RegionPhase> = new Set(['rolling-back', 'rollback-failed', 'rolled-back', 'failed']);
 
 // ---- Markdown ---------------------------------------------------------------------------------------------------
 
@@ -216,7 +193,7 @@ function regionTasks(region: RegionReport, index: number, report: RolloutReport)
     let next = i + 1;
     while (next < entries.length && entries[next].phase === entry.phase && entries[next].stage === entry.stage) next++;
     const last = next === entries.length;
-    const milestone = last && END_PHASES.has(entry.phase);
+    const milestone = last && ENDED_REGION_PHASES.has(entry.phase);
     const end = milestone
       ? entry.ms
       : last

@@ -4,6 +4,9 @@
  */
 import type { EdgeCase } from '../plan/edge-cases';
 import type { Plan, PlanRegion, PlanStage } from '../plan/schema';
+import type { RegionPhase, RolloutOutcome, RolloutPhase } from './phases';
+
+export type { RegionPhase, RolloutOutcome, RolloutPhase } from './phases';
 
 export type Workspace = PlanRegion['workspace'];
 
@@ -60,28 +63,6 @@ export interface RegionRolloutInput {
   approvers?: string[];
 }
 
-export type RegionPhase =
-  | 'pending'
-  | 'waiting-for-replication'
-  | 'waiting-for-endpoint'
-  | 'recording-rollback-point'
-  | 'updating'
-  | 'testing'
-  | 'shadow-testing'
-  | 'baking'
-  | 'ab-testing'
-  | 'judging'
-  | 'gating'
-  | 'awaiting-approval'
-  | 'promoting'
-  | 'promoted'
-  | 'unchanged'
-  | 'rolling-back'
-  | 'rolled-back'
-  | 'rollback-failed'
-  | 'failed'
-  | 'skipped';
-
 export interface CheckResult {
   check: string;
   stage?: string;
@@ -128,7 +109,13 @@ export interface RegionStatus {
   configVersion?: number;
   error?: string;
   /** Every phase the region entered, with its stage and time: the rollout's timeline (Gantt charts). */
-  timeline: { phase: RegionPhase; stage?: string; at: string }[];
+  timeline: {
+    phase: RegionPhase;
+    stage?: string;
+    at: string;
+    /** The new version's share of traffic on entering the phase (absent in timelines recorded before it existed). */
+    weight?: number;
+  }[];
   /** Approvals sent to this region directly by identities the plan does not allow. */
   refusedApprovals?: RefusedApproval[];
   /**
@@ -148,14 +135,11 @@ export interface RegionReport extends RegionStatus {
   appliedConfig?: EndpointConfig;
 }
 
-export type RolloutOutcome =
-  'succeeded' | 'rolled-back' | 'partially-failed' | 'failed' | 'aborted' | 'superseded' | 'refused';
-
 export interface RolloutStatus {
   rolloutId: string;
   model: string;
   version: number;
-  phase: 'pre-flight' | 'waiting-for-other-rollout' | 'rolling-out' | 'compensating' | 'done';
+  phase: RolloutPhase;
   outcome?: RolloutOutcome;
   wave?: string;
   paused: boolean;
