@@ -1,4 +1,4 @@
 // The workflow bundle's entry point (Worker workflowsPath): every workflow type the worker runs.
-export { rolloutWorkflow } from './rollout';
-export { regionRolloutWorkflow } from './region';
+export { rolloutWorkflow } from './rollout/workflow';
+export { regionRolloutWorkflow } from './region/workflow';
 export { endpointLeaseWorkflow } from './endpoint-lease';

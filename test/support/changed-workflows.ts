@@ -2,9 +2,9 @@
 import * as wf from '@temporalio/workflow';
 import type { Activities } from '../../src/activities';
 import type { RegionReport, RegionRolloutInput } from '../../src/shared/types';
-import { regionRolloutWorkflow as original } from '../../src/workflows/region';
+import { regionRolloutWorkflow as original } from '../../src/workflows/region/workflow';
 
-export { rolloutWorkflow } from '../../src/workflows/rollout';
+export { rolloutWorkflow } from '../../src/workflows/rollout/workflow';
 
 export async function regionRolloutWorkflow(input: RegionRolloutInput): Promise<RegionReport> {
   await wf.sleep('1s');

@@ -1,0 +1,34 @@
+/**
+ * The end of a region that went well: promotion (the new version alone, at 100%), or nothing to do because the
+ * endpoint already served the version alone. Changes the endpoint (through `endpoint-changes.ts`),
+ * `status.finishedAt`, and `status.challengerWeight` when unchanged.
+ */
+import { stageConfig } from '../../shared/endpoint-config';
+import type { RegionReport, ServedEntity } from '../../shared/types';
+import { nowIso } from '../time';
+import type { RegionContext } from './context';
+import { applyConfig } from './endpoint-changes';
+import { whileUnpaused } from './pause';
+import { regionReport } from './report';
+
+export async function promote(ctx: RegionContext, newVersion: ServedEntity): Promise<RegionReport> {
+  const { status, endpoint, progress } = ctx;
+  await whileUnpaused(ctx);
+  await progress.setPhase('promoting');
+  await applyConfig(
+    ctx,
+    stageConfig(endpoint.rollbackPoint!, newVersion, 100),
+    `promote v${ctx.input.version} to 100%`,
+    100,
+  );
+  status.finishedAt = nowIso();
+  await progress.setPhase('promoted');
+  return regionReport(ctx, 'promoted');
+}
+
+export async function endUnchanged(ctx: RegionContext): Promise<RegionReport> {
+  ctx.status.challengerWeight = 100;
+  ctx.status.finishedAt = nowIso();
+  await ctx.progress.setPhase('unchanged');
+  return regionReport(ctx, 'unchanged');
+}

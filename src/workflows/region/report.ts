@@ -1,0 +1,21 @@
+/** What a region returns when it ends, and the failure that carries it to the parent when it did not promote. */
+import * as wf from '@temporalio/workflow';
+import type { RegionReport } from '../../shared/types';
+import type { RegionContext } from './context';
+
+export function regionReport(
+  { status, endpoint, guarded }: Pick<RegionContext, 'status' | 'endpoint' | 'guarded'>,
+  outcome: RegionReport['outcome'],
+): RegionReport {
+  return {
+    ...status,
+    outcome,
+    rollbackPoint: endpoint.rollbackPoint,
+    ...(guarded && endpoint.lastApplied ? { appliedConfig: endpoint.lastApplied } : {}),
+  };
+}
+
+/** A region that ended without promoting: non-retryable, with its report as the failure's details. */
+export function regionFailure(message: string, type: string, report: RegionReport): wf.ApplicationFailure {
+  return wf.ApplicationFailure.create({ message, type, nonRetryable: true, details: [report] });
+}

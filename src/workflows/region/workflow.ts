@@ -1,0 +1,53 @@
+/**
+ * One region's rollout, as a story: wait for Delta Sharing replication, take the endpoint and record its config as
+ * the rollback point, serve the new version next to the current one, test it, walk the stages (weight, bake or
+ * judgement, gate, approval), promote. Any failure after the first change restores the rollback point exactly; a
+ * restore that cannot be done waits in `rollback-failed` for an operator instead of ending quietly.
+ *
+ * Each step lives in a module of its own and receives the region's context explicitly (`context.ts` says what each
+ * part of it is, `messages.ts` which operator message may change what).
+ */
+import type { RegionReport, RegionRolloutInput } from '../../shared/types';
+import { endUntouched, rollBack } from './compensation';
+import { createRegionContext, type RegionContext } from './context';
+import { alreadyServes, newVersionEntity } from './endpoint-changes';
+import { registerRegionMessages } from './messages';
+import { endUnchanged, promote } from './promotion';
+import { waitForReplication } from './replication';
+import { recordRollbackPoint } from './rollback-point';
+import { addNewVersion, runShadowCheck } from './shadow';
+import { runTestSuites, walkStages } from './stages';
+
+export async function regionRolloutWorkflow(input: RegionRolloutInput): Promise<RegionReport> {
+  const region = createRegionContext(input);
+  registerRegionMessages(region);
+  try {
+    return await rolloutRegion(region);
+  } finally {
+    // The parent takes a stopped region's last state from its progress signals: they arrive before it closes.
+    await region.progress.settled();
+  }
+}
+
+async function rolloutRegion(region: RegionContext): Promise<RegionReport> {
+  try {
+    await waitForReplication(region);
+    await recordRollbackPoint(region); // takes the endpoint's lease first
+  } catch (err) {
+    throw await endUntouched(region, err);
+  }
+
+  const newVersion = newVersionEntity(region);
+  if (alreadyServes(region.endpoint.rollbackPoint!, newVersion)) return endUnchanged(region);
+
+  // The rollback point is recorded before the first change, so any failure from here on restores it.
+  try {
+    await addNewVersion(region, newVersion); // at the first stage's weight, or at 0% for a shadow check
+    await runTestSuites(region); // health and edge cases
+    await runShadowCheck(region, newVersion); // with tests.shadow: compare at 0%, then the first stage's weight
+    await walkStages(region, newVersion);
+    return await promote(region, newVersion);
+  } catch (err) {
+    throw await rollBack(region, err);
+  }
+}

@@ -1,0 +1,2 @@
+/** Workflow time: Date is deterministic (replayed from history) inside the workflow sandbox. */
+export const nowIso = () => new Date().toISOString();
