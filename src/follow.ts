@@ -34,7 +34,7 @@ export function describeChanges(previous: RolloutStatus | undefined, next: Rollo
       for (const passed of region.timeline.slice(before.timeline.length, -1))
         events.push({
           at: passed.at,
-          line: `${region.region}: ${passed.phase}${passed.stage ? ` [${passed.stage}]` : ''}`,
+          line: `${region.region}: ${passed.phase}${passed.stage ? ` [${passed.stage}]` : ''}${passed.weight !== undefined ? `, new version at ${passed.weight}%` : ''}`,
         });
     lines.push(...events.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0)).map((e) => e.line));
     const moved =

@@ -97,4 +97,26 @@ describe('describeChanges', () => {
       'eu-west-1: shadow-testing [canary], new version at 0%',
     ]);
   });
+
+  it('tells the weight of a phase entered and left between two looks, from its timeline entry', () => {
+    const at = (s: number) => `2026-01-01T00:00:${String(s).padStart(2, '0')}.000Z`;
+    const updating = region({
+      phase: 'updating',
+      challengerWeight: 0,
+      timeline: [{ phase: 'updating', stage: 'canary', at: at(1), weight: 0 }],
+    });
+    const promoting = region({
+      phase: 'promoting',
+      challengerWeight: 10,
+      timeline: [
+        ...updating.timeline,
+        { phase: 'baking', stage: 'canary', at: at(2), weight: 10 },
+        { phase: 'promoting', stage: 'canary', at: at(3), weight: 10 },
+      ],
+    });
+    expect(describeChanges(status([updating]), status([promoting]))).toEqual([
+      'eu-west-1: baking [canary], new version at 10%',
+      'eu-west-1: promoting [canary], new version at 10%',
+    ]);
+  });
 });
