@@ -24,13 +24,16 @@ interface Operation {
   regionOption: boolean;
   send: (
     handle: Awaited<ReturnType<typeof existingRollout>>,
-    request: { by: string; reason?: string; region?: string },
+    request: { by: string; reason?: string; region?: string; stage?: string },
   ) => Promise<string>;
 }
 
 function describeDecision(answer: ApprovalAnswer, by: string, reason?: string): string {
   const regions = answer.regions.map((r) => `${r.region} (stage ${r.stage})`).join(', ');
-  return `${answer.decision} ${regions} as ${by}${reason ? `: ${reason}` : ''}`;
+  const elsewhere = (answer.alreadyDecided ?? [])
+    .map((r) => `\n${r.region}: stage ${r.stage} was already ${r.decision} by ${r.by}; yours was refused there`)
+    .join('');
+  return `${answer.decision} ${regions} as ${by}${reason ? `: ${reason}` : ''}${elsewhere}`;
 }
 
 const OPERATIONS: Operation[] = [
@@ -42,7 +45,9 @@ const OPERATIONS: Operation[] = [
     regionOption: true,
     send: async (handle, r) =>
       describeDecision(
-        await handle.executeUpdate(approveUpdate, { args: [{ approver: r.by, reason: r.reason, region: r.region }] }),
+        await handle.executeUpdate(approveUpdate, {
+          args: [{ approver: r.by, reason: r.reason, region: r.region, ...(r.stage ? { stage: r.stage } : {}) }],
+        }),
         r.by,
         r.reason,
       ),
@@ -55,7 +60,9 @@ const OPERATIONS: Operation[] = [
     regionOption: true,
     send: async (handle, r) =>
       describeDecision(
-        await handle.executeUpdate(rejectUpdate, { args: [{ approver: r.by, reason: r.reason, region: r.region }] }),
+        await handle.executeUpdate(rejectUpdate, {
+          args: [{ approver: r.by, reason: r.reason, region: r.region, ...(r.stage ? { stage: r.stage } : {}) }],
+        }),
         r.by,
         r.reason,
       ),
@@ -103,13 +110,14 @@ const OPERATIONS: Operation[] = [
 ];
 
 function help(op: Operation): string {
-  return `Usage: rollout ${op.name} <rollout-id>${op.regionOption ? ' [--region R]' : ''} ${op.reasonRequired ? '--reason "..."' : '[--reason "..."]'} [--as who]
+  const decides = op.name === 'approve' || op.name === 'reject';
+  return `Usage: rollout ${op.name} <rollout-id>${op.regionOption ? ' [--region R]' : ''}${decides ? ' [--stage S]' : ''} ${op.reasonRequired ? '--reason "..."' : '[--reason "..."]'} [--as who]
 
 ${op.detail}
 The identity recorded is --as, else GITHUB_ACTOR, else the OS user.
 
 Options:
-${op.regionOption ? '  --region <R>   only this region\n' : ''}  --reason <text>  why (recorded in the rollout's history)${op.reasonRequired ? '; required' : ''}
+${op.regionOption ? '  --region <R>   only this region\n' : ''}${decides ? '  --stage <S>    only if this is the stage awaiting approval (a decision for a stage already\n                 decided is refused, exit 7, rather than landing on the next stage)\n' : ''}  --reason <text>  why (recorded in the rollout's history)${op.reasonRequired ? '; required' : ''}
   --as <who>       who is acting
   -h, --help       show this help
 
@@ -129,6 +137,7 @@ export const operationCommands: Command[] = OPERATIONS.map((op) => ({
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(op.name, args, {
       region: { type: 'string', example: 'eu-west-1' },
+      stage: { type: 'string', example: 'canary' },
       reason: { type: 'string', example: '"metrics reviewed"' },
       as: { type: 'string', example: 'alice' },
       help: { type: 'boolean', short: 'h' },
@@ -137,6 +146,8 @@ export const operationCommands: Command[] = OPERATIONS.map((op) => ({
       io.out(help(op));
       return EXIT_OK;
     }
+    if (values.stage !== undefined && op.name !== 'approve' && op.name !== 'reject')
+      throw new UsageError(`rollout ${op.name}: --stage applies to approve and reject only`);
     if (values.region !== undefined && !op.regionOption)
       throw new UsageError(`rollout ${op.name}: --region does not apply; it acts on the whole rollout`);
     if (op.reasonRequired && !(typeof values.reason === 'string' && values.reason.trim()))
@@ -152,6 +163,7 @@ export const operationCommands: Command[] = OPERATIONS.map((op) => ({
           by,
           reason: values.reason as string | undefined,
           region: values.region as string | undefined,
+          stage: values.stage as string | undefined,
         });
         io.out(`${answer}\n`);
         return EXIT.ok;

@@ -61,6 +61,11 @@ export interface RegionRolloutInput {
   timeouts: Plan['timeouts'];
   /** The plan's approvals.allowed: who may approve (anyone when absent). */
   approvers?: string[];
+  /**
+   * The rollout's message key: commands from the parent must carry it, and progress to the parent carries it. Absent
+   * for regions of rollouts started before message keys.
+   */
+  messageKey?: string;
 }
 
 export interface CheckResult {
@@ -81,6 +86,8 @@ export interface ApprovalRecord {
   by: string;
   reason?: string;
   at: string;
+  /** The parent's relay that carried it, when it came through the parent. */
+  relayId?: string;
 }
 
 /** An approval refused because the identity is not in the plan's approvals.allowed. */
@@ -92,6 +99,21 @@ export interface RefusedApproval {
   at: string;
   /** The answer the approver got. */
   why: string;
+  /** The parent's relay that carried it, when it came through the parent. */
+  relayId?: string;
+}
+
+/** A message that did not carry the rollout's message key: refused, and recorded. */
+export interface RefusedMessage {
+  message: string;
+  at: string;
+  why: string;
+}
+
+/** How many messages were refused, and the newest 20 of them. */
+export interface RefusedMessages {
+  count: number;
+  newest: RefusedMessage[];
 }
 
 export interface RegionStatus {
@@ -118,6 +140,8 @@ export interface RegionStatus {
   }[];
   /** Approvals sent to this region directly by identities the plan does not allow. */
   refusedApprovals?: RefusedApproval[];
+  /** Messages refused because they did not carry the rollout's message key (the newest 20), and how many in all. */
+  refusedMessages?: RefusedMessages;
   /**
    * Counts the region's progress signals: they are not awaited, so two can reach the parent out of order, which
    * keeps the newest. Absent in signals from regions started before it existed.
@@ -148,6 +172,8 @@ export interface RolloutStatus {
   error?: string;
   /** Approvals (updates or signals) refused because the identity is not in the plan's approvals.allowed. */
   refusedApprovals?: RefusedApproval[];
+  /** Messages refused because they did not carry the rollout's message key (the newest 20), and how many in all. */
+  refusedMessages?: RefusedMessages;
 }
 
 export interface RolloutReport extends RolloutStatus {
@@ -162,11 +188,19 @@ export interface ApprovalRequest {
   reason?: string;
   /** One region, or every region awaiting approval when omitted. */
   region?: string;
+  /**
+   * The stage this decides. A decision for a stage that is already decided, or that a region is not awaiting, is
+   * refused there: a late second decision cannot land on the next stage. Omitted: the stage each region awaits now.
+   */
+  stage?: string;
 }
 
 export interface ApprovalAnswer {
   decision: 'approved' | 'rejected';
+  /** Where this decision took effect. */
   regions: { region: string; stage: string }[];
+  /** Where someone else's decision for the stage came first: this one was refused there, and recorded. */
+  alreadyDecided?: { region: string; stage: string; decision: string; by: string }[];
 }
 
 export interface OperatorRequest {

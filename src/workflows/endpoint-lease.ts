@@ -9,21 +9,29 @@
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import * as wf from '@temporalio/workflow';
-import { endpointLeaseWorkflowId, releaseLeaseSignal } from '../shared/messages';
+import { endpointLeaseQuery, endpointLeaseWorkflowId, releaseLeaseSignal } from '../shared/messages';
+import type { RefusedMessages } from '../shared/types';
 import { CONTROL_TASK_QUEUE } from '../shared/task-queues';
+import { carriesKey, MessageRefusals } from './message-refusals';
 
 export interface EndpointLeaseInput {
   holder: string;
   region: string;
   endpoint: string;
+  /** The holder's message key: only a release that carries it ends the lease (absent for holders from before). */
+  key?: string;
 }
 
 /** Holds the endpoint until released (or until its holder closes, which terminates it). */
 export async function endpointLeaseWorkflow(input: EndpointLeaseInput): Promise<string> {
   let released = false;
-  wf.setHandler(releaseLeaseSignal, () => {
-    released = true;
+  const status: { refusedMessages?: RefusedMessages } = {};
+  const refusals = new MessageRefusals(status);
+  wf.setHandler(releaseLeaseSignal, (key) => {
+    if (carriesKey(input.key, input.key !== undefined, key)) released = true;
+    else refusals.record('releaseLease', `not from ${input.holder}`);
   });
+  wf.setHandler(endpointLeaseQuery, () => ({ holder: input.holder, ...status }));
   wf.setCurrentDetails(`**${input.region}/${input.endpoint}** held by \`${input.holder}\``);
   await wf.condition(() => released);
   return `released by ${input.holder}`;
@@ -43,6 +51,7 @@ export async function acquireEndpointLease(
   region: string,
   endpoint: string,
   onWait: () => Promise<void>,
+  key?: string,
 ): Promise<EndpointLease> {
   const workflowId = endpointLeaseWorkflowId(region, endpoint);
   const holder = wf.workflowInfo().workflowId;
@@ -51,13 +60,13 @@ export async function acquireEndpointLease(
       const handle = await wf.startChild(endpointLeaseWorkflow, {
         workflowId,
         taskQueue: CONTROL_TASK_QUEUE,
-        args: [{ holder, region, endpoint }],
+        args: [{ holder, region, endpoint, ...(key !== undefined ? { key } : {}) }],
         parentClosePolicy: 'TERMINATE',
         staticSummary: `${region}/${endpoint} held by ${holder}`,
       });
       return {
         release: async () => {
-          await handle.signal(releaseLeaseSignal);
+          await handle.signal(releaseLeaseSignal, key);
         },
       };
     } catch (err) {

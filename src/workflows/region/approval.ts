@@ -5,11 +5,12 @@
  * `status.refusedApprovals`.
  */
 import * as wf from '@temporalio/workflow';
+import { approvalRefusal } from '../../shared/approvals';
 import type { ApprovalAnswer, ApprovalRequest } from '../../shared/types';
 import { nowIso } from '../time';
 import type { RegionContext } from './context';
 
-type GateContext = Pick<RegionContext, 'input' | 'status' | 'inbox' | 'progress'>;
+type GateContext = Pick<RegionContext, 'input' | 'status' | 'inbox' | 'progress' | 'keyed'>;
 
 export async function approvalGate({ input, status, inbox, progress }: GateContext, stage: string): Promise<void> {
   inbox.decision = undefined;
@@ -22,13 +23,14 @@ export async function approvalGate({ input, status, inbox, progress }: GateConte
       'ApprovalTimeout',
     );
   }
-  const { type, request } = inbox.decision!;
+  const { type, request, relayId } = inbox.decision!;
   status.approvals.push({
     stage,
     decision: type === 'approve' ? 'approved' : 'rejected',
     by: request.approver,
     reason: request.reason,
     at: nowIso(),
+    ...(relayId !== undefined ? { relayId } : {}),
   });
   // Publishing here, before the phase moves on, let a parent see "awaiting-approval" again and accept a second
   // approval; the next phase is published anyway. Histories from before keep their publish.
@@ -40,13 +42,18 @@ export async function approvalGate({ input, status, inbox, progress }: GateConte
     );
 }
 
-/** An approve or reject update's validator: refuses (without a trace in history) what cannot apply now. */
-export function validateApproval({ input, status, inbox }: GateContext, request: ApprovalRequest): void {
+/**
+ * An approve or reject update's validator: refuses (without a trace in history) what cannot apply to this region.
+ * In a keyed region, whether a decision can apply now is the handler's to say (`decisionRefusal`), so that a late
+ * or second decision is recorded.
+ */
+export function validateApproval({ input, status, inbox, keyed }: GateContext, request: ApprovalRequest): void {
   const region = input.region.name;
   if (!request?.approver?.trim())
     throw new Error('an approver identity is required (--as, GITHUB_ACTOR or the OS user)');
   if (request.region && request.region !== region)
     throw new Error(`this is the ${region} rollout, not ${request.region}`);
+  if (keyed) return;
   if (status.phase === 'awaiting-approval' && inbox.decision !== undefined)
     throw new Error(
       `${region}: stage ${status.stage} was already ${inbox.decision.type === 'approve' ? 'approved' : 'rejected'} by ${inbox.decision.request.approver}`,
@@ -70,16 +77,81 @@ export function decide(
   };
 }
 
-/** Not in the plan's approvals.allowed: recorded in the status (and the update's events), answered with why. */
-export async function refuseApproval(
+/**
+ * Why a decision cannot take effect now, in a keyed region, with the failure type its answer carries: the stage was
+ * decided already (the first decision wins), the region is not awaiting approval, or the plan's approvals.allowed
+ * does not name the approver. Undefined when it takes effect.
+ */
+export function decisionRefusal(
+  { input, status, inbox }: GateContext,
+  type: 'approve' | 'reject',
+  request: ApprovalRequest,
+): { why: string; failureType: string } | undefined {
+  const region = input.region.name;
+  const stage = request.stage ?? status.stage;
+  const last = status.approvals.at(-1);
+  const decided =
+    inbox.decision && stage === status.stage
+      ? { decision: inbox.decision.type === 'approve' ? 'approved' : 'rejected', by: inbox.decision.request.approver }
+      : (status.approvals.find((a) => a.stage === stage) ??
+        // Asked of no stage in particular, by a region that has moved on: its last decision is the answer.
+        (request.stage === undefined && status.phase !== 'awaiting-approval' ? last : undefined));
+  if (decided)
+    return {
+      why: `${region}: stage ${'stage' in decided ? decided.stage : stage} was already ${decided.decision} by ${decided.by}`,
+      failureType: 'AlreadyDecided',
+    };
+  if (status.phase !== 'awaiting-approval' || stage !== status.stage)
+    return {
+      why: `${region} is not awaiting approval${request.stage ? ` of stage ${request.stage}` : ''} (it is ${status.phase}${status.stage ? ` in stage ${status.stage}` : ''})`,
+      failureType: 'NotAwaitingApproval',
+    };
+  const notAllowed =
+    type === 'approve'
+      ? approvalRefusal(request.approver, input.approvers, `${input.rolloutId} in ${region}`)
+      : undefined;
+  return notAllowed === undefined ? undefined : { why: notAllowed, failureType: 'ApprovalRefused' };
+}
+
+/** Records a decision that did not take effect (in the status, and the update's events), and publishes it. */
+export async function recordRefusedDecision(
   { input, status, progress }: GateContext,
   request: ApprovalRequest,
   why: string,
-): Promise<ApprovalAnswer> {
+  relayId?: string,
+): Promise<void> {
   status.refusedApprovals = [
     ...(status.refusedApprovals ?? []),
-    { by: request.approver, reason: request.reason, region: input.region.name, stage: status.stage, at: nowIso(), why },
+    {
+      by: request.approver,
+      reason: request.reason,
+      region: input.region.name,
+      stage: request.stage ?? status.stage,
+      at: nowIso(),
+      why,
+      ...(relayId !== undefined ? { relayId } : {}),
+    },
   ];
   await progress.publish();
-  throw wf.ApplicationFailure.nonRetryable(why, 'ApprovalRefused');
+}
+
+/** Refuses an approve or reject update: recorded, then answered with why (the CLI exits 7). */
+export async function refuseApproval(
+  ctx: GateContext,
+  request: ApprovalRequest,
+  why: string,
+  failureType = 'ApprovalRefused',
+): Promise<ApprovalAnswer> {
+  await recordRefusedDecision(ctx, request, why);
+  throw wf.ApplicationFailure.nonRetryable(why, failureType);
+}
+
+/** A decision relayed by the parent, in a keyed region: it takes effect, or is refused and recorded with its relay. */
+export async function takeRelayedDecision(
+  ctx: GateContext,
+  command: { type: 'approve' | 'reject'; request: ApprovalRequest; relayId?: string },
+): Promise<void> {
+  const refusal = decisionRefusal(ctx, command.type, command.request);
+  if (refusal) return recordRefusedDecision(ctx, command.request, refusal.why, command.relayId);
+  ctx.inbox.decision = { type: command.type, request: command.request, relayId: command.relayId };
 }

@@ -13,6 +13,7 @@ import type {
   Workspace,
 } from '../../shared/types';
 import { regionTaskQueue } from '../../shared/task-queues';
+import { MessageRefusals } from '../message-refusals';
 import { nowIso } from '../time';
 import { createProgress, type Progress } from './progress';
 
@@ -34,8 +35,8 @@ export interface RegionTarget {
  * waits for an answer clears the answer it waits for before it waits.
  */
 export interface OperatorInbox {
-  /** The approval gate's answer (approve keeps going, reject rolls back). */
-  decision?: { type: 'approve' | 'reject'; request: ApprovalRequest };
+  /** The approval gate's answer (approve keeps going, reject rolls back), and the parent's relay that carried it. */
+  decision?: { type: 'approve' | 'reject'; request: ApprovalRequest; relayId?: string };
   /** End the current bake now. */
   skipBake: boolean;
   /** Try a failed rollback again. */
@@ -83,6 +84,13 @@ export interface RegionContext {
    * started before them replay without them.
    */
   readonly guarded: boolean;
+  /**
+   * The region has the rollout's message key (its rollout started with keys): commands must carry it, and approvals
+   * are linearised (the first decision for a stage wins; later ones are refused and recorded).
+   */
+  readonly keyed: boolean;
+  /** Commands refused for want of the key, recorded in `status.refusedMessages`. */
+  readonly refusals: MessageRefusals;
 }
 
 /** A region's context at its start: nothing touched, nothing asked. */
@@ -110,6 +118,8 @@ export function createRegionContext(input: RegionRolloutInput): RegionContext {
     activities: regionActivities(input),
     progress: createProgress(input, status),
     guarded,
+    keyed: input.messageKey !== undefined,
+    refusals: new MessageRefusals(status),
   };
 }
 

@@ -23,32 +23,46 @@ import {
   rejectUpdate,
   type RegionCommand,
 } from '../../shared/messages';
-import { decide, refuseApproval, validateApproval } from './approval';
+import { carriesKey } from '../message-refusals';
+import { decide, decisionRefusal, refuseApproval, takeRelayedDecision, validateApproval } from './approval';
 import type { ApprovalRequest } from '../../shared/types';
 import type { RegionContext } from './context';
 
-export function registerRegionMessages(ctx: Pick<RegionContext, 'input' | 'status' | 'inbox' | 'progress'>): void {
+type MessageContext = Pick<RegionContext, 'input' | 'status' | 'inbox' | 'progress' | 'keyed' | 'refusals'>;
+
+export function registerRegionMessages(ctx: MessageContext): void {
   const { input, status, inbox } = ctx;
   wf.setHandler(regionStatusQuery, () => status, { description: 'Live status of this region' });
-  wf.setHandler(
-    approveUpdate,
-    (request) => {
-      const why = approvalRefusal(request.approver, input.approvers, `${input.rolloutId} in ${input.region.name}`);
-      return why === undefined ? decide(ctx, 'approve', request) : refuseApproval(ctx, request, why);
-    },
-    {
-      validator: (request: ApprovalRequest) => validateApproval(ctx, request),
-      description: 'Approve the stage awaiting approval: {"approver": "...", "reason": "..."}',
-    },
-  );
-  wf.setHandler(rejectUpdate, (request) => decide(ctx, 'reject', request), {
+  const decideOrRefuse = (type: 'approve' | 'reject', request: ApprovalRequest) => {
+    if (ctx.keyed) {
+      const refusal = decisionRefusal(ctx, type, request);
+      return refusal ? refuseApproval(ctx, request, refusal.why, refusal.failureType) : decide(ctx, type, request);
+    }
+    // Regions of rollouts from before message keys: as they always were.
+    const why =
+      type === 'approve'
+        ? approvalRefusal(request.approver, input.approvers, `${input.rolloutId} in ${input.region.name}`)
+        : undefined;
+    return why === undefined ? decide(ctx, type, request) : refuseApproval(ctx, request, why);
+  };
+  wf.setHandler(approveUpdate, (request) => decideOrRefuse('approve', request), {
+    validator: (request: ApprovalRequest) => validateApproval(ctx, request),
+    description: 'Approve the stage awaiting approval: {"approver": "...", "reason": "..."}',
+  });
+  wf.setHandler(rejectUpdate, (request) => decideOrRefuse('reject', request), {
     validator: (request: ApprovalRequest) => validateApproval(ctx, request),
     description: 'Reject the stage awaiting approval (the region rolls back)',
   });
-  wf.setHandler(regionCommandSignal, (command: RegionCommand) => {
+  wf.setHandler(regionCommandSignal, (command: RegionCommand, key) => {
+    if (!carriesKey(input.messageKey, ctx.keyed, key))
+      return ctx.refusals.record(
+        'regionCommand',
+        `a ${String(command?.type).slice(0, 32)} command not from ${input.rolloutId}`,
+      );
     switch (command.type) {
       case 'approve':
       case 'reject':
+        if (ctx.keyed) return takeRelayedDecision(ctx, command);
         if (status.phase === 'awaiting-approval') inbox.decision = { type: command.type, request: command.request };
         break;
       case 'pause':

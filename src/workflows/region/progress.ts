@@ -38,7 +38,7 @@ export function createProgress(input: RegionRolloutInput, status: RegionStatus):
     // Run on its own (no parent), or the parent has closed: the signal fails and the query still answers.
     const sent: Promise<unknown> = wf
       .getExternalWorkflowHandle(input.parentWorkflowId)
-      .signal(regionStatusSignal, { ...status })
+      .signal(regionStatusSignal, { ...status }, ...(input.messageKey !== undefined ? [input.messageKey] : []))
       .catch(() => undefined)
       .finally(() => inFlight.delete(sent));
     inFlight.add(sent);

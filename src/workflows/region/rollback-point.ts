@@ -16,7 +16,12 @@ export async function recordRollbackPoint({
   const { region, timeouts } = input;
   // Held until this workflow closes: the rollback point and every change after it belong to this rollout alone.
   if (guarded)
-    await acquireEndpointLease(region.name, region.endpoint, () => progress.setPhase('waiting-for-endpoint'));
+    await acquireEndpointLease(
+      region.name,
+      region.endpoint,
+      () => progress.setPhase('waiting-for-endpoint'),
+      input.messageKey,
+    );
   await progress.setPhase('recording-rollback-point');
   endpoint.rollbackPoint = await activities.quick.captureEndpoint.executeWithOptions(
     { summary: `${region.name}: record rollback point` },

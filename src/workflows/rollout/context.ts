@@ -8,6 +8,8 @@ import type { Activities } from '../../activities';
 import type { Plan } from '../../plan/schema';
 import { CONTROL_TASK_QUEUE, regionTaskQueue } from '../../shared/task-queues';
 import type { RegionReport, RegionStatus, RolloutInput, RolloutStatus } from '../../shared/types';
+import type { RolloutTurn } from '../../shared/messages';
+import { MessageRefusals } from '../message-refusals';
 import { nowIso } from '../time';
 import { createDetails, type Details } from './details';
 
@@ -21,12 +23,27 @@ export interface StopRequest {
   reason?: string;
 }
 
-/** What operators asked for. Written only by the message handlers (`messages.ts`). */
+/** What operators (and the model queue) asked for. Written only by the message handlers (`messages.ts`). */
 export interface RolloutInbox {
   /** Abort or supersede: the waves stop (the scope is cancelled) and every touched region is restored. */
   stopRequest?: StopRequest;
   /** Regions whose restore by this workflow failed, and that an operator asked to try again. */
   restoreRetries: Set<string>;
+  /** The model queue's latest answer: wait, proceed, refused or superseded. */
+  turn?: RolloutTurn;
+}
+
+/** The rollout's message key (keyed rollouts only): internal messages must carry it. */
+export interface MessageKeys {
+  /**
+   * Ordered by the model queue and with message keys (`patched('model-queue-and-message-keys')`); rollouts started
+   * before run without either, as they always did.
+   */
+  readonly keyed: boolean;
+  /** Made by an activity at the start (`issueMessageKey`); absent until then. */
+  key?: string;
+  /** Its SHA-256, which the `messageKeyDigest` query answers (the queue checks arrivals with it). */
+  digest?: string;
 }
 
 export interface RolloutActivities {
@@ -55,9 +72,14 @@ export interface RolloutContext {
   readonly details: Details;
   /** A region failed: no further region starts. Written by the waves only. */
   anyRegionFailed: boolean;
+  readonly keys: MessageKeys;
+  /** Internal messages refused for want of the key, recorded in `status.refusedMessages`. */
+  readonly refusals: MessageRefusals;
 }
 
 export function createRolloutContext(input: RolloutInput): RolloutContext {
+  // Asked before the first command: a rollout is keyed, or not, from its start to its end.
+  const keyed = wf.patched('model-queue-and-message-keys');
   const { plan, version } = input;
   const rolloutId = wf.workflowInfo().workflowId;
   const status: RolloutStatus = {
@@ -90,6 +112,8 @@ export function createRolloutContext(input: RolloutInput): RolloutContext {
     activities: rolloutActivities(),
     details: createDetails(plan.model, version, status),
     anyRegionFailed: false,
+    keys: { keyed },
+    refusals: new MessageRefusals(status),
   };
 }
 
@@ -124,4 +148,15 @@ export function regionStatusOf({ status }: Pick<RolloutContext, 'status'>, regio
 export function setRegionStatus({ status }: Pick<RolloutContext, 'status'>, update: RegionStatus): void {
   const index = status.regions.findIndex((r) => r.region === update.region);
   if (index >= 0) status.regions[index] = update;
+}
+
+/** Makes the rollout's message key (keyed rollouts), before anything is sent that needs it. */
+export async function issueMessageKey({
+  keys,
+  activities,
+}: Pick<RolloutContext, 'keys' | 'activities'>): Promise<void> {
+  if (!keys.keyed) return;
+  const { key, digest } = await activities.control.newMessageKey();
+  keys.key = key;
+  keys.digest = digest;
 }

@@ -39,7 +39,9 @@ async function restorePromotedRegion(ctx: RolloutContext, report: RegionReport):
   // Rollouts from before the endpoint lease replay without it. With it, the restore holds the endpoint and refuses
   // to overwrite a change someone else made after the promotion, until an operator says so.
   const guarded = wf.patched('endpoint-lease-and-change-check');
-  const lease = guarded ? await acquireEndpointLease(report.region, point.endpoint, async () => {}) : undefined;
+  const lease = guarded
+    ? await acquireEndpointLease(report.region, point.endpoint, async () => {}, ctx.keys.key)
+    : undefined;
   let overwriteExternalChange = false;
   for (;;) {
     try {

@@ -24,20 +24,35 @@ import {
   rejectSignal,
   rejectUpdate,
   resumeUpdate,
+  messageKeyDigestQuery,
   retryRollbackUpdate,
   rolloutStatusQuery,
+  rolloutTurnSignal,
   skipBakeUpdate,
   supersedeSignal,
+  usesModelQueueQuery,
 } from '../../shared/messages';
 import type { ApprovalRequest, OperatorRequest } from '../../shared/types';
-import { approvalRefusal, decide, recordRefusal, validateApproval } from './approvals';
-import { setRegionStatus, type RolloutContext } from './context';
+import { approvalRefusal, decide, handleDecision, recordRefusal, validateApproval } from './approvals';
+import { carriesKey } from '../message-refusals';
+import { setRegionStatus, type RolloutContext, type StopRequest } from './context';
 import { activeRegions, bakingRegions, relay, requireIdentity, requireRegion } from './operators';
 
 export function registerRolloutMessages(ctx: RolloutContext): void {
   const { status, reports } = ctx;
   wf.setHandler(rolloutStatusQuery, () => status, { description: 'Live status of the rollout and each region' });
-  wf.setHandler(regionStatusSignal, (update) => {
+  wf.setHandler(messageKeyDigestQuery, () => ctx.keys.digest, {
+    description: "SHA-256 of the rollout's message key (the model queue checks arrivals with it)",
+  });
+  wf.setHandler(usesModelQueueQuery, () => ctx.keys.keyed, {
+    description: "Whether the model's queue orders this rollout (false for rollouts from before it)",
+  });
+  wf.setHandler(regionStatusSignal, (update, key) => {
+    if (!carriesKey(ctx.keys.key, ctx.keys.keyed, key))
+      return ctx.refusals.record(
+        'regionStatus',
+        `not from this rollout's region workflows (${String(update?.region).slice(0, 64)})`,
+      );
     // A final report is authoritative; late progress signals must not overwrite it.
     // Regions do not await their progress signals, so an older one can arrive after a newer one.
     const known = status.regions.find((r) => r.region === update.region)?.revision ?? 0;
@@ -152,28 +167,32 @@ function registerStops(ctx: RolloutContext): void {
       description: 'Stop and restore every touched region',
     },
   );
+  // Rollouts ordered by the model queue take a supersede only from it (rolloutTurn, with the key).
   wf.setHandler(supersedeSignal, ({ by }) => {
-    if (status.phase === 'done' || inbox.stopRequest) return;
-    inbox.stopRequest = { kind: 'superseded', by };
-    ctx.scope.cancel();
+    if (ctx.keys.keyed) return ctx.refusals.record('supersede', 'a supersede comes from the model queue only');
+    stop(ctx, { kind: 'superseded', by });
+  });
+  wf.setHandler(rolloutTurnSignal, (turn, key) => {
+    if (!ctx.keys.keyed || !carriesKey(ctx.keys.key, true, key))
+      return ctx.refusals.record('rolloutTurn', 'not from the model queue');
+    inbox.turn = turn;
+    if (turn.turn === 'superseded') stop(ctx, { kind: 'superseded', by: turn.by.join(', '), reason: turn.reason });
   });
 }
 
+/** Stops the waves (once): every touched region restores itself, and promoted ones are restored. */
+function stop(ctx: RolloutContext, request: StopRequest): void {
+  if (ctx.status.phase === 'done' || ctx.inbox.stopRequest) return;
+  ctx.inbox.stopRequest = request;
+  ctx.scope.cancel();
+}
+
 function registerApprovals(ctx: RolloutContext): void {
-  wf.setHandler(
-    approveUpdate,
-    (request) => {
-      const why = approvalRefusal(ctx, request);
-      if (why === undefined) return decide(ctx, 'approve', request);
-      recordRefusal(ctx, request, why);
-      return Promise.reject(wf.ApplicationFailure.nonRetryable(why, 'ApprovalRefused'));
-    },
-    {
-      validator: (request: ApprovalRequest) => validateApproval(ctx, request),
-      description: 'Approve regions awaiting approval: {"approver": "...", "reason": "...", "region"?: "..."}',
-    },
-  );
-  wf.setHandler(rejectUpdate, (request) => decide(ctx, 'reject', request), {
+  wf.setHandler(approveUpdate, (request) => handleDecision(ctx, 'approve', request), {
+    validator: (request: ApprovalRequest) => validateApproval(ctx, request),
+    description: 'Approve regions awaiting approval: {"approver": "...", "reason": "...", "region"?: "..."}',
+  });
+  wf.setHandler(rejectUpdate, (request) => handleDecision(ctx, 'reject', request), {
     validator: (request: ApprovalRequest) => validateApproval(ctx, request),
     description: 'Reject regions awaiting approval; they roll back',
   });
@@ -188,8 +207,15 @@ function registerApprovals(ctx: RolloutContext): void {
         wf.log.warn(`${type} signal ignored: ${(err as Error).message}`, { request });
         return;
       }
-      const why = type === 'approve' ? approvalRefusal(ctx, request) : undefined;
-      if (why !== undefined) return recordRefusal(ctx, request, why);
-      await decide(ctx, type, request);
+      if (!ctx.keys.keyed) {
+        // Rollouts from before message keys: as they always were.
+        const why = type === 'approve' ? approvalRefusal(ctx, request) : undefined;
+        if (why !== undefined) return recordRefusal(ctx, request, why);
+        return void (await decide(ctx, type, request));
+      }
+      // A signal has nobody to answer: a refusal is recorded (here or by the region), and logged.
+      await handleDecision(ctx, type, request).catch((err: unknown) =>
+        wf.log.warn(`${type} signal from ${request.approver} took effect nowhere: ${(err as Error).message}`),
+      );
     });
 }

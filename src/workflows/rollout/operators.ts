@@ -38,18 +38,26 @@ export function bakingRegions({ status }: Pick<RolloutContext, 'status'>, region
   return status.regions.filter((r) => r.phase === 'baking' && (!region || r.region === region));
 }
 
-export function awaitingApproval({ status }: Pick<RolloutContext, 'status'>, region?: string): RegionStatus[] {
-  return status.regions.filter((r) => r.phase === 'awaiting-approval' && (!region || r.region === region));
+export function awaitingApproval(
+  { status }: Pick<RolloutContext, 'status'>,
+  region?: string,
+  stage?: string,
+): RegionStatus[] {
+  return status.regions.filter(
+    (r) => r.phase === 'awaiting-approval' && (!region || r.region === region) && (!stage || r.stage === stage),
+  );
 }
 
-/** Sends `command` to each region's workflow, one after the other. */
+/** Sends `command` to each region's workflow, one after the other, with the message key (keyed rollouts). */
 export async function relay(
-  { rolloutId }: Pick<RolloutContext, 'rolloutId'>,
+  { rolloutId, keys }: Pick<RolloutContext, 'rolloutId' | 'keys'>,
   regions: RegionStatus[],
   command: RegionCommand,
 ): Promise<void> {
   for (const r of regions)
-    await wf.getExternalWorkflowHandle(regionWorkflowId(rolloutId, r.region)).signal(regionCommandSignal, command);
+    await wf
+      .getExternalWorkflowHandle(regionWorkflowId(rolloutId, r.region))
+      .signal(regionCommandSignal, command, ...(keys.key !== undefined ? [keys.key] : []));
 }
 
 export function requireIdentity(request: { approver?: string; by?: string } | undefined): void {

@@ -5,6 +5,7 @@
  * waits for another rollout.
  */
 import * as wf from '@temporalio/workflow';
+import { leaveQueueSignal, modelQueueWorkflowId } from '../../shared/messages';
 import type { RolloutOutcome } from '../../shared/types';
 import { describeFailure } from '../failures';
 import type { RolloutContext } from './context';
@@ -16,7 +17,7 @@ export interface PreflightStop {
 }
 
 export async function preflight(ctx: RolloutContext): Promise<PreflightStop | undefined> {
-  const stop = await orderAgainstOtherRollouts(ctx);
+  const stop = ctx.keys.keyed ? await takeTurnInModelQueue(ctx) : await orderAgainstOtherRollouts(ctx);
   if (stop) return stop;
   const problems = await readinessProblems(ctx);
   if (problems.length)
@@ -24,6 +25,52 @@ export async function preflight(ctx: RolloutContext): Promise<PreflightStop | un
   return undefined;
 }
 
+/**
+ * Arrives in the model's queue (model-queue.ts) and waits for its turn: to proceed, or to be refused. A supersede
+ * (at once, or while waiting) stops the rollout through the message handler, which cancels the scope this runs in.
+ */
+async function takeTurnInModelQueue(ctx: RolloutContext): Promise<PreflightStop | undefined> {
+  const { plan, version, rolloutId, status, inbox, keys, activities } = ctx;
+  await activities.control.enqueueRollout({
+    rolloutId,
+    model: plan.model,
+    version,
+    policy: plan.on_concurrent_rollout,
+    key: keys.key!,
+  });
+  for (;;) {
+    await wf.condition(() => inbox.turn !== undefined);
+    const turn = inbox.turn!;
+    if (turn.turn === 'proceed') break;
+    if (turn.turn === 'refused')
+      return {
+        outcome: 'refused',
+        error: `refused: another rollout of ${plan.model} is running (${turn.by.join(', ')}); the plan says on_concurrent_rollout: refuse`,
+      };
+    if (turn.turn === 'wait' && status.phase !== 'waiting-for-other-rollout') {
+      status.phase = 'waiting-for-other-rollout';
+      await ctx.details.setStatusAttribute('waiting-for-other-rollout');
+    }
+    if (inbox.turn === turn) inbox.turn = undefined;
+  }
+  if (status.phase === 'waiting-for-other-rollout') {
+    status.phase = 'pre-flight';
+    await ctx.details.setStatusAttribute('pre-flight');
+  }
+  return undefined;
+}
+
+/** Tells the model queue this rollout is done with the model's endpoints: the next one may proceed. */
+export async function leaveModelQueue({ plan, rolloutId, keys }: RolloutContext): Promise<void> {
+  if (!keys.keyed || keys.key === undefined) return;
+  // Not queued (refused, superseded on arrival) or the queue is gone: nothing to leave.
+  await wf
+    .getExternalWorkflowHandle(modelQueueWorkflowId(plan.model))
+    .signal(leaveQueueSignal, { rolloutId, key: keys.key })
+    .catch(() => undefined);
+}
+
+/** Rollouts from before the model queue: other rollouts found by a visibility query. */
 async function orderAgainstOtherRollouts(ctx: RolloutContext): Promise<PreflightStop | undefined> {
   const { plan, rolloutId, status, activities } = ctx;
   const others = await activities.control.findConcurrentRollouts({ model: plan.model, self: rolloutId });

@@ -52,6 +52,7 @@ async function runRegion(ctx: RolloutContext, name: string): Promise<void> {
           edgeCases: ctx.input.edgeCases,
           timeouts: plan.timeouts,
           approvers: plan.approvals?.allowed,
+          ...(ctx.keys.key !== undefined ? { messageKey: ctx.keys.key } : {}),
         },
       ],
       staticSummary: `${name}: ${plan.model} v${version} on ${region.endpoint}`,

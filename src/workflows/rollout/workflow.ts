@@ -7,11 +7,11 @@
  */
 import * as wf from '@temporalio/workflow';
 import type { RolloutInput, RolloutReport } from '../../shared/types';
-import { createRolloutContext } from './context';
+import { createRolloutContext, issueMessageKey } from './context';
 import { upsertRolloutAttributes } from './details';
 import { mustRestorePromotedRegions, restorePromotedRegions } from './failure-policy';
 import { registerRolloutMessages } from './messages';
-import { preflight, type PreflightStop } from './preflight';
+import { leaveModelQueue, preflight, type PreflightStop } from './preflight';
 import { finishRollout } from './report';
 import { runWaves } from './waves';
 
@@ -25,6 +25,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutRepor
   );
   await rollout.details.setStatusAttribute('pre-flight');
   registerRolloutMessages(rollout);
+  await issueMessageKey(rollout); // rollouts with message keys and the model queue only
 
   // Abort, supersede and a failure under rollback-all cancel this scope: pre-flight and the waves stop there.
   let preflightStop: PreflightStop | undefined;
@@ -38,5 +39,6 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutRepor
   }
 
   if (mustRestorePromotedRegions(rollout)) await restorePromotedRegions(rollout);
+  await leaveModelQueue(rollout);
   return finishRollout(rollout, preflightStop);
 }

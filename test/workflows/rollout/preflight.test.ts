@@ -1,18 +1,31 @@
 /**
- * Pre-flight (src/workflows/rollout/preflight.ts) on its own: other rollouts of the model (refuse, queue,
- * supersede), the version and the endpoints, and nothing touched when something is wrong.
+ * Pre-flight (src/workflows/rollout/preflight.ts) on its own: its turn in the model queue (proceed, wait, refused;
+ * turns without the rollout's key are refused), the version and the endpoints, and nothing touched when something
+ * is wrong. The queue itself is tested in test/workflows/model-queue.test.ts.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { messageKeyDigest } from '../../../src/activities/control';
+import { rolloutStatusQuery, rolloutTurnSignal, type RolloutTurn } from '../../../src/shared/messages';
 import type { RolloutStatus } from '../../../src/shared/types';
 import type { PreflightStop } from '../../../src/workflows/rollout/preflight';
-import { stepPlan, useStepRig } from '../steps/harness';
+import { eventually } from '../../support/emulator';
+import { MODEL, stepPlan, useStepRig } from '../steps/harness';
 
 const rigOf = useStepRig();
 type Outcome = { status: RolloutStatus; stop?: PreflightStop };
 const rolloutInput = (plan = stepPlan()) => ({ plan, edgeCases: [], version: 2, triggeredBy: 'test' });
+const OLDER = 'rollout-main.ml.fraud_detector-v1';
+
+/** The model queue's answer to this rollout's arrival, sent as the queue sends it: with the rollout's key. */
+function queueAnswers(...turns: RolloutTurn[]): void {
+  rigOf().fakes.enqueueRollout = async (entry) => {
+    for (const turn of turns)
+      await rigOf().client.workflow.getHandle(entry.rolloutId).signal(rolloutTurnSignal, turn, entry.key);
+  };
+}
 
 beforeEach(() => {
-  rigOf().fakes.findConcurrentRollouts = async () => [];
+  rigOf().fakes.newMessageKey = async () => ({ key: 'the-key', digest: messageKeyDigest('the-key') });
   rigOf().fakes.resolveModelVersion = async () => ({ version: 2, status: 'READY' });
   rigOf().fakes.checkEndpoint = async () => ({
     configVersion: 1,
@@ -20,12 +33,15 @@ beforeEach(() => {
   });
 });
 
-it('passes when no other rollout runs, the version is ready and every endpoint exists', async () => {
+it('arrives in the model queue with its key, and checks everything once the queue says proceed', async () => {
+  queueAnswers({ turn: 'proceed' });
   const outcome = await rigOf().run<Outcome>('preflightStep', rolloutInput());
   expect(outcome.stop).toBeUndefined();
   // The readiness checks run at once, each on its region's queue: their order is not fixed.
-  expect(rigOf().callNames()[0]).toBe('findConcurrentRollouts');
-  expect(rigOf().callNames().slice(1).sort()).toEqual(['checkEndpoint', 'checkEndpoint', 'resolveModelVersion']);
+  expect(rigOf().callNames().slice(0, 2)).toEqual(['newMessageKey', 'enqueueRollout']);
+  expect(rigOf().callNames().slice(2).sort()).toEqual(['checkEndpoint', 'checkEndpoint', 'resolveModelVersion']);
+  const arrival = rigOf().calls.find((c) => c.name === 'enqueueRollout')!;
+  expect(arrival.input).toMatchObject({ model: MODEL, version: 2, policy: 'queue', key: 'the-key' });
   const resolve = rigOf().calls.find((c) => c.name === 'resolveModelVersion')!;
   expect(resolve.input.residency).toEqual([
     { region: 'us-east-1', jurisdiction: undefined },
@@ -39,34 +55,39 @@ it('passes when no other rollout runs, the version is ready and every endpoint e
   ).toEqual(['rollout-eu-west-1', 'rollout-us-east-1']);
 });
 
-it('refuses, touching nothing, when another rollout runs and the plan says refuse', async () => {
-  rigOf().fakes.findConcurrentRollouts = async () => ['rollout-main.ml.fraud_detector-v1'];
+it('refuses, touching nothing, when the queue refuses it', async () => {
+  queueAnswers({ turn: 'refused', by: [OLDER], reason: 'on_concurrent_rollout: refuse' });
   const outcome = await rigOf().run<Outcome>(
     'preflightStep',
     rolloutInput(stepPlan({ on_concurrent_rollout: 'refuse' })),
   );
   expect(outcome.stop).toEqual({
     outcome: 'refused',
-    error:
-      'refused: another rollout of main.ml.fraud_detector is running (rollout-main.ml.fraud_detector-v1); the plan says on_concurrent_rollout: refuse',
+    error: `refused: another rollout of main.ml.fraud_detector is running (${OLDER}); the plan says on_concurrent_rollout: refuse`,
   });
-  expect(rigOf().callNames()).toEqual(['findConcurrentRollouts']);
+  expect(rigOf().callNames()).toEqual(['newMessageKey', 'enqueueRollout']);
 });
 
-it.each([
-  ['queue', ['findConcurrentRollouts', 'waitForRolloutsToClose']],
-  ['supersede', ['findConcurrentRollouts', 'supersedeRollouts', 'waitForRolloutsToClose']],
-] as const)('under %s, waits for the other rollout to close before it checks anything', async (policy, first) => {
-  rigOf().fakes.findConcurrentRollouts = async () => ['rollout-main.ml.fraud_detector-v1'];
-  rigOf().fakes.supersedeRollouts = async () => undefined;
-  rigOf().fakes.waitForRolloutsToClose = async () => undefined;
-  const outcome = await rigOf().run<Outcome>(
-    'preflightStep',
-    rolloutInput(stepPlan({ on_concurrent_rollout: policy })),
-  );
+it('waits while the queue says wait, ignores a turn without its key, and proceeds when the queue says so', async () => {
+  queueAnswers({ turn: 'wait', behind: [OLDER] });
+  const outcome = await rigOf().run<Outcome>('preflightStep', rolloutInput(), async (id) => {
+    const handle = rigOf().client.workflow.getHandle(id);
+    const status = () => handle.query(rolloutStatusQuery);
+    await eventually(async () => ((await status()).phase === 'waiting-for-other-rollout' ? true : undefined));
+    await handle.signal(rolloutTurnSignal, { turn: 'proceed' }, 'a guessed key');
+    await handle.signal(rolloutTurnSignal, { turn: 'proceed' }, undefined as unknown as string);
+    await eventually(async () => ((await status()).refusedMessages?.count === 2 ? true : undefined));
+    expect((await status()).phase).toBe('waiting-for-other-rollout');
+    expect(rigOf().callNames()).toEqual(['newMessageKey', 'enqueueRollout']);
+    await handle.signal(rolloutTurnSignal, { turn: 'proceed' }, 'the-key');
+  });
   expect(outcome.stop).toBeUndefined();
-  expect(rigOf().callNames().slice(0, first.length)).toEqual(first);
   expect(outcome.status.phase).toBe('pre-flight');
+  expect(outcome.status.refusedMessages?.newest.map((r) => [r.message, r.why])).toEqual([
+    ['rolloutTurn', 'not from the model queue'],
+    ['rolloutTurn', 'not from the model queue'],
+  ]);
+  expect(rigOf().callNames()).toContain('checkEndpoint');
 });
 
 it('fails, touching nothing, with every problem found at once', async () => {
@@ -76,6 +97,7 @@ it('fails, touching nothing, with every problem found at once', async () => {
       'NotReady',
     );
   };
+  queueAnswers({ turn: 'proceed' });
   rigOf().fakes.checkEndpoint = async (target) => {
     if (target.region === 'eu-west-1')
       throw ApplicationFailure.nonRetryable('eu-west-1/fraud-detector: endpoint not found', 'NotFound');

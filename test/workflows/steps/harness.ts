@@ -40,6 +40,10 @@ const ACTIVITY_NAMES: (keyof Activities)[] = [
   'findConcurrentRollouts',
   'supersedeRollouts',
   'waitForRolloutsToClose',
+  'newMessageKey',
+  'enqueueRollout',
+  'verifyQueueEntry',
+  'findRolloutsOutsideQueue',
 ];
 
 export class StepRig {

@@ -11,7 +11,7 @@ import { createRegionContext, type EndpointState, type RegionContext } from '../
 import { newVersionEntity } from '../../../src/workflows/region/endpoint-changes';
 import { registerRegionMessages } from '../../../src/workflows/region/messages';
 import { walkStages } from '../../../src/workflows/region/stages';
-import { createRolloutContext } from '../../../src/workflows/rollout/context';
+import { createRolloutContext, issueMessageKey } from '../../../src/workflows/rollout/context';
 import { registerRolloutMessages } from '../../../src/workflows/rollout/messages';
 import { preflight, type PreflightStop } from '../../../src/workflows/rollout/preflight';
 
@@ -83,6 +83,7 @@ export async function preflightStep(
   const rollout = createRolloutContext(input);
   registerRolloutMessages(rollout);
   try {
+    await issueMessageKey(rollout);
     const stop = await preflight(rollout);
     return { status: rollout.status, ...(stop ? { stop } : {}) };
   } catch (err) {
