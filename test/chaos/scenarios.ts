@@ -10,6 +10,7 @@ import type { EndpointConfig, RolloutReport } from '../../src/shared/types';
 import type { Plan } from '../../src/plan/schema';
 import { modelNameInRegion } from '../../src/plan/resolve';
 import { checkNoInterleaving, checkUpdateLog, plannedConfigs, readEndpoints, targetConfig } from '../support/invariant';
+import { SCORER, servedLines, withSharedEndpoints } from '../support/shared-endpoints';
 import { ENDPOINT } from '../support/temporal';
 import { sleep, type ChaosRun, type Scenario } from './harness';
 import { describeConfig, sameConfig } from '../../src/shared/endpoint-config';
@@ -48,56 +49,16 @@ async function checkLogs(run: ChaosRun, started: Started, report: RolloutReport)
   return problems;
 }
 
-const SCORER = 'main.ml.fraud_scorer';
-
-/**
- * Two models on one endpoint in every region: fraud_detector v1 at `detector`% and fraud_scorer v1 (shared to the
- * replicas like fraud_detector) at the rest.
- */
+/** Two models on one endpoint in every region: fraud_detector v1 at `detector`%, fraud_scorer v1 at the rest. */
 const sharedEndpoints =
   (detector = 70): NonNullable<Scenario['world']> =>
-  (base) => ({
-    ...base,
-    models: [...base.models!, { name: SCORER, versions: [{ version: 1, behavior: 'champion' }] }],
-    sharing: {
-      shares: base.sharing!.shares!.map((s) => ({ ...s, objects: [...s.objects, { name: SCORER }] })),
-    },
-    regions: base.regions.map((region) => ({
-      ...region,
-      endpoints: region.endpoints!.map((endpoint) => {
-        const [detectorEntity] = endpoint.served_entities;
-        const scorer = detectorEntity.entity_name.replace(/fraud_detector$/, 'fraud_scorer');
-        return {
-          ...endpoint,
-          served_entities: [
-            { ...detectorEntity, name: 'fraud_detector-1' },
-            { ...detectorEntity, name: 'fraud_scorer-1', entity_name: scorer },
-          ],
-          traffic_config: {
-            routes: [
-              { served_entity_name: 'fraud_detector-1', traffic_percentage: detector },
-              { served_entity_name: 'fraud_scorer-1', traffic_percentage: 100 - detector },
-            ],
-          },
-        };
-      }),
-    })),
-  });
+  (base) =>
+    withSharedEndpoints(base, detector);
 
 /** What each region's endpoint serves now, as "name@version:percent", sorted. */
 async function servedNow(run: ChaosRun): Promise<Record<string, string[]>> {
   const endpoints = await readEndpoints(run.primaryUrl, ENDPOINT);
-  return Object.fromEntries(
-    Object.entries(endpoints).map(([region, e]) => [
-      region,
-      e.config.servedEntities
-        .map(
-          (x) =>
-            `${x.name}@${x.entity_version}:${e.config.routes.find((r) => r.served_entity_name === x.name)?.traffic_percentage ?? 0}`,
-        )
-        .sort(),
-    ]),
-  );
+  return Object.fromEntries(Object.entries(endpoints).map(([region, e]) => [region, servedLines(e.config)]));
 }
 
 /** Waits for the end, then checks the invariant and the update logs; returns the outcome for the table. */

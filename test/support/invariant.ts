@@ -255,7 +255,8 @@ export async function checkRolloutInvariant(r: RolloutUnderCheck): Promise<Invar
         : regionStatus.outcome
           ? 'pre-rollout'
           : undefined;
-    if (closed && expected && serves !== 'other' && serves !== expected)
+    // Where the rollout cannot share the endpoint its target is the pre-rollout config: either name fits.
+    if (closed && expected && serves !== 'other' && serves !== expected && !sameConfig(target, pre))
       problems.push(`${region.name} reports ${regionStatus.outcome} but its endpoint serves the ${serves} config`);
   }
   return {
