@@ -64,10 +64,11 @@ it("rolls fraud_scorer out within its 30% and keeps fraud_detector's entity and 
   await invariantHolds();
 });
 
-it("stops a region untouched when replaces names the other model's served entity, naming the field and the fix", async () => {
+/** Rolls a new fraud_scorer version out to us-east-1 alone (with `replaces` if given); returns its only region. */
+async function rollOutScorerInPrimary(replaces?: string) {
   const version = await registerScorer();
   const plan = scorerPlan();
-  const regions = plan.regions.slice(0, 1).map((r) => ({ ...r, replaces: 'fraud_detector-1' }));
+  const regions = plan.regions.slice(0, 1).map((r) => (replaces ? { ...r, replaces } : r));
   const { handle } = await startRollout(rig.client, {
     plan: { ...plan, regions },
     edgeCases: [],
@@ -76,8 +77,13 @@ it("stops a region untouched when replaces names the other model's served entity
   });
   const report = await handle.result();
   expect(report.outcome).toBe('failed');
-  expect(report.regions[0].outcome).toBe('untouched');
-  expect(report.regions[0].error).toMatch(
+  return report.regions[0];
+}
+
+it("stops a region untouched when replaces names the other model's served entity, naming the field and the fix", async () => {
+  const region = await rollOutScorerInPrimary('fraud_detector-1');
+  expect(region.outcome).toBe('untouched');
+  expect(region.error).toMatch(
     /^replaces: "fraud_detector-1" on us-east-1\/fraud-detector serves main\.ml\.fraud_detector, another model; .*name one of those, or remove replaces$/,
   );
   expect((await rig.serving())['us-east-1']).toEqual(SHARED);
@@ -104,18 +110,9 @@ it('stops a region untouched when the other model holds all the traffic, naming 
   expect(res.status).toBe(200);
   while ((await readEndpoints(rig.emu.url(primary), ENDPOINT))[primary].updating)
     await new Promise((r) => setTimeout(r, 50));
-  const version = await registerScorer();
-  const plan = scorerPlan();
-  const { handle } = await startRollout(rig.client, {
-    plan: { ...plan, regions: plan.regions.slice(0, 1) },
-    edgeCases: [],
-    version,
-    triggeredBy: 'test',
-  });
-  const report = await handle.result();
-  expect(report.outcome).toBe('failed');
-  expect(report.regions[0].outcome).toBe('untouched');
-  expect(report.regions[0].error).toMatch(
+  const region = await rollOutScorerInPrimary();
+  expect(region.outcome).toBe('untouched');
+  expect(region.error).toMatch(
     /^us-east-1\/fraud-detector gives all its traffic to served entities this rollout keeps \(fraud_detector-1 100%\), leaving none for main\.ml\.fraud_scorer; /,
   );
   expect((await rig.serving())['us-east-1']).toEqual(['fraud_detector-1@1:100', 'fraud_scorer-1@1:0']);
