@@ -82,7 +82,12 @@ export function describePlan(
         ? `${model} (registered here)`
         : `${model} (through the Delta Sharing catalog ${region.shared_catalog ?? ''})`,
     );
-    field('endpoint', region.endpoint);
+    field(
+      'endpoint',
+      region.replaces
+        ? `${region.endpoint}, replacing its served entity ${region.replaces} (the others keep their traffic)`
+        : region.endpoint,
+    );
     field('served entity', servedEntity(region));
   }
   line();

@@ -65,6 +65,14 @@ const regionSchema = z.strictObject({
   endpoint: z.string().regex(ENDPOINT, 'endpoint names are 1-63 letters, digits, "-" or "_"'),
   served_entity: servedEntitySchema.prefault({}),
   /**
+   * The served entity on the endpoint that the new version replaces, when the endpoint is shared with other models
+   * (default: every served entity of the plan's model, by entity_name). Other served entities keep their traffic.
+   */
+  replaces: z
+    .string()
+    .regex(ENDPOINT, 'write the name of a served entity of the endpoint, e.g. replaces: fraud_detector-3')
+    .optional(),
+  /**
    * The legal jurisdiction the region's endpoint serves from (data residency), e.g. EU or US. A version is served
    * here only if its serving_jurisdictions tag in Unity Catalog lists it (src/shared/residency.ts).
    */

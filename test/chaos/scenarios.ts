@@ -8,16 +8,12 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { retryRollbackUpdate } from '../../src/shared/messages';
 import type { EndpointConfig, RolloutReport } from '../../src/shared/types';
 import type { Plan } from '../../src/plan/schema';
-import {
-  checkNoInterleaving,
-  checkUpdateLog,
-  plannedConfigs,
-  readEndpoints,
-  challengerFor,
-} from '../support/invariant';
+import { modelNameInRegion } from '../../src/plan/resolve';
+import { checkNoInterleaving, checkUpdateLog, plannedConfigs, readEndpoints, targetConfig } from '../support/invariant';
+import { SCORER, servedLines, withSharedEndpoints } from '../support/shared-endpoints';
 import { ENDPOINT } from '../support/temporal';
 import { sleep, type ChaosRun, type Scenario } from './harness';
-import { sameConfig, stageConfig } from '../../src/shared/endpoint-config';
+import { describeConfig, sameConfig } from '../../src/shared/endpoint-config';
 
 type Started = { handle: WorkflowHandle; plan: Plan; version: number; before: Record<string, EndpointConfig> };
 
@@ -33,20 +29,36 @@ const slowWorld =
     },
   });
 
-/** Every region's update log follows the rollout's plan in order: nothing re-applied, nothing stale. */
+/**
+ * Every region's update log follows the rollout's plan in order: nothing re-applied, nothing stale, and on a shared
+ * endpoint no other model's served entity or traffic touched.
+ */
 async function checkLogs(run: ChaosRun, started: Started, report: RolloutReport) {
   const endpoints = await readEndpoints(run.primaryUrl, ENDPOINT);
   const problems: string[] = [];
   for (const region of report.regions) {
     const pre = region.rollbackPoint ?? started.before[region.region];
     const log = endpoints[region.region].log.filter((u) => u.requested_by === 'rollout-bot');
+    const others = { pre, model: modelNameInRegion(started.plan, region.region) };
     problems.push(
-      ...checkUpdateLog(log, plannedConfigs(started.plan, region.region, started.version, pre)).map(
+      ...checkUpdateLog(log, plannedConfigs(started.plan, region.region, started.version, pre), others).map(
         (p) => `${region.region}: ${p}`,
       ),
     );
   }
   return problems;
+}
+
+/** Two models on one endpoint in every region: fraud_detector v1 at `detector`%, fraud_scorer v1 at the rest. */
+const sharedEndpoints =
+  (detector = 70): NonNullable<Scenario['world']> =>
+  (base) =>
+    withSharedEndpoints(base, detector);
+
+/** What each region's endpoint serves now, as "name@version:percent", sorted. */
+async function servedNow(run: ChaosRun): Promise<Record<string, string[]>> {
+  const endpoints = await readEndpoints(run.primaryUrl, ENDPOINT);
+  return Object.fromEntries(Object.entries(endpoints).map(([region, e]) => [region, servedLines(e.config)]));
 }
 
 /** Waits for the end, then checks the invariant and the update logs; returns the outcome for the table. */
@@ -347,22 +359,14 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
-    name: 'two rollouts (different models) on the same endpoints never interleave',
+    // Issue 11: on main, the second rollout's promotion removed the first model's version from the shared endpoint.
+    name: 'two rollouts (different models) on the same endpoints never interleave, and each keeps the other model',
     seed: 117,
     fast: true,
-    world: (base) => ({
-      ...base,
-      models: [...base.models!, { name: 'main.ml.fraud_scorer', versions: [{ version: 1, behavior: 'champion' }] }],
-      sharing: {
-        shares: base.sharing!.shares!.map((s) => ({
-          ...s,
-          objects: [...s.objects, { name: 'main.ml.fraud_scorer' }],
-        })),
-      },
-    }),
+    world: sharedEndpoints(70),
     async run(run) {
       const detector = await run.register('candidate-good');
-      const scorer = await run.register('candidate-good', 'main.ml.fraud_scorer');
+      const scorer = await run.register('candidate-good', SCORER);
       const stages = [
         { name: 'canary', traffic: 10, bake: '2s' },
         { name: 'half', traffic: 50, bake: '500ms' },
@@ -373,7 +377,7 @@ export const SCENARIOS: Scenario[] = [
       await run.waitFor(a.handle, 'every region of the first rollout past its rollback point', (s) =>
         s.regions.every((r) => !early.includes(r.phase)),
       );
-      const planB = run.plan({ stages }, 'main.ml.fraud_scorer');
+      const planB = run.plan({ stages }, SCORER);
       const b = await run.start(planB, scorer);
       const [reportA, reportB] = await Promise.all([run.result(a.handle), run.result(b.handle)]);
       expect([reportA.outcome, reportB.outcome]).toEqual(['succeeded', 'succeeded']);
@@ -384,17 +388,63 @@ export const SCENARIOS: Scenario[] = [
       const endpoints = await readEndpoints(run.primaryUrl, ENDPOINT);
       for (const region of run.emu.regions) {
         const preA = a.before[region];
-        const targetA = stageConfig(preA, challengerFor(a.plan, region, detector), 100);
+        const targetA = targetConfig(a.plan, region, detector, preA);
         const problems = checkNoInterleaving(
           endpoints[region].log,
-          { name: a.handle.workflowId, planned: plannedConfigs(a.plan, region, detector, preA) },
-          { name: b.handle.workflowId, planned: plannedConfigs(planB, region, scorer, targetA) },
+          {
+            name: a.handle.workflowId,
+            planned: plannedConfigs(a.plan, region, detector, preA),
+            others: { pre: preA, model: modelNameInRegion(a.plan, region) },
+          },
+          {
+            name: b.handle.workflowId,
+            planned: plannedConfigs(planB, region, scorer, targetA),
+            others: { pre: targetA, model: modelNameInRegion(planB, region) },
+          },
         );
         expect({ region, problems }).toEqual({ region, problems: [] });
-        // A's block ends with its promotion: the endpoint served A's target before B touched it.
+        // A's block ends with its promotion, which kept the scorer: the endpoint served A's target before B touched it.
+        expect(describeConfig(reportB.regions.find((r) => r.region === region)!.rollbackPoint!)).toBe(
+          describeConfig(targetA),
+        );
         expect(sameConfig(reportB.regions.find((r) => r.region === region)!.rollbackPoint!, targetA)).toBe(true);
       }
-      return `both succeeded, updates in two blocks`;
+      // Each model's new version serves at its model's share: the detector's 70%, the scorer's 30%.
+      const expected = [`fraud_detector-${detector}@${detector}:70`, `fraud_scorer-${scorer}@${scorer}:30`];
+      expect(await servedNow(run)).toEqual(Object.fromEntries(run.emu.regions.map((r) => [r, expected])));
+      return `both succeeded, updates in two blocks, both models kept at 70/30`;
+    },
+  },
+  {
+    name: 'shared endpoint: UPDATE_FAILED in one region and a worker SIGKILL in promoting keep the other model',
+    seed: 119,
+    fast: false,
+    world: (base) => sharedEndpoints(70)(slowWorld('500ms', '3s')(base)),
+    async run(run) {
+      const scorer = await run.register('candidate-good', SCORER);
+      const started = await run.start(
+        run.plan({ stages: [{ name: 'canary', traffic: 10, bake: '3s' }] }, SCORER),
+        scorer,
+      );
+      // eu-west-1's promotion fails (UPDATE_FAILED): it restores the shared config; meanwhile the worker dies.
+      await run.waitFor(
+        started.handle,
+        'eu-west-1 baking',
+        (s) => s.regions.find((r) => r.region === 'eu-west-1')?.phase === 'baking',
+      );
+      await run.fault('eu-west-1', { kind: 'fail_config_updates', count: 1 });
+      await run.waitForPhase(started.handle, 'promoting');
+      await sleep(500);
+      await run.worker.crashAndRestart();
+      run.notes.push('killed in promoting');
+      await finish(run, started, 'partially-failed');
+      const promoted = ['fraud_detector-1@1:70', `fraud_scorer-${scorer}@${scorer}:30`];
+      expect(await servedNow(run)).toEqual({
+        'us-east-1': promoted,
+        'eu-west-1': ['fraud_detector-1@1:70', 'fraud_scorer-1@1:30'],
+        'ap-southeast-1': promoted,
+      });
+      return 'partially-failed (eu-west-1 restored), the detector at 70% everywhere';
     },
   },
   {

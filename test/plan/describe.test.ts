@@ -191,6 +191,14 @@ describe('describePlan', () => {
     expect(text).toContain(': refuse: refuse to start while another rollout of this model runs');
   });
 
+  it('says which served entity a region replaces on a shared endpoint', () => {
+    const [primary, ...rest] = base.regions;
+    const plan = parsePlan({ ...base, regions: [{ ...primary, replaces: 'fraud_detector-3' }, ...rest] });
+    expect(describePlan(plan, [])).toContain(
+      `    endpoint:      ${primary.endpoint}, replacing its served entity fraud_detector-3 (the others keep their traffic)\n`,
+    );
+  });
+
   it('says when no version is chosen', () => {
     expect(describePlan(parsePlan(base), [])).toContain(
       '  version: none chosen: the plan sets neither version nor alias; pass --version N or --alias A\n',

@@ -43,6 +43,17 @@ describe('plan schema', () => {
     ]);
   });
 
+  it('takes the served entity a region replaces on a shared endpoint, as a served entity name', () => {
+    expect(planSchema.parse(base).regions[1].replaces).toBeUndefined();
+    expect(
+      planSchema.parse({ ...base, regions: [primary, { ...eu, replaces: 'fraud_detector-3' }, ap] }).regions[1]
+        .replaces,
+    ).toBe('fraud_detector-3');
+    expect(problems({ ...base, regions: [primary, { ...eu, replaces: 'fraud detector 3' }, ap] })).toEqual([
+      'regions[1].replaces: write the name of a served entity of the endpoint, e.g. replaces: fraud_detector-3',
+    ]);
+  });
+
   it('refuses both a version and an alias', () => {
     expect(problems({ ...base, version: 3, alias: 'challenger' })).toEqual(['alias: give version or alias, not both']);
   });

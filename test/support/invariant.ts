@@ -6,6 +6,10 @@
  * - the rollout has finished, or every region still running waits for an operator in a state that says why
  *   (`rollback-failed` with its reason, `awaiting-approval`); such a region's endpoint is reported, not judged.
  *
+ * - on an endpoint shared with other models, every other model's served entity of the pre-rollout config is served
+ *   unchanged, at its traffic percentage, at every observed point: the endpoint now, and every update the rollout
+ *   made (`otherModelsProblems`, which knows nothing of how the rollout computes its configs).
+ *
  * `checkUpdateLog` reads the emulator's per-endpoint config-update log: the updates a rollout made follow its plan
  * in order (a retried or replayed activity never re-applies an older config over a newer one), and
  * `checkNoInterleaving` proves two rollouts' updates on one endpoint form two blocks, one after the other.
@@ -16,10 +20,17 @@ import type { RunningEmulator } from '../../src/emulator';
 import { startRollout as startRolloutOnly } from '../../src/rollouts';
 import { modelNameInRegion } from '../../src/plan/resolve';
 import type { Plan } from '../../src/plan/schema';
-import { challengerName, describeConfig, sameConfig, stageConfig } from '../../src/shared/endpoint-config';
+import {
+  challengerName,
+  describeConfig,
+  sameConfig,
+  shareProblem,
+  sharedStageConfig,
+} from '../../src/shared/endpoint-config';
 import { rolloutStatusQuery } from '../../src/shared/messages';
 import type {
   EndpointConfig,
+  EndpointSnapshot,
   RegionPhase,
   RegionStatus,
   RolloutInput,
@@ -82,10 +93,62 @@ export function challengerFor(plan: Plan, region: string, version: number): Serv
   };
 }
 
-/** The configs a rollout sets on one endpoint, in order: each stage's, the promotion's, then the restore. */
+/**
+ * The configs a rollout sets on one endpoint, in order: each stage's, the promotion's, then the restore. On an
+ * endpoint the model cannot share (the others hold all the traffic, or `replaces` is wrong) only `pre`: the region
+ * stops untouched.
+ */
 export function plannedConfigs(plan: Plan, region: string, version: number, pre: EndpointConfig): EndpointConfig[] {
   const challenger = challengerFor(plan, region, version);
-  return [...plan.stages.map((s) => stageConfig(pre, challenger, s.traffic)), stageConfig(pre, challenger, 100), pre];
+  const { replaces } = plan.regions.find((r) => r.name === region)!;
+  if (shareProblem(pre, challenger, replaces, region)) return [pre];
+  const at = (weight: number) => sharedStageConfig(pre, challenger, weight, replaces);
+  return [...plan.stages.map((s) => at(s.traffic)), at(100), pre];
+}
+
+/** The config a region of the rollout ends with when it goes well (`pre` when it cannot share the endpoint). */
+export function targetConfig(plan: Plan, region: string, version: number, pre: EndpointConfig): EndpointConfig {
+  const planned = plannedConfigs(plan, region, version, pre);
+  return planned[planned.length - 2] ?? pre;
+}
+
+/** Another model on a shared endpoint, as the pre-rollout config served it: what a rollout of `model` must keep. */
+export interface OtherModels {
+  pre: EndpointConfig;
+  /** The model's name in the region (other models are served entities with another entity_name). */
+  model: string;
+}
+
+const entityLine = (e: ServedEntity) =>
+  [e.name, e.entity_name, e.entity_version, e.workload_size, e.workload_type ?? 'CPU', e.scale_to_zero_enabled].join(
+    ' ',
+  );
+const trafficIn = (config: EndpointConfig, name: string) =>
+  config.routes.find((r) => r.served_entity_name === name)?.traffic_percentage ?? 0;
+
+/**
+ * What `config` did to other models' served entities (entity_name other than `model`) of `pre`: each must be served
+ * exactly as it was (name, model, version, size, type, scale to zero) at the same traffic percentage, and no other
+ * model's entity may appear. Empty when it left them alone.
+ */
+export function otherModelsProblems(config: EndpointConfig, { pre, model }: OtherModels): string[] {
+  const problems: string[] = [];
+  const theirs = (c: EndpointConfig) => c.servedEntities.filter((e) => e.entity_name !== model);
+  for (const before of theirs(pre)) {
+    const now = config.servedEntities.find((e) => e.name === before.name);
+    if (!now)
+      problems.push(`removed ${before.name} (${before.entity_name} v${before.entity_version}), another model's`);
+    else if (entityLine(now) !== entityLine(before))
+      problems.push(`changed ${before.name}, another model's: ${entityLine(before)} became ${entityLine(now)}`);
+    else if (trafficIn(config, before.name) !== trafficIn(pre, before.name))
+      problems.push(
+        `moved traffic of ${before.name}, another model's: ${trafficIn(pre, before.name)}% became ${trafficIn(config, before.name)}%`,
+      );
+  }
+  for (const added of theirs(config))
+    if (!pre.servedEntities.some((e) => e.name === added.name))
+      problems.push(`added ${added.name} (${added.entity_name}), another model's`);
+  return problems;
 }
 
 /** Phases in which a running region waits for a person, and says why. */
@@ -159,12 +222,28 @@ export async function checkRolloutInvariant(r: RolloutUnderCheck): Promise<Invar
       continue;
     }
     const pre = regionStatus.rollbackPoint ?? r.before[region.name];
-    const target = stageConfig(pre, challengerFor(r.plan, region.name, r.version), 100);
+    const target = targetConfig(r.plan, region.name, r.version, pre);
+    const others = { pre, model: modelNameInRegion(r.plan, region.name) };
+    // Every update this rollout made here (after its rollback point, up to its last change) left other models alone.
+    const rollbackPoint = regionStatus.rollbackPoint as EndpointSnapshot | undefined;
+    for (const update of now.log)
+      if (
+        rollbackPoint &&
+        regionStatus.configVersion !== undefined &&
+        update.config_version > rollbackPoint.configVersion &&
+        update.config_version <= regionStatus.configVersion
+      )
+        problems.push(
+          ...otherModelsProblems(loggedConfig(update), others).map(
+            (p) => `${region.name}/${region.endpoint}: update #${update.seq} ${p}`,
+          ),
+        );
     const serves = sameConfig(now.config, target) ? 'target' : sameConfig(now.config, pre) ? 'pre-rollout' : 'other';
     lines.push(
       `${region.name}: ${serves} (${describeConfig(now.config)}), ${regionStatus.outcome ?? regionStatus.phase}`,
     );
     if (!closed && OPERATOR_WAITS.includes(regionStatus.phase)) continue;
+    problems.push(...otherModelsProblems(now.config, others).map((p) => `${region.name}/${region.endpoint} ${p}`));
     if (now.updating) problems.push(`${region.name}/${region.endpoint} still has a config update in progress`);
     if (serves === 'other')
       problems.push(
@@ -176,7 +255,8 @@ export async function checkRolloutInvariant(r: RolloutUnderCheck): Promise<Invar
         : regionStatus.outcome
           ? 'pre-rollout'
           : undefined;
-    if (closed && expected && serves !== 'other' && serves !== expected)
+    // Where the rollout cannot share the endpoint its target is the pre-rollout config: either name fits.
+    if (closed && expected && serves !== 'other' && serves !== expected && !sameConfig(target, pre))
       problems.push(`${region.name} reports ${regionStatus.outcome} but its endpoint serves the ${serves} config`);
   }
   return {
@@ -190,14 +270,16 @@ export async function checkRolloutInvariant(r: RolloutUnderCheck): Promise<Invar
 /**
  * Whether `updates` (one endpoint's log, in order) are a run of one rollout's planned configs that never goes back:
  * stage configs in plan order, then the promotion, then restores. A config re-applied after it was applied, or an
- * older stage's config after a newer one, is a problem; a retry after a failed or reverted update is not.
+ * older stage's config after a newer one, is a problem; a retry after a failed or reverted update is not. With
+ * `others`, an update that touched another model's served entity is one too.
  */
-export function checkUpdateLog(updates: LoggedUpdate[], planned: EndpointConfig[]): string[] {
+export function checkUpdateLog(updates: LoggedUpdate[], planned: EndpointConfig[], others?: OtherModels): string[] {
   const problems: string[] = [];
   let position = 0;
   let previous: LoggedUpdate | undefined;
   for (const update of updates) {
     const config = loggedConfig(update);
+    if (others) problems.push(...otherModelsProblems(config, others).map((p) => `update #${update.seq} ${p}`));
     const matches = planned.map((p, i) => (sameConfig(p, config) ? i : -1)).filter((i) => i >= 0);
     const next = matches.find((i) => i >= position);
     if (next === undefined) {
@@ -225,8 +307,8 @@ export function checkUpdateLog(updates: LoggedUpdate[], planned: EndpointConfig[
  */
 export function checkNoInterleaving(
   updates: LoggedUpdate[],
-  a: { name: string; planned: EndpointConfig[] },
-  b: { name: string; planned: EndpointConfig[] },
+  a: { name: string; planned: EndpointConfig[]; others?: OtherModels },
+  b: { name: string; planned: EndpointConfig[]; others?: OtherModels },
 ): string[] {
   let best: string[] | undefined;
   for (const [first, second] of [
@@ -235,8 +317,8 @@ export function checkNoInterleaving(
   ])
     for (let k = 0; k <= updates.length; k++) {
       const problems = [
-        ...checkUpdateLog(updates.slice(0, k), first.planned).map((p) => `${first.name}: ${p}`),
-        ...checkUpdateLog(updates.slice(k), second.planned).map((p) => `${second.name}: ${p}`),
+        ...checkUpdateLog(updates.slice(0, k), first.planned, first.others).map((p) => `${first.name}: ${p}`),
+        ...checkUpdateLog(updates.slice(k), second.planned, second.others).map((p) => `${second.name}: ${p}`),
       ];
       if (!best || problems.length < best.length) best = problems;
       if (problems.length === 0) return [];

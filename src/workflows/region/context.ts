@@ -54,6 +54,11 @@ export interface EndpointState {
   lastApplied?: EndpointConfig;
   /** The change in progress (it may or may not have landed when it failed). */
   attempted?: EndpointConfig;
+  /**
+   * Changes keep other models' served entities and their traffic (`patched('shared-endpoint-entities')`, decided
+   * once before the first change by `endpoint-changes.ts`): rollouts started before it replay without it.
+   */
+  keepsOthers?: boolean;
 }
 
 /** The region's activities, each with the timeouts and retries its kind of call needs. */

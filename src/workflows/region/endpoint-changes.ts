@@ -1,11 +1,24 @@
 /**
  * Changing the endpoint: the new version's served entity, and applying a config while recording what this rollout
- * set (so a later change can tell the rollout's own configs from someone else's). Changes `endpoint.attempted`,
- * `endpoint.lastApplied`, `status.challengerWeight` and `status.configVersion`.
+ * set (so a later change can tell the rollout's own configs from someone else's). On an endpoint shared with other
+ * models, every config keeps what is not the rollout's (src/shared/endpoint-config.ts, `sharedStageConfig`). Changes
+ * `endpoint.keepsOthers`, `endpoint.attempted`, `endpoint.lastApplied`, `status.challengerWeight` and
+ * `status.configVersion`.
  */
-import { challengerName, describeConfig, stageConfig } from '../../shared/endpoint-config';
+import * as wf from '@temporalio/workflow';
+import {
+  challengerName,
+  describeConfig,
+  endpointShare,
+  shareProblem,
+  sharedStageConfig,
+  stageConfig,
+} from '../../shared/endpoint-config';
 import type { EndpointConfig, EndpointSnapshot, ServedEntity } from '../../shared/types';
 import type { RegionContext } from './context';
+
+/** The patch behind keeping other models' served entities: rollouts started before it replay without it. */
+export const SHARED_ENDPOINT_PATCH = 'shared-endpoint-entities';
 
 export type ChangeContext = Pick<RegionContext, 'input' | 'target' | 'status' | 'endpoint' | 'activities' | 'guarded'>;
 
@@ -22,9 +35,46 @@ export function newVersionEntity({ input }: Pick<RegionContext, 'input'>): Serve
   };
 }
 
-/** The endpoint already serves exactly this version, alone: there is nothing to roll out. */
-export function alreadyServes(rollbackPoint: EndpointSnapshot, entity: ServedEntity): boolean {
-  const served = rollbackPoint.servedEntities;
+/**
+ * Decides, once and before the first change, whether this rollout keeps what is not its own on the endpoint
+ * (`patched(SHARED_ENDPOINT_PATCH)`), and returns why it cannot roll out there (a config problem: `replaces` names no
+ * entity or another model's, or the kept entities hold all the traffic), or undefined.
+ */
+export function shareEndpoint(
+  { input, target, endpoint }: Pick<RegionContext, 'input' | 'target' | 'endpoint'>,
+  entity: ServedEntity,
+): string | undefined {
+  endpoint.keepsOthers = wf.patched(SHARED_ENDPOINT_PATCH);
+  if (!endpoint.keepsOthers) return undefined;
+  return shareProblem(endpoint.rollbackPoint!, entity, input.region.replaces, `${target.region}/${target.endpoint}`);
+}
+
+/** The config for the new version at `weight`% of the model's traffic, from the rollback point. Pure. */
+export function configAt(
+  { input, endpoint }: Pick<RegionContext, 'input' | 'endpoint'>,
+  entity: ServedEntity,
+  weight: number,
+): EndpointConfig {
+  const point = endpoint.rollbackPoint!;
+  return endpoint.keepsOthers
+    ? sharedStageConfig(point, entity, weight, input.region.replaces)
+    : stageConfig(point, entity, weight);
+}
+
+/**
+ * The endpoint already serves exactly this version, alone (with `keepsOthers`: alone among the entities the rollout
+ * replaces, next to the ones it keeps): there is nothing to roll out.
+ */
+export function alreadyServes(
+  rollbackPoint: EndpointSnapshot,
+  entity: ServedEntity,
+  keepsOthers = false,
+  replaces?: string,
+): boolean {
+  const { kept } = endpointShare(rollbackPoint, entity, replaces);
+  const served = keepsOthers
+    ? rollbackPoint.servedEntities.filter((e) => !kept.includes(e))
+    : rollbackPoint.servedEntities;
   return (
     served.length === 1 &&
     served[0].entity_version === entity.entity_version &&
@@ -32,10 +82,20 @@ export function alreadyServes(rollbackPoint: EndpointSnapshot, entity: ServedEnt
   );
 }
 
-/** The served entity that takes most traffic at the rollback point: what the new version is compared with. */
-export function currentVersionName({ endpoint }: Pick<RegionContext, 'endpoint'>): string {
-  return endpoint.rollbackPoint!.routes.reduce((a, b) => (b.traffic_percentage > a.traffic_percentage ? b : a))
-    .served_entity_name;
+/**
+ * The served entity that takes most traffic at the rollback point: what the new version is compared with. With
+ * `keepsOthers`, only among the entities the rollout replaces (never another model's).
+ */
+export function currentVersionName({ input, endpoint }: Pick<RegionContext, 'input' | 'endpoint'>): string {
+  const point = endpoint.rollbackPoint!;
+  let routes = point.routes;
+  if (endpoint.keepsOthers) {
+    const { replaced } = endpointShare(point, newVersionEntity({ input }), input.region.replaces);
+    const names = new Set(replaced.map((e) => e.name));
+    if (routes.some((r) => names.has(r.served_entity_name)))
+      routes = routes.filter((r) => names.has(r.served_entity_name));
+  }
+  return routes.reduce((a, b) => (b.traffic_percentage > a.traffic_percentage ? b : a)).served_entity_name;
 }
 
 /** Applies `config` (PUT only if needed, wait, verify), first checking the endpoint still serves what we set. */
@@ -70,5 +130,5 @@ export async function setNewVersionWeight(
   weight: number,
   purpose: string,
 ): Promise<void> {
-  await applyConfig(ctx, stageConfig(ctx.endpoint.rollbackPoint!, entity, weight), purpose, weight);
+  await applyConfig(ctx, configAt(ctx, entity, weight), purpose, weight);
 }

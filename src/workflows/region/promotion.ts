@@ -1,26 +1,21 @@
 /**
- * The end of a region that went well: promotion (the new version alone, at 100%), or nothing to do because the
- * endpoint already served the version alone. Changes the endpoint (through `endpoint-changes.ts`),
- * `status.finishedAt`, and `status.challengerWeight` when unchanged.
+ * The end of a region that went well: promotion (the new version alone at the model's whole share, next to what the
+ * rollout keeps on a shared endpoint), or nothing to do because the endpoint already served the version alone.
+ * Changes the endpoint (through `endpoint-changes.ts`), `status.finishedAt`, and `status.challengerWeight` when
+ * unchanged.
  */
-import { stageConfig } from '../../shared/endpoint-config';
 import type { RegionReport, ServedEntity } from '../../shared/types';
 import { nowIso } from '../time';
 import type { RegionContext } from './context';
-import { applyConfig } from './endpoint-changes';
+import { applyConfig, configAt } from './endpoint-changes';
 import { whileUnpaused } from './pause';
 import { regionReport } from './report';
 
 export async function promote(ctx: RegionContext, newVersion: ServedEntity): Promise<RegionReport> {
-  const { status, endpoint, progress } = ctx;
+  const { status, progress } = ctx;
   await whileUnpaused(ctx);
   await progress.setPhase('promoting');
-  await applyConfig(
-    ctx,
-    stageConfig(endpoint.rollbackPoint!, newVersion, 100),
-    `promote v${ctx.input.version} to 100%`,
-    100,
-  );
+  await applyConfig(ctx, configAt(ctx, newVersion, 100), `promote v${ctx.input.version} to 100%`, 100);
   status.finishedAt = nowIso();
   await progress.setPhase('promoted');
   return regionReport(ctx, 'promoted');

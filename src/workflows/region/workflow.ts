@@ -7,10 +7,11 @@
  * Each step lives in a module of its own and receives the region's context explicitly (`context.ts` says what each
  * part of it is, `messages.ts` which operator message may change what).
  */
+import { ApplicationFailure } from '@temporalio/workflow';
 import type { RegionReport, RegionRolloutInput } from '../../shared/types';
 import { endUntouched, rollBack } from './compensation';
 import { createRegionContext, type RegionContext } from './context';
-import { alreadyServes, newVersionEntity } from './endpoint-changes';
+import { alreadyServes, newVersionEntity, shareEndpoint } from './endpoint-changes';
 import { registerRegionMessages } from './messages';
 import { endUnchanged, promote } from './promotion';
 import { waitForReplication } from './replication';
@@ -38,7 +39,12 @@ async function rolloutRegion(region: RegionContext): Promise<RegionReport> {
   }
 
   const newVersion = newVersionEntity(region);
-  if (alreadyServes(region.endpoint.rollbackPoint!, newVersion)) return endUnchanged(region);
+  // On an endpoint shared with other models, what the plan replaces and what it keeps; a problem touches nothing.
+  const problem = shareEndpoint(region, newVersion);
+  if (problem)
+    throw await endUntouched(region, ApplicationFailure.create({ message: problem, type: 'SharedEndpointRefused' }));
+  const { rollbackPoint, keepsOthers } = region.endpoint;
+  if (alreadyServes(rollbackPoint!, newVersion, keepsOthers, region.input.region.replaces)) return endUnchanged(region);
 
   // The rollback point is recorded before the first change, so any failure from here on restores it.
   try {
