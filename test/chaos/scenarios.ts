@@ -5,7 +5,19 @@
  * inside `npm test`; all of them run with `npm run test:chaos`.
  */
 import type { WorkflowHandle } from '@temporalio/client';
-import { retryRollbackUpdate } from '../../src/shared/messages';
+import {
+  approveUpdate,
+  endpointLeaseQuery,
+  endpointLeaseWorkflowId,
+  regionCommandSignal,
+  regionStatusSignal,
+  regionWorkflowId,
+  rejectUpdate,
+  releaseLeaseSignal,
+  retryRollbackUpdate,
+  regionStatusQuery,
+  rolloutStatusQuery,
+} from '../../src/shared/messages';
 import type { EndpointConfig, RolloutReport } from '../../src/shared/types';
 import type { Plan } from '../../src/plan/schema';
 import { modelNameInRegion } from '../../src/plan/resolve';
@@ -445,6 +457,132 @@ export const SCENARIOS: Scenario[] = [
         'ap-southeast-1': promoted,
       });
       return 'partially-failed (eu-west-1 restored), the detector at 70% everywhere';
+    },
+  },
+  {
+    // Issue 11, item 1: on main both waited for each other in waiting-for-other-rollout until aborted.
+    name: 'two versions of one model started together under queue, worker SIGKILL while the first bakes',
+    seed: 120,
+    fast: false,
+    async run(run) {
+      const [v1, v2] = [await run.register('candidate-good'), await run.register('candidate-good')];
+      const plan = run.plan({ on_concurrent_rollout: 'queue' });
+      const before = await run.configs();
+      const [a, b] = await Promise.all([run.start(plan, v1), run.start(plan, v2)]);
+      const first = await Promise.race([a, b].map((r) => run.waitForPhase(r.handle, 'baking').then(() => r)));
+      const second = first === a ? b : a;
+      expect((await second.handle.query(rolloutStatusQuery)).phase).toBe('waiting-for-other-rollout');
+      await run.worker.crashAndRestart();
+      run.notes.push('killed while the first baked');
+      const [reportFirst, reportSecond] = [await run.result(first.handle), await run.result(second.handle)];
+      expect([reportFirst.outcome, reportSecond.outcome]).toEqual(['succeeded', 'succeeded']);
+      expect((await run.check(second)).problems).toEqual([]);
+      const endpoints = await readEndpoints(run.primaryUrl, ENDPOINT);
+      for (const region of run.emu.regions) {
+        const targetFirst = targetConfig(plan, region, first.version, before[region]);
+        const problems = checkNoInterleaving(
+          endpoints[region].log,
+          { name: first.handle.workflowId, planned: plannedConfigs(plan, region, first.version, before[region]) },
+          { name: second.handle.workflowId, planned: plannedConfigs(plan, region, second.version, targetFirst) },
+        );
+        expect({ region, problems }).toEqual({ region, problems: [] });
+      }
+      return `both succeeded, v${first.version} then v${second.version}, updates in two blocks`;
+    },
+  },
+  {
+    // Issue 11, item 2: on main a rejecter could be told "rejected" while the region was promoted.
+    name: 'approve and reject of every region sent at once while the worker is down, then restarted',
+    seed: 121,
+    fast: false,
+    async run(run) {
+      const version = await run.register('candidate-good');
+      const started = await run.start(
+        run.plan({ stages: [{ name: 'canary', traffic: 10, bake: '0ms', approval: true }] }),
+        version,
+      );
+      await run.waitFor(started.handle, 'every region awaiting approval', (s) =>
+        s.regions.every((r) => r.phase === 'awaiting-approval'),
+      );
+      await run.worker.kill();
+      const decide = (update: typeof approveUpdate, by: string, region: string) =>
+        started.handle
+          .executeUpdate(update, { args: [{ approver: by, reason: 'chaos', region, stage: 'canary' }] })
+          .then(() => 'took effect' as const)
+          .catch((err: Error & { cause?: { type?: string } }) => err.cause?.type ?? err.message);
+      const answers = Promise.all(
+        run.emu.regions.map((region) =>
+          Promise.all([decide(approveUpdate, 'alice', region), decide(rejectUpdate, 'carol', region)]),
+        ),
+      );
+      await sleep(1000);
+      await run.worker.start();
+      run.notes.push('decisions sent while the worker was down');
+      const pairs = await answers;
+      const report = await finish(run, started, ['succeeded', 'partially-failed', 'failed']);
+      run.emu.regions.forEach((region, i) => {
+        const [approve, reject] = pairs[i];
+        expect([approve, reject].filter((a) => a === 'took effect')).toHaveLength(1);
+        expect([approve, reject]).toContain('AlreadyDecided');
+        const outcome = report.regions.find((r) => r.region === region)!;
+        expect(outcome.phase).toBe(approve === 'took effect' ? 'promoted' : 'rolled-back');
+        expect(outcome.approvals).toHaveLength(1);
+      });
+      return `${report.outcome}: each region did the one decision that took effect`;
+    },
+  },
+  {
+    // Issue 11, item 4: on main a forged release let another rollout interleave, a forged status showed a lie.
+    name: 'forged lease releases, region commands and region statuses mid-rollout, with a worker SIGKILL',
+    seed: 122,
+    fast: false,
+    async run(run) {
+      const version = await run.register('candidate-good');
+      const started = await run.start(
+        run.plan({
+          stages: [{ name: 'canary', traffic: 10, bake: '0ms', approval: true }],
+          approvals: { allowed: ['alice'] },
+        }),
+        version,
+      );
+      const awaiting = await run.waitFor(started.handle, 'every region awaiting approval', (s) =>
+        s.regions.every((r) => r.phase === 'awaiting-approval'),
+      );
+      for (const region of awaiting.regions) {
+        await run.client.workflow
+          .getHandle(endpointLeaseWorkflowId(region.region, ENDPOINT))
+          .signal(releaseLeaseSignal);
+        await run.client.workflow
+          .getHandle(regionWorkflowId(started.handle.workflowId, region.region))
+          .signal(regionCommandSignal, { type: 'approve', request: { approver: 'mallory' } });
+        await started.handle.signal(regionStatusSignal, {
+          ...region,
+          phase: 'promoted',
+          revision: Number.MAX_SAFE_INTEGER,
+        });
+      }
+      await run.worker.crashAndRestart();
+      run.notes.push('killed after the forgeries');
+      await run.waitFor(started.handle, 'the forged statuses refused, every region still awaiting approval', (s) =>
+        Boolean(
+          s.refusedMessages?.count === awaiting.regions.length &&
+          s.regions.every((r) => r.phase === 'awaiting-approval'),
+        ),
+      );
+      // Each region refused its forged command (recorded in its own status).
+      for (const region of awaiting.regions) {
+        const own = await run.client.workflow
+          .getHandle(regionWorkflowId(started.handle.workflowId, region.region))
+          .query(regionStatusQuery);
+        expect([region.region, own.refusedMessages?.count, own.approvals]).toEqual([region.region, 1, []]);
+        const lease = run.client.workflow.getHandle(endpointLeaseWorkflowId(region.region, ENDPOINT));
+        expect((await lease.query(endpointLeaseQuery)).refusedMessages?.count).toBe(1);
+        expect((await lease.describe()).status.name).toBe('RUNNING');
+      }
+      await started.handle.executeUpdate(approveUpdate, { args: [{ approver: 'alice', reason: 'reviewed' }] });
+      const report = await finish(run, started, 'succeeded');
+      expect(report.regions.every((r) => r.approvals.map((a) => a.by).join() === 'alice')).toBe(true);
+      return 'succeeded: every forgery refused and recorded, only alice approved';
     },
   },
   {
