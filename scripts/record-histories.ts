@@ -6,6 +6,9 @@
  *     the endpoint lease and the change check were added behind patched()).
  *   - `aborted`: a rollout aborted during a bake, its region restoring itself while cancelled (recorded after regions
  *     stopped awaiting their progress signals, behind patched()).
+ *   - `queued`: two versions started together, ordered by the model queue (whose history is kept too), with message
+ *     keys, two approvers at once (the second answered AlreadyDecided) and a forged region command (recorded after
+ *     the model queue, message keys and shared-endpoint entities were added behind patched()).
  * Histories of older code are kept as they are: they prove that today's code still replays rollouts that were in
  * flight when it was deployed. Record a scenario after an intended change to workflow code *and* a patched() guard,
  * never to paper over a replay failure:
@@ -22,6 +25,9 @@ import {
   abortUpdate,
   approveUpdate,
   endpointLeaseWorkflowId,
+  modelQueueQuery,
+  modelQueueWorkflowId,
+  regionCommandSignal,
   regionWorkflowId,
   rolloutStatusQuery,
 } from '../src/shared/messages';
@@ -34,7 +40,7 @@ const IDS = join(DIR, 'workflow-ids.json');
 const workflowIds: Record<string, string> = existsSync(IDS)
   ? (JSON.parse(readFileSync(IDS, 'utf8')) as Record<string, string>)
   : {};
-const SCENARIOS = ['approved', 'rolled-back', 'shadow-ab', 'aborted'];
+const SCENARIOS = ['approved', 'rolled-back', 'shadow-ab', 'aborted', 'queued'];
 
 async function save(handle: WorkflowHandle, name: string) {
   const history = await handle.fetchHistory();
@@ -58,6 +64,7 @@ async function main() {
     if (run('rolled-back')) await recordRolledBack(rig);
     if (run('shadow-ab')) await recordShadowAb(rig);
     if (run('aborted')) await recordAborted(rig);
+    if (run('queued')) await recordQueued(rig);
     writeFileSync(IDS, JSON.stringify(workflowIds, null, 2) + '\n');
   } finally {
     await rig.close();
@@ -71,6 +78,42 @@ async function everyRegionIn(handle: WorkflowHandle, phase: RegionPhase) {
     if (status.regions.every((r) => r.phase === phase)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+async function recordQueued(rig: Rig) {
+  const [v1, v2] = [await rig.register('candidate-good'), await rig.register('candidate-good')];
+  const plan = rig.plan({
+    regions: rig.plan().regions.slice(0, 2),
+    stages: [{ name: 'canary', traffic: 10, bake: '100ms', approval: true }],
+  });
+  const start = (version: number) =>
+    startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'record-histories' });
+  const rollouts = await Promise.all([start(v1), start(v2)]);
+  const queue = rig.client.workflow.getHandle(modelQueueWorkflowId(plan.model));
+  for (let turn = 0; turn < 2; turn++) {
+    let frontId: string | undefined;
+    while (!frontId) {
+      const held = await queue.query(modelQueueQuery).catch(() => undefined);
+      frontId = held?.rollouts.find((r) => r.told === 'proceed')?.rolloutId;
+      if (!frontId) await new Promise((r) => setTimeout(r, 100));
+    }
+    const front = rollouts.find((r) => r.workflowId === frontId)!;
+    await everyRegionIn(front.handle, 'awaiting-approval');
+    const region = rig.client.workflow.getHandle(regionWorkflowId(front.workflowId, 'eu-west-1'));
+    await region.signal(regionCommandSignal, { type: 'approve', request: { approver: 'mallory' } });
+    const decide = (approver: string) =>
+      front.handle
+        .executeUpdate(approveUpdate, { args: [{ approver, reason: 'replay fixture', stage: 'canary' }] })
+        .catch(() => undefined);
+    await Promise.all([decide('recorder'), decide('second-recorder')]);
+    await front.handle.result();
+    if (turn === 1) {
+      await save(front.handle, 'rollout-queued');
+      await save(region, 'region-queued');
+    }
+  }
+  await queue.result();
+  await save(queue, 'model-queue');
 }
 
 async function recordApproved(rig: Rig) {

@@ -22,15 +22,18 @@ beforeAll(async () => {
   bundle = await bundleWorkflows();
 }, 60_000);
 
-it('has histories of promoted, rolled-back, shadow + A/B and aborted rollouts: parents, children and a lease', () => {
+it('has histories of promoted, rolled-back, shadow + A/B, aborted and queued rollouts: parents, children, a lease and a model queue', () => {
   expect(files.sort()).toEqual([
     'endpoint-lease.json',
+    'model-queue.json',
     'region-aborted.json',
     'region-approved.json',
+    'region-queued.json',
     'region-rolled-back.json',
     'region-shadow-ab.json',
     'rollout-aborted.json',
     'rollout-approved.json',
+    'rollout-queued.json',
     'rollout-rolled-back.json',
     'rollout-shadow-ab.json',
   ]);
