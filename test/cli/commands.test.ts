@@ -114,7 +114,11 @@ it('exits 4 when --timeout runs out while regions await approval; approve and re
   expect(approved).toMatchObject({ code: EXIT.ok, out: 'approved us-east-1 (stage canary) as octocat: looks good\n' });
   const again = await rollout(['approve', id, '--region', 'us-east-1', '--reason', 'twice']);
   expect(again.code).toBe(EXIT.refused);
-  expect(again.err).toMatch(/refused: nothing awaits approval in us-east-1/);
+  // A second decision for a decided stage is told who decided it (issue 11: the first decision wins).
+  expect(again.err).toBe('rollout approve: refused: us-east-1: stage canary was already approved by octocat\n');
+  const wrongStage = await rollout(['approve', id, '--stage', 'full', '--reason', 'no such stage']);
+  expect(wrongStage.code).toBe(EXIT.refused);
+  expect(wrongStage.err).toMatch(/this rollout has no stage full; its stages are canary/);
   const rejected = await rollout(['reject', id, '--reason', 'latency', '--as', 'alice']);
   expect(rejected.out).toBe('rejected eu-west-1 (stage canary) as alice: latency\n');
   const status = await rollout(['status', id]);

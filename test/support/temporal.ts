@@ -16,6 +16,7 @@ import {
 } from '@temporalio/worker';
 import { freePort } from '../../scripts/dev-server';
 import { resolveTemporalCli } from '../../scripts/temporal-cli';
+import { Client } from '@temporalio/client';
 import { WorkspaceClients } from '../../src/activities';
 import { generateWorld } from '../../src/emulator/generate-world';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
@@ -161,7 +162,14 @@ export class Rig {
     const workers = await createWorkers({
       connection: this.env.nativeConnection,
       namespace: this.env.namespace ?? 'default',
-      temporal: this.env.client,
+      // Control activities talk to workflows (signalWithStart, queries): with the workers' codec, as in production.
+      temporal: this.dataConverter
+        ? new Client({
+            connection: this.env.connection,
+            namespace: this.env.namespace ?? 'default',
+            dataConverter: this.dataConverter,
+          })
+        : this.env.client,
       regions: this.emu.regions,
       control: true,
       clients: new WorkspaceClients({ env: { DATABRICKS_CONFIG_FILE: this.configFile } }),
