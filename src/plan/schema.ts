@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { WORKLOAD_SIZES, WORKLOAD_TYPES } from '../databricks/schemas';
 import { durationMs } from '../shared/duration';
+import { WORKSPACE_URL_HINT, workspaceUrlProblem } from './workspace-url';
 
 const MODEL_FULL_NAME = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const REGION = /^[a-z][a-z0-9-]{1,40}$/;
@@ -14,16 +15,6 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 const JURISDICTION = /^[A-Z][A-Z0-9_-]{0,15}$/;
 /** Approver identities: a GitHub login, an e-mail, an OS user name. */
 const IDENTITY = /^[^\s,]{1,100}$/;
-
-/** http(s) only (http for a local emulator), and never credentials in the URL: they would enter workflow history. */
-export function isWorkspaceUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return (url.protocol === 'https:' || url.protocol === 'http:') && !url.username && !url.password;
-  } catch {
-    return false;
-  }
-}
 
 const positiveDuration = durationMs.refine((ms) => ms > 0, 'must be longer than 0');
 
@@ -34,10 +25,10 @@ const workspaceSchema = z
     /** Or a workspace URL; credentials then come from the worker's DATABRICKS_* environment. */
     host: z
       .string()
-      .refine(
-        isWorkspaceUrl,
-        'write the workspace URL, e.g. https://adb-123.4.azuredatabricks.net (no user or password)',
-      )
+      .superRefine((host, ctx) => {
+        const problem = workspaceUrlProblem(host);
+        if (problem) ctx.addIssue({ code: 'custom', message: `${WORKSPACE_URL_HINT}: ${problem}` });
+      })
       .optional(),
   })
   .refine((w) => !!w.profile !== !!w.host, {

@@ -16,9 +16,13 @@ import { loadPlan, PlanError } from '../../src/plan/load';
 import { startFakeServer, type FakeServer } from '../databricks/fake-server';
 
 const CORPUS = join(__dirname, 'corpus');
-const manifest = JSON.parse(readFileSync(join(CORPUS, 'manifest.json'), 'utf8')) as {
-  cases: { case: string; expect: string[] }[];
-};
+/**
+ * `expect`: fragments the error must contain; `absent`: fragments it must not (a credential or file content the input
+ * carried); `code`: the exit code of the command line (cli/ cases; default 2). Plan cases also run through
+ * `rollout validate`, which must exit 2 with the same fragments.
+ */
+type Case = { case: string; expect: string[]; absent?: string[]; code?: number };
+const manifest = JSON.parse(readFileSync(join(CORPUS, 'manifest.json'), 'utf8')) as { cases: Case[] };
 const generated = mkdtempSync(join(tmpdir(), 'bad-input-'));
 
 /** Inputs too big to commit, written at run time. */
@@ -86,11 +90,33 @@ it('holds at least 30 cases, and every corpus file is in the manifest', () => {
   for (const c of manifest.cases) expect(c.expect.length).toBeGreaterThan(0);
 });
 
+/** Runs the command line with connection settings that record any contact; returns its exit code and output. */
+async function runCli(argv: string[], env: Record<string, string> = {}) {
+  let stderr = '';
+  let stdout = '';
+  const home = mkdtempSync(join(tmpdir(), 'bad-input-home-'));
+  const code = await main(argv.map(substitute), {
+    out: (text) => (stdout += text),
+    err: (text) => (stderr += text),
+    env: {
+      HOME: home,
+      TEMPORAL_ADDRESS: temporal.address,
+      DATABRICKS_HOST: databricks.url,
+      DATABRICKS_TOKEN: 'dapi-bad-input-0000',
+      ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, substitute(v)])),
+    },
+  });
+  return { code, stdout, stderr };
+}
+
+/** The corpus folder a case belongs to (generated cases: a world when its name says so, else a plan). */
+const kindOf = (name: string) =>
+  name.split('/')[0] === 'generated' ? (name.includes('world') ? 'worlds' : 'plans') : name.split('/')[0];
+
 /** The error text a case produces; throws if the input was accepted. */
-async function errorOf(name: string): Promise<string> {
+async function errorOf(name: string, code = 2): Promise<string> {
   const path = pathOf(name);
-  const kind = name.split('/')[0] === 'generated' ? (name.includes('world') ? 'worlds' : 'plans') : name.split('/')[0];
-  switch (kind) {
+  switch (kindOf(name)) {
     case 'plans':
       try {
         loadPlan(path);
@@ -109,22 +135,9 @@ async function errorOf(name: string): Promise<string> {
       throw new Error(`${name} was accepted as a world`);
     case 'cli': {
       const spec = JSON.parse(readFileSync(path, 'utf8')) as { argv: string[]; env?: Record<string, string> };
-      let stderr = '';
-      let stdout = '';
-      const home = mkdtempSync(join(tmpdir(), 'bad-input-home-'));
-      const code = await main(spec.argv.map(substitute), {
-        out: (text) => (stdout += text),
-        err: (text) => (stderr += text),
-        env: {
-          HOME: home,
-          TEMPORAL_ADDRESS: temporal.address,
-          DATABRICKS_HOST: databricks.url,
-          DATABRICKS_TOKEN: 'dapi-bad-input-0000',
-          ...Object.fromEntries(Object.entries(spec.env ?? {}).map(([k, v]) => [k, substitute(v)])),
-        },
-      });
-      expect({ code, stdout }).toEqual({ code: 2, stdout: '' });
-      return stderr;
+      const run = await runCli(spec.argv, spec.env);
+      expect({ code: run.code, stdout: run.stdout }).toEqual({ code, stdout: '' });
+      return run.stderr;
     }
     case 'api': {
       const spec = JSON.parse(readFileSync(path, 'utf8')) as {
@@ -154,12 +167,20 @@ async function errorOf(name: string): Promise<string> {
   }
 }
 
-it.each(manifest.cases.map((c) => [c.case, c.expect] as const))(
+it.each(manifest.cases.map((c) => [c.case, c] as const))(
   '%s is refused naming the field',
-  async (name, expected) => {
+  async (name, { expect: expected, absent = [], code }) => {
     const requestsBefore = databricks.requests.length;
-    const message = await errorOf(name);
+    const message = await errorOf(name, code);
     for (const fragment of expected) expect(message).toContain(fragment);
+    for (const fragment of absent) expect(message).not.toContain(fragment);
+    if (kindOf(name) === 'plans') {
+      // The same refusal from the command line: exit 2, every problem on stderr, nothing on stdout.
+      const run = await runCli(['validate', pathOf(name)]);
+      expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 2, stdout: '' });
+      for (const fragment of expected) expect(run.stderr).toContain(fragment);
+      for (const fragment of absent) expect(run.stderr).not.toContain(fragment);
+    }
     if (name.startsWith('cli/')) {
       // Refused before anything was contacted: no connection to Temporal, no call to Databricks.
       expect(temporal.connections()).toBe(0);

@@ -121,7 +121,7 @@ describe('plan schema', () => {
     expect(
       problems({ ...base, regions: [{ ...primary, workspace: { host: 'adb-1.azuredatabricks.net' } }, eu, ap] }),
     ).toEqual([
-      'regions[0].workspace.host: write the workspace URL, e.g. https://adb-123.4.azuredatabricks.net (no user or password)',
+      'regions[0].workspace.host: write the workspace URL, e.g. https://adb-123.4.azuredatabricks.net (scheme and host only): not a URL',
     ]);
   });
 
