@@ -2,13 +2,14 @@
  * Reads a rollout plan file: YAML, validated against planSchema, with its edge-case file (a path relative to the
  * plan's directory) parsed next to it. Every problem found is reported at once, each on one line.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { formatZodIssues } from '../shared/duration';
 import { isUnresolvedWorkspaceIssue, resolveBundleTargets, type WorkspaceSources } from './bundle';
 import { EdgeCaseError, MAX_EDGE_CASE_BYTES, MAX_EDGE_CASES, parseEdgeCases, type EdgeCase } from './edge-cases';
+import { readBounded } from './read-file';
+import { yamlErrorText } from './syntax-errors';
 import { planSchema, type Plan } from './schema';
 
 /** The largest plan file, in bytes: a plan is a few KiB even with hundreds of regions. */
@@ -32,22 +33,29 @@ export class PlanError extends Error {
 }
 
 /**
- * Reads a UTF-8 file of at most `limit` (1 MiB) bytes; returns the text or a problem that calls the file `name` and
- * ends with `hint`.
+ * Reads a UTF-8 regular file of at most `limit` (1 MiB) bytes; returns the text or a problem that calls the file
+ * `name` and ends with `hint`. Devices, FIFOs and directories are refused without reading (src/plan/read-file.ts).
  */
-function readLimited(path: string, limit: number, name: string, hint: string): { text: string } | { problem: string } {
-  const tooBig = (size: number) => ({
-    problem: `${name} is ${size} bytes, over the limit of 1 MiB (${limit}); ${hint}`,
-  });
-  try {
-    // Checked before reading, so a huge file is not read into memory, and after: it may have grown in between.
-    const size = statSync(path).size;
-    if (size > limit) return tooBig(size);
-    const bytes = readFileSync(path);
-    if (bytes.length > limit) return tooBig(bytes.length);
-    return { text: bytes.toString('utf8') };
-  } catch (err) {
-    return { problem: `cannot read ${name}: ${(err as Error).message}` };
+function readLimited(
+  path: string,
+  limit: number,
+  name: string,
+  hint: string,
+): { text: string } | { problem: string; directory?: boolean } {
+  const read = readBounded(path, limit);
+  if (read.ok) return { text: read.bytes.toString('utf8') };
+  switch (read.reason) {
+    case 'too-big':
+      return {
+        problem: `${name} is ${read.exact ? read.size : `more than ${limit}`} bytes, over the limit of 1 MiB (${limit}); ${hint}`,
+      };
+    case 'not-regular':
+      return {
+        problem: `${name} is ${read.kind}, not a regular file; name a file`,
+        directory: read.kind === 'a directory',
+      };
+    case 'unreadable':
+      return { problem: `cannot read ${name}: ${read.message}` };
   }
 }
 
@@ -59,13 +67,19 @@ function parseYamlText(text: string, what = 'a plan'): { document: unknown } | {
       problems: doc.errors.map((err) =>
         err.code === 'MULTIPLE_DOCS'
           ? `not valid YAML: the file holds several documents (separated by ---); ${what} is one document`
-          : `not valid YAML: ${err.message.split('\n')[0].replace(/:$/, '')}`,
+          : `not valid YAML: ${yamlErrorText(err)}`,
       ),
     };
   try {
     return { document: doc.toJS({ maxAliasCount: 100 }) as unknown };
   } catch (err) {
-    return { problems: [`not valid YAML: ${(err as Error).message}`] };
+    // toJS's messages may quote an alias name; the alias-count one is fixed text.
+    const message = (err as Error).message;
+    return {
+      problems: [
+        `not valid YAML: ${/^Excessive alias count/.test(message) ? message : 'an alias (*name) refers to no anchor (&name) defined before it'}`,
+      ],
+    };
   }
 }
 
@@ -96,18 +110,15 @@ function loadEdgeCases(planPath: string, file: string): { cases: EdgeCase[] } | 
 /** Reads the bundle file a plan names (relative to the plan's directory): its YAML document, or its problems. */
 function loadBundle(planPath: string, file: string): { document: unknown } | { problems: string[] } {
   const path = isAbsolute(file) ? file : join(dirname(planPath), file);
-  try {
-    if (statSync(path).isDirectory())
-      return {
-        problems: [
-          `${path} is a directory; write the path of the bundle's configuration file, e.g. bundle: ${join(file, 'databricks.yml')}`,
-        ],
-      };
-  } catch {
-    // readLimited reports it.
-  }
   const read = readLimited(path, MAX_BUNDLE_BYTES, path, 'a bundle configuration is a few KiB');
-  if ('problem' in read) return { problems: [read.problem] };
+  if ('problem' in read)
+    return {
+      problems: [
+        read.directory
+          ? `${path} is a directory; write the path of the bundle's configuration file, e.g. bundle: ${join(file, 'databricks.yml')}`
+          : read.problem,
+      ],
+    };
   const parsed = parseYamlText(read.text, 'a bundle configuration');
   if ('problems' in parsed) return { problems: parsed.problems.map((problem) => `${path}: ${problem}`) };
   return { document: parsed.document };

@@ -5,7 +5,8 @@
  * connection, and must leave both untouched.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,19 +26,34 @@ type Case = { case: string; expect: string[]; absent?: string[]; code?: number }
 const manifest = JSON.parse(readFileSync(join(CORPUS, 'manifest.json'), 'utf8')) as { cases: Case[] };
 const generated = mkdtempSync(join(tmpdir(), 'bad-input-'));
 
-/** Inputs too big to commit, written at run time. */
-const GENERATORS: Record<string, () => string> = {
+const validPlan = () => readFileSync(join(CORPUS, 'cli', 'valid-plan.yaml'), 'utf8');
+const withEdgeCases = (file: string) => `${validPlan()}tests: { edge_cases: { file: "${file}" } }\n`;
+
+/** Inputs too big to commit, or not files at all (links to devices, FIFOs), made at run time at `path`. */
+const GENERATORS: Record<string, (path: string) => void> = {
   // A valid-looking plan padded past the 1 MiB limit with one long comment: refused before it is parsed.
-  'generated/huge-plan.yaml': () =>
-    `${readFileSync(join(CORPUS, 'cli', 'valid-plan.yaml'), 'utf8')}# ${'x'.repeat(3 * 1024 * 1024)}\n`,
-  'generated/huge-world.yaml': () => `seed: 1\n# ${'x'.repeat(6 * 1024 * 1024)}\n`,
+  'generated/huge-plan.yaml': (path) => writeFileSync(path, `${validPlan()}# ${'x'.repeat(3 * 1024 * 1024)}\n`),
+  'generated/huge-world.yaml': (path) => writeFileSync(path, `seed: 1\n# ${'x'.repeat(6 * 1024 * 1024)}\n`),
+  // Reading these never ended (/dev/zero) or never began (a FIFO without a writer blocks the open).
+  'generated/plan-links-to-dev-zero.yaml': (path) => symlinkSync('/dev/zero', path),
+  'generated/plan-is-a-fifo.yaml': (path) => execFileSync('mkfifo', [path]),
+  'generated/edge-cases-link-to-dev-zero.yaml': (path) => {
+    symlinkSync('/dev/zero', `${path}.jsonl`);
+    writeFileSync(path, withEdgeCases(`${path}.jsonl`));
+  },
+  // A credentials file named by mistake: its lines must not be quoted in the errors.
+  'generated/edge-cases-are-a-databrickscfg.yaml': (path) => {
+    writeFileSync(`${path}.cfg`, '[DEFAULT]\nhost = https://adb-7.azuredatabricks.net\ntoken = dapiCORPUS0123456789\n');
+    writeFileSync(path, withEdgeCases(`${path}.cfg`));
+  },
+  'generated/edge-cases-are-proc-environ.yaml': (path) => writeFileSync(path, withEdgeCases('/proc/self/environ')),
 };
 
 function pathOf(name: string): string {
   const generator = GENERATORS[name];
   if (!generator) return join(CORPUS, name);
   const path = join(generated, name.replace('/', '-'));
-  writeFileSync(path, generator());
+  if (!existsSync(path)) generator(path);
   return path;
 }
 

@@ -151,7 +151,7 @@ describe('plans that take workspaces from a Databricks Asset Bundle', () => {
       'big.yml': `# ${'x'.repeat(1024 * 1024)}\n`,
     });
     expect(loadProblems(join(dir, 'missing.yaml'))).toEqual([
-      `bundle: cannot read ${join(dir, 'nope/databricks.yml')}: ENOENT: no such file or directory, stat '${join(dir, 'nope/databricks.yml')}'`,
+      `bundle: cannot read ${join(dir, 'nope/databricks.yml')}: ENOENT: no such file or directory, open '${join(dir, 'nope/databricks.yml')}'`,
     ]);
     expect(loadProblems(join(dir, 'dir.yaml'))).toEqual([
       `bundle: ${dir} is a directory; write the path of the bundle's configuration file, e.g. bundle: databricks.yml`,
