@@ -7,6 +7,7 @@ import { userInfo } from 'node:os';
 import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { CodecKeyError, dataConverterFromEnv } from '../codec';
+import { normalizeIdentity } from '../shared/identity';
 import { rolloutStatusQuery } from '../shared/messages';
 import type { rolloutWorkflow } from '../workflows';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type Io } from './command';
@@ -96,12 +97,22 @@ export async function connect(io: Io): Promise<Session> {
   };
 }
 
-/** Who is acting: --as, else GITHUB_ACTOR (CI), else the OS user. */
+/**
+ * Who is acting: --as, else GITHUB_ACTOR (CI), else the OS user; normalised as the plan's approvals.allowed is
+ * (src/shared/identity.ts), so " alice " is recorded as alice and invisible or control characters are refused.
+ */
 export function identity(as: string | undefined, io: Io): string {
   const env = io.env ?? process.env;
-  const who = as?.trim() || env.GITHUB_ACTOR?.trim() || safeUser();
-  if (!who) throw new UsageError('cannot tell who you are: pass --as <name>');
-  return who;
+  const [source, who] =
+    as !== undefined && as.trim()
+      ? ['--as', as]
+      : env.GITHUB_ACTOR?.trim()
+        ? ['GITHUB_ACTOR', env.GITHUB_ACTOR]
+        : ['the OS user name', safeUser()];
+  if (!who?.trim()) throw new UsageError('cannot tell who you are: pass --as <name>');
+  const normalized = normalizeIdentity(who);
+  if (!normalized.ok) throw new UsageError(`${source}: ${normalized.problem}; pass --as <name>, e.g. --as octocat`);
+  return normalized.identity;
 }
 
 function safeUser(): string | undefined {

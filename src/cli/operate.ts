@@ -15,6 +15,7 @@ import {
 import type { ApprovalAnswer } from '../shared/types';
 import { EXIT_OK, parseCommandArgs, UsageError, type Command } from './command';
 import { CommandError, connect, CONNECTION_HELP, existingRollout, EXIT, EXIT_CODES_HELP, identity } from './context';
+import { terminalLine } from '../shared/untrusted-text';
 
 interface Operation {
   name: string;
@@ -153,7 +154,8 @@ export const operationCommands: Command[] = OPERATIONS.map((op) => ({
           reason: values.reason as string | undefined,
           region: values.region as string | undefined,
         });
-        io.out(`${answer}\n`);
+        // The answer repeats the reason and the approver: escaped.
+        io.out(`${terminalLine(answer)}\n`);
         return EXIT.ok;
       } catch (err) {
         if (err instanceof WorkflowUpdateFailedError)

@@ -3,11 +3,12 @@
  * plan's directory) parsed next to it. Every problem found is reported at once, each on one line.
  */
 import { dirname, isAbsolute, join } from 'node:path';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { z } from 'zod';
 import { formatZodIssues } from '../shared/duration';
 import { isUnresolvedWorkspaceIssue, resolveBundleTargets, type WorkspaceSources } from './bundle';
 import { EdgeCaseError, MAX_EDGE_CASE_BYTES, MAX_EDGE_CASES, parseEdgeCases, type EdgeCase } from './edge-cases';
+import { jsonSizeWithin, MAX_WORKFLOW_INPUT_BYTES } from './limits';
 import { readBounded } from './read-file';
 import { yamlErrorText } from './syntax-errors';
 import { planSchema, type Plan } from './schema';
@@ -59,9 +60,34 @@ function readLimited(
   }
 }
 
+/** Digits a double keeps exactly: a literal with more is silently rounded (99.99999999999999999 reads as 100). */
+const MAX_SIGNIFICANT_DIGITS = 15;
+
+function significantDigits(source: string): number {
+  const mantissa = source.replace(/^[+-]/, '').split(/[eE]/)[0].replace('.', '');
+  return mantissa.replace(/^0+/, '').replace(/0+$/, '').length;
+}
+
+/** Numbers the YAML holds that a double cannot: too many digits (rounded) or too large (Infinity). */
+function imprecisionProblems(doc: Document, lineCounter: LineCounter): string[] {
+  const problems: string[] = [];
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value !== 'number' || typeof node.source !== 'string') return;
+      if (Number.isFinite(node.value) && significantDigits(node.source) <= MAX_SIGNIFICANT_DIGITS) return;
+      const at = node.range ? lineCounter.linePos(node.range[0]) : undefined;
+      problems.push(
+        `a number${at ? ` at line ${at.line}, column ${at.col}` : ''} has more than ${MAX_SIGNIFICANT_DIGITS} significant digits or is too large; it would be rounded, so write it with fewer digits`,
+      );
+    },
+  });
+  return problems;
+}
+
 /** `what` names the file in the multiple-documents message: "a plan", "a bundle configuration". */
 function parseYamlText(text: string, what = 'a plan'): { document: unknown } | { problems: string[] } {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, lineCounter });
   if (doc.errors.length > 0)
     return {
       problems: doc.errors.map((err) =>
@@ -70,8 +96,11 @@ function parseYamlText(text: string, what = 'a plan'): { document: unknown } | {
           : `not valid YAML: ${yamlErrorText(err)}`,
       ),
     };
+  const imprecise = imprecisionProblems(doc, lineCounter);
+  if (imprecise.length > 0) return { problems: imprecise };
+  let document: unknown;
   try {
-    return { document: doc.toJS({ maxAliasCount: 100 }) as unknown };
+    document = doc.toJS({ maxAliasCount: 100 }) as unknown;
   } catch (err) {
     // toJS's messages may quote an alias name; the alias-count one is fixed text.
     const message = (err as Error).message;
@@ -81,6 +110,14 @@ function parseYamlText(text: string, what = 'a plan'): { document: unknown } | {
       ],
     };
   }
+  // Aliases make a small file a large value: measure what it expands to before anything serialises it.
+  if (jsonSizeWithin(document, MAX_WORKFLOW_INPUT_BYTES) === Infinity)
+    return {
+      problems: [
+        `the YAML expands (through its aliases) to more than ${MAX_WORKFLOW_INPUT_BYTES} bytes of JSON, over Temporal's payload limit; write ${what} without aliases that repeat large values`,
+      ],
+    };
+  return { document };
 }
 
 /** The edge-case file named by the raw (possibly invalid) document, so its problems are reported with the schema's. */
@@ -166,5 +203,11 @@ export function loadPlan(path: string): LoadedPlan {
     else edgeCases = loaded.cases;
   }
   if (!result.success || problems.length > 0) throw new PlanError(path, problems);
+  // Both travel in the rollout's workflow input: together they must fit in one Temporal payload.
+  const size = jsonSizeWithin({ plan: result.data, edgeCases }, MAX_WORKFLOW_INPUT_BYTES);
+  if (size === Infinity)
+    throw new PlanError(path, [
+      `the plan and its edge cases come to more than ${MAX_WORKFLOW_INPUT_BYTES} bytes of JSON (1.5 MiB), over what one Temporal payload holds with room to spare (2 MiB); keep fewer or smaller edge cases and health inputs`,
+    ]);
   return { plan: result.data, edgeCases, workspaceSources: bundle.sources };
 }
