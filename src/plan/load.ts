@@ -68,10 +68,24 @@ function significantDigits(source: string): number {
   return mantissa.replace(/^0+/, '').replace(/0+$/, '').length;
 }
 
-/** Numbers the YAML holds that a double cannot: too many digits (rounded) or too large (Infinity). */
-function imprecisionProblems(doc: Document, lineCounter: LineCounter): string[] {
+/**
+ * The most aliases (*name) a file may use. Resolving each one walks the document (yaml's Alias.resolve), so many
+ * aliases cost quadratic time: 17,000 of them in an 820 KB plan took seconds, and more would take minutes, before
+ * maxAliasCount (which limits the uses of one anchor) ever applies.
+ */
+export const MAX_ALIASES = 500;
+
+/**
+ * Problems of the parsed YAML before it is turned into values: too many aliases, and numbers a double cannot hold
+ * (too many digits, silently rounded; too large, Infinity).
+ */
+function documentProblems(doc: Document, lineCounter: LineCounter): string[] {
   const problems: string[] = [];
+  let aliases = 0;
   visit(doc, {
+    Alias() {
+      aliases++;
+    },
     Scalar(_key, node) {
       if (typeof node.value !== 'number' || typeof node.source !== 'string') return;
       if (Number.isFinite(node.value) && significantDigits(node.source) <= MAX_SIGNIFICANT_DIGITS) return;
@@ -81,6 +95,10 @@ function imprecisionProblems(doc: Document, lineCounter: LineCounter): string[] 
       );
     },
   });
+  if (aliases > MAX_ALIASES)
+    problems.push(
+      `the file uses ${aliases} aliases (*name), over the limit of ${MAX_ALIASES}; write the values out, or anchor fewer`,
+    );
   return problems;
 }
 
@@ -96,7 +114,7 @@ function parseYamlText(text: string, what = 'a plan'): { document: unknown } | {
           : `not valid YAML: ${yamlErrorText(err)}`,
       ),
     };
-  const imprecise = imprecisionProblems(doc, lineCounter);
+  const imprecise = documentProblems(doc, lineCounter);
   if (imprecise.length > 0) return { problems: imprecise };
   let document: unknown;
   try {

@@ -47,7 +47,35 @@ const GENERATORS: Record<string, (path: string) => void> = {
     writeFileSync(path, withEdgeCases(`${path}.cfg`));
   },
   'generated/edge-cases-are-proc-environ.yaml': (path) => writeFileSync(path, withEdgeCases('/proc/self/environ')),
+  // 5001 regions and 500 stages validated; the rollout's history outgrew Temporal's limit at 500-700 regions.
+  'generated/too-many-regions.yaml': (path) => writeFileSync(path, sizedPlan(251, 1)),
+  'generated/too-many-stages.yaml': (path) => writeFileSync(path, sizedPlan(2, 21)),
+  'generated/regions-times-stages-outgrow-history.yaml': (path) => writeFileSync(path, sizedPlan(100, 20)),
+  // 820 KB of aliases of a 4 KiB health input: a valid plan whose workflow input Temporal refused (exit 1, a stack).
+  // Within the alias limit, but 400 uses of 4 KiB strings expand past what one Temporal payload holds.
+  'generated/alias-expansion-past-payload.yaml': (path) => {
+    const anchors = Array.from({ length: 8 }, (_, i) => `    a${i}: &a${i} "${'x'.repeat(4000)}"`);
+    const uses = Array.from({ length: 8 }, (_, i) => `    u${i}: [${Array(60).fill(`*a${i}`).join(', ')}]`);
+    writeFileSync(path, `${validPlan()}tests:\n  health:\n   input:\n${[...anchors, ...uses].join('\n')}\n`);
+  },
+  'generated/alias-expansion-820k.yaml': (path) => {
+    const anchors = Array.from({ length: 190 }, (_, i) => `    a${i}: &a${i} "${'x'.repeat(4000)}"`);
+    const uses = Array.from({ length: 190 }, (_, i) => `    u${i}: [${Array(90).fill(`*a${i}`).join(', ')}]`);
+    writeFileSync(path, `${validPlan()}tests:\n  health:\n   input:\n${[...anchors, ...uses].join('\n')}\n`);
+  },
 };
+
+/** A valid plan with `regions` regions and `stages` stages. */
+function sizedPlan(regions: number, stages: number): string {
+  const lines = ['model: main.ml.fraud_detector', 'primary: r0', 'regions:'];
+  for (let i = 0; i < regions; i++)
+    lines.push(
+      `  - { name: r${i}, workspace: { profile: r${i} }, endpoint: e${i ? ', shared_catalog: ml_shared' : ''} }`,
+    );
+  lines.push('stages:');
+  for (let i = 0; i < stages; i++) lines.push(`  - { name: s${i}, traffic: ${Math.min(100, 5 * (i + 1))} }`);
+  return `${lines.join('\n')}\n`;
+}
 
 function pathOf(name: string): string {
   const generator = GENERATORS[name];
