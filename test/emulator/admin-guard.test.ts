@@ -17,7 +17,7 @@ describe('admin API without a token', () => {
 
   it('refuses writes a browser marks as cross-site or from another origin, and adds no fault', async () => {
     const before = (await faults()).length;
-    for (const headers of [
+    for (const headers of <Record<string, string>[]>[
       { Origin: 'https://evil.example', 'Content-Type': 'text/plain' },
       { 'Sec-Fetch-Site': 'cross-site' },
       { 'Sec-Fetch-Site': 'same-site', Origin: 'http://localhost:1' },
