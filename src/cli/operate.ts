@@ -16,6 +16,10 @@ import type { ApprovalAnswer } from '../shared/types';
 import { EXIT_OK, parseCommandArgs, UsageError, type Command } from './command';
 import { CommandError, connect, CONNECTION_HELP, existingRollout, EXIT, EXIT_CODES_HELP, identity } from './context';
 import { terminalLine } from '../shared/untrusted-text';
+import { REGION_NAME } from '../plan/schema';
+
+/** A reason is a sentence or a link, and it is recorded in history with every approval. */
+const MAX_REASON_LENGTH = 1000;
 
 interface Operation {
   name: string;
@@ -140,6 +144,14 @@ export const operationCommands: Command[] = OPERATIONS.map((op) => ({
     }
     if (values.region !== undefined && !op.regionOption)
       throw new UsageError(`rollout ${op.name}: --region does not apply; it acts on the whole rollout`);
+    if (typeof values.region === 'string' && !REGION_NAME.test(values.region))
+      throw new UsageError(
+        `rollout ${op.name}: --region is a region name (lower-case letters, digits, "-"), e.g. eu-west-1`,
+      );
+    if (typeof values.reason === 'string' && values.reason.length > MAX_REASON_LENGTH)
+      throw new UsageError(
+        `rollout ${op.name}: --reason is at most ${MAX_REASON_LENGTH} characters; link to the details`,
+      );
     if (op.reasonRequired && !(typeof values.reason === 'string' && values.reason.trim()))
       throw new UsageError(`rollout ${op.name}: --reason is required, e.g. --reason "canary metrics reviewed"`);
     if (positionals.length > 1)

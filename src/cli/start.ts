@@ -95,7 +95,8 @@ async function endReport(report: Promise<RolloutReport>, workflowId: string): Pr
           : cause instanceof TimeoutFailure
             ? 'timed out'
             : 'failed';
-    const why = cause?.message ? `: ${cause.message}` : '';
+    // The reason is an operator's words (temporal workflow terminate --reason): one escaped line.
+    const why = cause?.message ? `: ${terminalLine(cause.message)}` : '';
     throw new CommandError(
       EXIT.notSucceeded,
       `rollout ${workflowId} ${how}${why}; no report. See: rollout history ${workflowId}`,

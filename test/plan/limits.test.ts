@@ -97,3 +97,10 @@ describe('jsonSizeWithin', () => {
     expect(jsonSizeWithin(shared, 1_000_000)).toBe(Infinity);
   });
 });
+
+describe('approvals.allowed', () => {
+  it('records identities in one spelling: trimmed and NFKC-folded', () => {
+    const parsed = planSchema.parse({ ...plan(1, 1), approvals: { allowed: [' alice ', '\uff42\uff4f\uff42'] } });
+    expect(parsed.approvals?.allowed).toEqual(['alice', 'bob']);
+  });
+});
