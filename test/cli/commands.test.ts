@@ -314,7 +314,7 @@ it('exits 5 with the reason when the rollout it follows is terminated', async ()
   const run = await waiting;
   expect(run.code).toBe(EXIT.notSucceeded);
   expect(run.err).toContain(
-    `rollout start: rollout ${id} was terminated: ::error::stopped by an operator\\nfor the drill; no report. See: rollout history ${id}`,
+    `rollout start: rollout ${id} was terminated: : :error::stopped by an operator\\nfor the drill; no report. See: rollout history ${id}`,
   );
   expect(run.err).not.toContain('    at ');
   inert(run.err);
