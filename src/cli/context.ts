@@ -144,6 +144,25 @@ export function uiBase(session: Pick<Session, 'address'>, env: NodeJS.ProcessEnv
   return undefined;
 }
 
+/** Temporal's default limit on workflow ids (limit.maxIDLength); a longer id is refused by the server. */
+export const MAX_WORKFLOW_ID_LENGTH = 1000;
+
+/**
+ * Checks a rollout id given on the command line before anything connects: Temporal answers an over-long id with an
+ * error the commands did not expect (exit 1 and a stack where 2 is documented).
+ */
+export function checkRolloutId(id: string | undefined, command: string): void {
+  if (id === undefined) return;
+  if (id.length > MAX_WORKFLOW_ID_LENGTH)
+    throw new UsageError(
+      `rollout ${command}: the rollout id is ${id.length} characters; Temporal ids are at most ${MAX_WORKFLOW_ID_LENGTH}, e.g. rollout-main.ml.fraud_detector-v5`,
+    );
+  if (/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(id))
+    throw new UsageError(
+      `rollout ${command}: the rollout id holds control or invisible characters; copy it from rollout list, e.g. rollout-main.ml.fraud_detector-v5`,
+    );
+}
+
 /** A handle on an existing rollout; exit 6 when there is none with that id. */
 export async function existingRollout(
   session: Session,

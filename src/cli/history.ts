@@ -6,7 +6,7 @@ import { defaultPayloadConverter, type Payload, type PayloadCodec } from '@tempo
 import { temporal } from '@temporalio/proto';
 import type { RegionStatus, RolloutInput, RolloutReport } from '../shared/types';
 import { EXIT_OK, parseCommandArgs, UsageError, type Command } from './command';
-import { connect, CONNECTION_HELP, existingRollout, EXIT, EXIT_CODES_HELP, uiLink } from './context';
+import { connect, CONNECTION_HELP, checkRolloutId, existingRollout, EXIT, EXIT_CODES_HELP, uiLink } from './context';
 import { terminalLine } from '../shared/untrusted-text';
 
 type IEvent = temporal.api.history.v1.IHistoryEvent;
@@ -206,6 +206,7 @@ export const historyCommand: Command = {
     }
     if (positionals.length > 1)
       throw new UsageError(`rollout history: give one rollout id, got ${positionals.join(' ')}`);
+    checkRolloutId(positionals[0], 'history');
     const session = await connect(io);
     try {
       const handle = await existingRollout(session, positionals[0], 'history');

@@ -14,7 +14,16 @@ import {
 } from '../shared/messages';
 import type { ApprovalAnswer } from '../shared/types';
 import { EXIT_OK, parseCommandArgs, UsageError, type Command } from './command';
-import { CommandError, connect, CONNECTION_HELP, existingRollout, EXIT, EXIT_CODES_HELP, identity } from './context';
+import {
+  CommandError,
+  connect,
+  CONNECTION_HELP,
+  checkRolloutId,
+  existingRollout,
+  EXIT,
+  EXIT_CODES_HELP,
+  identity,
+} from './context';
 import { terminalLine } from '../shared/untrusted-text';
 import { REGION_NAME } from '../plan/schema';
 
@@ -157,6 +166,7 @@ export const operationCommands: Command[] = OPERATIONS.map((op) => ({
     if (positionals.length > 1)
       throw new UsageError(`rollout ${op.name}: give one rollout id, got ${positionals.join(' ')}`);
     const by = identity(values.as as string | undefined, io);
+    checkRolloutId(positionals[0], op.name);
     const session = await connect(io);
     try {
       const handle = await existingRollout(session, positionals[0], op.name);
