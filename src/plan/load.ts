@@ -6,6 +6,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { z } from 'zod';
 import { formatZodIssues } from '../shared/duration';
+import { terminalLine } from '../shared/untrusted-text';
 import { isUnresolvedWorkspaceIssue, resolveBundleTargets, type WorkspaceSources } from './bundle';
 import { EdgeCaseError, MAX_EDGE_CASE_BYTES, MAX_EDGE_CASES, parseEdgeCases, type EdgeCase } from './edge-cases';
 import { jsonSizeWithin, MAX_WORKFLOW_INPUT_BYTES } from './limits';
@@ -24,11 +25,16 @@ export const MAX_BUNDLE_BYTES = 1024 * 1024;
  * problem with the file as a whole (unreadable, too big, not YAML) says so without a path.
  */
 export class PlanError extends Error {
+  readonly problems: string[];
   constructor(
     readonly source: string,
-    readonly problems: string[],
+    problems: string[],
   ) {
-    super(`invalid plan ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    // Problems quote values of the plan (a primary, a region name), which may hold escape sequences or line breaks:
+    // each problem is one escaped line, wherever it is printed.
+    const lines = problems.map(terminalLine);
+    super(`invalid plan ${source}:\n${lines.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = lines;
     this.name = 'PlanError';
   }
 }

@@ -9,9 +9,13 @@ import {
   HISTORY_EVENT_BUDGET,
   jsonSizeWithin,
   MAX_REGIONS,
+  MAX_MODEL_VERSION,
   MAX_STAGES,
+  MAX_UC_NAME,
   TEMPORAL_HISTORY_EVENT_LIMIT,
 } from '../../src/plan/limits';
+import { MAX_WORKFLOW_ID_LENGTH } from '../../src/cli/context';
+import { regionWorkflowId, rolloutWorkflowId } from '../../src/shared/messages';
 import { planSchema } from '../../src/plan/schema';
 import { formatZodIssues } from '../../src/shared/duration';
 
@@ -102,5 +106,17 @@ describe('approvals.allowed', () => {
   it('records identities in one spelling: trimmed and NFKC-folded', () => {
     const parsed = planSchema.parse({ ...plan(1, 1), approvals: { allowed: [' alice ', '\uff42\uff4f\uff42'] } });
     expect(parsed.approvals?.allowed).toEqual(['alice', 'bob']);
+  });
+});
+
+describe('workflow ids', () => {
+  it('stay within Temporal’s 1000 characters for the longest names the plan allows', () => {
+    const model = ['c', 's', 'm'].map((c) => c.repeat(MAX_UC_NAME)).join('.');
+    const parsed = planSchema.parse({ ...plan(1, 1), model, version: MAX_MODEL_VERSION });
+    const region = `r${'-'.repeat(40)}`;
+    expect(planSchema.shape.regions.element.shape.name.safeParse(region).success).toBe(true);
+    const id = regionWorkflowId(rolloutWorkflowId(parsed.model, MAX_MODEL_VERSION), region);
+    expect(id.length).toBeLessThanOrEqual(MAX_WORKFLOW_ID_LENGTH);
+    expect(planSchema.safeParse({ ...plan(1, 1), model: `${model}x` }).success).toBe(false);
   });
 });
