@@ -46,8 +46,11 @@ const durationBetween = (min: number, max: number, words: { min: string; max: st
 
 const positiveDuration = (max: number, maxWords: string) =>
   durationBetween(1, max, { min: '1ms (longer than 0)', max: maxWords });
-/** A timeout of the rollout itself: at least a second, at most `max`. */
-const timeout = (max: number, maxWords: string) => durationBetween(SECOND, max, { min: '1s', max: maxWords });
+/**
+ * A timeout of the rollout itself: at least 100ms (fast tests wait half a second for an approval; below that a timer
+ * is noise), at most `max`.
+ */
+const timeout = (max: number, maxWords: string) => durationBetween(100, max, { min: '100ms', max: maxWords });
 
 /** Finite numbers only, and rates of at least one request per second. */
 const rate = (max: number) =>

@@ -263,7 +263,7 @@ describe('lead review: further refusals', () => {
     plan.tests = { health: { input: { a: 1 } } };
     expect(problemsOf(plan)).toEqual([
       'stages[0].gate: each check is listed once',
-      'timeouts.replication: must be at least 1s',
+      'timeouts.replication: must be at least 100ms',
       'regions[0].shared_catalog: the primary reads the model under its own name; remove shared_catalog from us-east-1',
     ]);
   });
