@@ -29,7 +29,8 @@ export const EXIT_CODES_HELP = `Exit codes:
   2  invalid input (plan, flags, arguments)
   3  cannot reach Temporal (the address tried is printed)
   4  --timeout ran out while the rollout waits for approval
-  5  the rollout ended without succeeding (rolled back, partially failed, failed, aborted, superseded, refused)
+  5  the rollout ended without succeeding (rolled back, partially failed, failed, aborted, superseded, refused),
+     or was terminated, cancelled or timed out in Temporal (no report)
   6  no rollout with that id
   7  the rollout refused the request (for example nothing awaits approval)
   8  --timeout ran out while the rollout is still running
