@@ -10,7 +10,7 @@ import { terminalLine } from '../shared/untrusted-text';
 import { isUnresolvedWorkspaceIssue, resolveBundleTargets, type WorkspaceSources } from './bundle';
 import { EdgeCaseError, MAX_EDGE_CASE_BYTES, MAX_EDGE_CASES, parseEdgeCases, type EdgeCase } from './edge-cases';
 import { jsonSizeWithin, MAX_WORKFLOW_INPUT_BYTES } from './limits';
-import { readBounded } from './read-file';
+import { readBounded } from '../read-file';
 import { yamlErrorText } from './syntax-errors';
 import { planSchema, type Plan } from './schema';
 

@@ -5,8 +5,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { resolveDatabricksConfig } from '../../src/databricks/config';
+import { loadWorldFile } from '../../src/emulator/world';
 import { loadPlan, PlanError } from '../../src/plan/load';
-import { readBounded } from '../../src/plan/read-file';
+import { readBounded } from '../../src/read-file';
 import { jsonErrorOffset, yamlErrorText } from '../../src/plan/syntax-errors';
 import { tempFiles } from './helpers';
 
@@ -141,5 +143,18 @@ describe('syntax error positions', () => {
       'a tag (!...) is unknown at line 3, column 7',
     );
     expect(yamlErrorText({ code: 'UNEXPECTED_TOKEN' })).toBe('unexpected content');
+  });
+});
+
+describe('other files read the same way', () => {
+  it('refuses /dev/zero and a FIFO as a world file and as the Databricks config file, without hanging', () => {
+    const dir = tempFiles({});
+    execFileSync('mkfifo', [join(dir, 'fifo')]);
+    expect(() => loadWorldFile('/dev/zero')).toThrow(/the file is a character device, not a regular file/);
+    expect(() => loadWorldFile(join(dir, 'fifo'))).toThrow(/the file is a FIFO \(named pipe\), not a regular file/);
+    for (const file of ['/dev/zero', join(dir, 'fifo')])
+      expect(() => resolveDatabricksConfig({ profile: 'x', env: { DATABRICKS_CONFIG_FILE: file } })).toThrow(
+        /cannot read Databricks config file .*: it is a (character device|FIFO \(named pipe\)), not a regular file/,
+      );
   });
 });

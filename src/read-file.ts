@@ -16,7 +16,7 @@ export type BoundedRead =
       /** false: the file said less, and held at least `size` */ exact: boolean;
     }
   | { ok: false; reason: 'not-regular'; kind: string }
-  | { ok: false; reason: 'unreadable'; message: string };
+  | { ok: false; reason: 'unreadable'; message: string; code?: string };
 
 /** What a non-regular file is, in words. */
 function kindOf(stats: Stats): string {
@@ -35,7 +35,12 @@ export function readBounded(path: string, limit: number): BoundedRead {
     // O_NONBLOCK is 0 where the platform has none (Windows), which has no FIFOs to block on either.
     fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (err) {
-    return { ok: false, reason: 'unreadable', message: (err as Error).message };
+    return {
+      ok: false,
+      reason: 'unreadable',
+      message: (err as Error).message,
+      code: (err as NodeJS.ErrnoException).code,
+    };
   }
   try {
     const stats = fstatSync(fd);
