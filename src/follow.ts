@@ -1,5 +1,6 @@
 /** Following a rollout from a client: one line per change of a region's phase, stage, weight, checks or approvals. */
 import type { RegionStatus, RolloutStatus } from './shared/types';
+import { terminalLine } from './shared/untrusted-text';
 
 function regionLine(r: RegionStatus): string {
   const stage = r.stage ? ` [${r.stage}]` : '';
@@ -46,5 +47,6 @@ export function describeChanges(previous: RolloutStatus | undefined, next: Rollo
     if (moved) lines.push(regionLine(region));
     if (region.error && region.error !== before?.error) lines.push(`${region.region}: ${region.error}`);
   }
-  return lines;
+  // Reasons, approvers, check summaries and errors come from people and endpoints: escaped, one line each.
+  return lines.map(terminalLine);
 }

@@ -7,6 +7,7 @@ import { AesGcmCodec, CodecKeyError, codecKeysFromEnv, CODEC_KEYS_VARIABLE } fro
 import { CODEC_SERVER_TOKENS_VARIABLE, parseCodecServerTokens, startCodecServer } from '../codec/server';
 import { parseCommandArgs, UsageError, EXIT_OK, type Command } from './command';
 import { commaList } from '../shared/lists';
+import { isLoopbackHost } from '../plan/workspace-url';
 
 const HELP = `Usage: rollout codec-server [--port 8888] [--cors-origin https://ui.example.com,...] [--allow alice,bob] [--no-auth]
 
@@ -24,7 +25,8 @@ Options:
   --host <H>            address to listen on (default 127.0.0.1)
   --cors-origin <list>  origins the Web UI is served from (default http://localhost:8233)
   --allow <list>        identities that may decode (default: every identity with a token)
-  --no-auth             serve anyone who reaches the port (a local dev server only)
+  --no-auth             serve anyone who reaches the port (a local dev server only; a loud warning
+                        unless --host is loopback)
   -h, --help            show this help
 
 Example:
@@ -87,10 +89,15 @@ export const codecServerCommand: Command = {
         throw new UsageError(
           `rollout codec-server: --cors-origin "${origin}" is not an origin; write scheme://host[:port], e.g. http://localhost:8233`,
         );
+    const host = typeof values.host === 'string' ? values.host : '127.0.0.1';
+    if (noAuth && !isLoopbackHost(host))
+      io.err(
+        `WARNING: --no-auth on ${host}: anyone who can reach this port can decrypt every rollout payload (plans, approvals, reports). Use --no-auth only on 127.0.0.1, or set ${CODEC_SERVER_TOKENS_VARIABLE}.\n`,
+      );
     const running = await startCodecServer({
       codec: new AesGcmCodec(keys),
       port,
-      host: typeof values.host === 'string' ? values.host : '127.0.0.1',
+      host,
       corsOrigins,
       tokens,
       allow,

@@ -3,6 +3,7 @@
  * that name the command and the flag).
  */
 import { parseArgs } from 'node:util';
+import { MAX_MODEL_VERSION } from '../plan/limits';
 
 /** Where a command writes; tests and the dispatcher pass their own. */
 export type Io = {
@@ -92,6 +93,9 @@ export function versionFlags(
     throw new UsageError(`rollout ${command}: give --version or --alias, not both`);
   if (version !== undefined && !/^[1-9]\d*$/.test(version))
     throw new UsageError(`rollout ${command}: --version must be a positive whole number, got "${version}"`);
+  // Past 2^31 - 1 it is no Unity Catalog version, and past 2^53 Number() would silently round it.
+  if (version !== undefined && (version.length > 10 || Number(version) > MAX_MODEL_VERSION))
+    throw new UsageError(`rollout ${command}: --version is at most ${MAX_MODEL_VERSION}, got ${version.length} digits`);
   if (alias !== undefined && !ALIAS.test(alias))
     throw new UsageError(
       `rollout ${command}: --alias is a Unity Catalog alias (letters, digits, "_", "-"), got "${alias}"`,

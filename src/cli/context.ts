@@ -7,6 +7,7 @@ import { userInfo } from 'node:os';
 import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { CodecKeyError, dataConverterFromEnv } from '../codec';
+import { normalizeIdentity } from '../shared/identity';
 import { rolloutStatusQuery } from '../shared/messages';
 import type { rolloutWorkflow } from '../workflows';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type Io } from './command';
@@ -28,7 +29,8 @@ export const EXIT_CODES_HELP = `Exit codes:
   2  invalid input (plan, flags, arguments)
   3  cannot reach Temporal (the address tried is printed)
   4  --timeout ran out while the rollout waits for approval
-  5  the rollout ended without succeeding (rolled back, partially failed, failed, aborted, superseded, refused)
+  5  the rollout ended without succeeding (rolled back, partially failed, failed, aborted, superseded, refused),
+     or was terminated, cancelled or timed out in Temporal (no report)
   6  no rollout with that id
   7  the rollout refused the request (for example nothing awaits approval)
   8  --timeout ran out while the rollout is still running
@@ -96,12 +98,22 @@ export async function connect(io: Io): Promise<Session> {
   };
 }
 
-/** Who is acting: --as, else GITHUB_ACTOR (CI), else the OS user. */
+/**
+ * Who is acting: --as, else GITHUB_ACTOR (CI), else the OS user; normalised as the plan's approvals.allowed is
+ * (src/shared/identity.ts), so " alice " is recorded as alice and invisible or control characters are refused.
+ */
 export function identity(as: string | undefined, io: Io): string {
   const env = io.env ?? process.env;
-  const who = as?.trim() || env.GITHUB_ACTOR?.trim() || safeUser();
-  if (!who) throw new UsageError('cannot tell who you are: pass --as <name>');
-  return who;
+  const [source, who] =
+    as !== undefined && as.trim()
+      ? ['--as', as]
+      : env.GITHUB_ACTOR?.trim()
+        ? ['GITHUB_ACTOR', env.GITHUB_ACTOR]
+        : ['the OS user name', safeUser()];
+  if (!who?.trim()) throw new UsageError('cannot tell who you are: pass --as <name>');
+  const normalized = normalizeIdentity(who);
+  if (!normalized.ok) throw new UsageError(`${source}: ${normalized.problem}; pass --as <name>, e.g. --as octocat`);
+  return normalized.identity;
 }
 
 function safeUser(): string | undefined {
@@ -131,6 +143,25 @@ export function uiBase(session: Pick<Session, 'address'>, env: NodeJS.ProcessEnv
   if (host.endsWith('.tmprl.cloud')) return 'https://cloud.temporal.io';
   if (['localhost', '127.0.0.1', '::1'].includes(host)) return `http://localhost:${Number(port ?? 7233) + 1000}`;
   return undefined;
+}
+
+/** Temporal's default limit on workflow ids (limit.maxIDLength); a longer id is refused by the server. */
+export const MAX_WORKFLOW_ID_LENGTH = 1000;
+
+/**
+ * Checks a rollout id given on the command line before anything connects: Temporal answers an over-long id with an
+ * error the commands did not expect (exit 1 and a stack where 2 is documented).
+ */
+export function checkRolloutId(id: string | undefined, command: string): void {
+  if (id === undefined) return;
+  if (id.length > MAX_WORKFLOW_ID_LENGTH)
+    throw new UsageError(
+      `rollout ${command}: the rollout id is ${id.length} characters; Temporal ids are at most ${MAX_WORKFLOW_ID_LENGTH}, e.g. rollout-main.ml.fraud_detector-v5`,
+    );
+  if (/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(id))
+    throw new UsageError(
+      `rollout ${command}: the rollout id holds control or invisible characters; copy it from rollout list, e.g. rollout-main.ml.fraud_detector-v5`,
+    );
 }
 
 /** A handle on an existing rollout; exit 6 when there is none with that id. */

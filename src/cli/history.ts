@@ -6,7 +6,8 @@ import { defaultPayloadConverter, type Payload, type PayloadCodec } from '@tempo
 import { temporal } from '@temporalio/proto';
 import type { RegionStatus, RolloutInput, RolloutReport } from '../shared/types';
 import { EXIT_OK, parseCommandArgs, UsageError, type Command } from './command';
-import { connect, CONNECTION_HELP, existingRollout, EXIT, EXIT_CODES_HELP, uiLink } from './context';
+import { connect, CONNECTION_HELP, checkRolloutId, existingRollout, EXIT, EXIT_CODES_HELP, uiLink } from './context';
+import { terminalLine } from '../shared/untrusted-text';
 
 type IEvent = temporal.api.history.v1.IHistoryEvent;
 type IPayload = temporal.api.common.v1.IPayload;
@@ -79,7 +80,8 @@ export function timelineLines(events: IEvent[]): string[] {
   const start = events.length ? eventTime(events[0]) : 0;
   const activities = new Map<string, string>();
   const lastPhase = new Map<string, string>();
-  const add = (event: IEvent, text: string) => lines.push(`${offset(eventTime(event) - start)}  ${text}`);
+  // Reasons, names and messages in the history were written by people and workflows: escaped, one line each.
+  const add = (event: IEvent, text: string) => lines.push(`${offset(eventTime(event) - start)}  ${terminalLine(text)}`);
   for (const event of events) {
     switch (event.eventType) {
       case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED: {
@@ -173,7 +175,7 @@ export function timelineLines(events: IEvent[]): string[] {
         add(event, `finished: ${report?.outcome ?? 'completed'}${report?.error ? ` - ${report.error}` : ''}`);
         if (report)
           for (const r of report.regions)
-            lines.push(`          ${r.region}: ${r.outcome}, new version at ${r.challengerWeight}%`);
+            lines.push(terminalLine(`          ${r.region}: ${r.outcome}, new version at ${r.challengerWeight}%`));
         break;
       }
       case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
@@ -204,6 +206,7 @@ export const historyCommand: Command = {
     }
     if (positionals.length > 1)
       throw new UsageError(`rollout history: give one rollout id, got ${positionals.join(' ')}`);
+    checkRolloutId(positionals[0], 'history');
     const session = await connect(io);
     try {
       const handle = await existingRollout(session, positionals[0], 'history');

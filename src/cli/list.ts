@@ -1,4 +1,5 @@
 /** `rollout list`: rollouts found through their search attributes. */
+import { MODEL_FULL_NAME, REGION_NAME } from '../plan/schema';
 import { RolloutRegions, RolloutStatusAttribute } from '../shared/messages';
 import { ROLLOUT_STATUS_VALUES } from '../shared/phases';
 import { EXIT_OK, parseCommandArgs, UsageError, type Command } from './command';
@@ -52,6 +53,11 @@ export const listCommand: Command = {
     }
     if (positionals.length)
       throw new UsageError(`rollout list: unexpected argument ${positionals[0]}; use --model, --status, --region`);
+    // Checked, not only quoted: the values go into a visibility query, and a region or model is never anything else.
+    if (typeof values.region === 'string' && !REGION_NAME.test(values.region))
+      throw new UsageError('rollout list: --region is a region name (lower-case letters, digits, "-"), e.g. eu-west-1');
+    if (typeof values.model === 'string' && !MODEL_FULL_NAME.test(values.model))
+      throw new UsageError('rollout list: --model is catalog.schema.model, e.g. main.ml.fraud_detector');
     if (typeof values.status === 'string' && !STATUSES.includes(values.status))
       throw new UsageError(`rollout list: --status must be one of ${STATUSES.join(', ')}`);
     const limit = values.limit === undefined ? 20 : Number(values.limit);

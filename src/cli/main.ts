@@ -13,6 +13,7 @@ import { planCommand } from './plan';
 import { startCommand } from './start';
 import { statusCommand } from './status';
 import { validateCommand } from './validate';
+import { commandSafeWriter, terminalLines } from '../shared/untrusted-text';
 
 export const COMMANDS: Command[] = [
   startCommand,
@@ -56,7 +57,9 @@ const stdio: Io = {
 };
 
 /** Runs the command line `args` (without node and the script); resolves to the exit code. */
-export async function main(args: string[], io: Io = stdio): Promise<number> {
+export async function main(args: string[], output: Io = stdio): Promise<number> {
+  // No line of any command's output may start with "::" (a GitHub Actions workflow command), whatever it prints.
+  const io: Io = { ...output, out: commandSafeWriter(output.out), err: commandSafeWriter(output.err) };
   const [first, ...rest] = args;
   let command: Command | undefined;
   try {
@@ -79,7 +82,8 @@ export async function main(args: string[], io: Io = stdio): Promise<number> {
     return await command.run(rest, io);
   } catch (err) {
     if (err instanceof CommandError) {
-      io.err(`rollout${command ? ` ${command.name}` : ''}: ${err.message}\n`);
+      // The message may carry a workflow's or a person's words (a refusal, a termination reason): escaped.
+      io.err(`rollout${command ? ` ${command.name}` : ''}: ${terminalLines(err.message)}\n`);
       return err.exitCode;
     }
     if (err instanceof UsageError) {

@@ -14,7 +14,21 @@ import {
 } from '../shared/messages';
 import type { ApprovalAnswer } from '../shared/types';
 import { EXIT_OK, parseCommandArgs, UsageError, type Command } from './command';
-import { CommandError, connect, CONNECTION_HELP, existingRollout, EXIT, EXIT_CODES_HELP, identity } from './context';
+import {
+  CommandError,
+  connect,
+  CONNECTION_HELP,
+  checkRolloutId,
+  existingRollout,
+  EXIT,
+  EXIT_CODES_HELP,
+  identity,
+} from './context';
+import { terminalLine } from '../shared/untrusted-text';
+import { REGION_NAME } from '../plan/schema';
+
+/** A reason is a sentence or a link, and it is recorded in history with every approval. */
+const MAX_REASON_LENGTH = 1000;
 
 interface Operation {
   name: string;
@@ -150,11 +164,20 @@ export const operationCommands: Command[] = OPERATIONS.map((op) => ({
       throw new UsageError(`rollout ${op.name}: --stage applies to approve and reject only`);
     if (values.region !== undefined && !op.regionOption)
       throw new UsageError(`rollout ${op.name}: --region does not apply; it acts on the whole rollout`);
+    if (typeof values.region === 'string' && !REGION_NAME.test(values.region))
+      throw new UsageError(
+        `rollout ${op.name}: --region is a region name (lower-case letters, digits, "-"), e.g. eu-west-1`,
+      );
+    if (typeof values.reason === 'string' && values.reason.length > MAX_REASON_LENGTH)
+      throw new UsageError(
+        `rollout ${op.name}: --reason is at most ${MAX_REASON_LENGTH} characters; link to the details`,
+      );
     if (op.reasonRequired && !(typeof values.reason === 'string' && values.reason.trim()))
       throw new UsageError(`rollout ${op.name}: --reason is required, e.g. --reason "canary metrics reviewed"`);
     if (positionals.length > 1)
       throw new UsageError(`rollout ${op.name}: give one rollout id, got ${positionals.join(' ')}`);
     const by = identity(values.as as string | undefined, io);
+    checkRolloutId(positionals[0], op.name);
     const session = await connect(io);
     try {
       const handle = await existingRollout(session, positionals[0], op.name);
@@ -165,7 +188,8 @@ export const operationCommands: Command[] = OPERATIONS.map((op) => ({
           region: values.region as string | undefined,
           stage: values.stage as string | undefined,
         });
-        io.out(`${answer}\n`);
+        // The answer repeats the reason and the approver: escaped.
+        io.out(`${terminalLine(answer)}\n`);
         return EXIT.ok;
       } catch (err) {
         if (err instanceof WorkflowUpdateFailedError)

@@ -1,5 +1,7 @@
 /** `rollout start`: start (or attach to) the rollout of a model version, and optionally follow it to the end. */
 import { appendFileSync } from 'node:fs';
+import { WorkflowFailedError } from '@temporalio/client';
+import { CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
 import { DatabricksClient } from '../databricks';
 import { loadPlan, PlanError } from '../plan/load';
 import { selectVersion } from '../plan/resolve';
@@ -10,6 +12,7 @@ import type { RolloutReport } from '../shared/types';
 import { EXIT_OK, parseCommandArgs, UsageError, versionFlags, type Command, type Io } from './command';
 import { CommandError, connect, CONNECTION_HELP, EXIT, EXIT_CODES_HELP, identity, uiBase, uiLink } from './context';
 import { renderStepSummary } from './step-summary';
+import { terminalLine } from '../shared/untrusted-text';
 import { reportPlanError } from './validate';
 import { watchRollout } from './watch';
 
@@ -63,12 +66,42 @@ async function resolveVersion(plan: Plan, version: number | undefined, alias: st
 }
 
 function printReport(report: RolloutReport, link: string | undefined, io: Io) {
-  io.out(`\n${report.rolloutId}: ${report.outcome.toUpperCase()}${report.error ? ` - ${report.error}` : ''}\n`);
+  io.out(
+    `\n${terminalLine(`${report.rolloutId}: ${report.outcome.toUpperCase()}${report.error ? ` - ${report.error}` : ''}`)}\n`,
+  );
   for (const r of report.regions)
     io.out(
-      `  ${r.region.padEnd(16)} ${r.outcome.padEnd(12)} new version at ${r.challengerWeight}%${r.error && r.outcome !== 'promoted' ? `  (${r.error})` : ''}\n`,
+      `${terminalLine(`  ${r.region.padEnd(16)} ${r.outcome.padEnd(12)} new version at ${r.challengerWeight}%${r.error && r.outcome !== 'promoted' ? `  (${r.error})` : ''}`)}\n`,
     );
   if (link) io.out(`  ${link}\n`);
+}
+
+/**
+ * The rollout's report, or exit 5 with why there is none: a rollout terminated, cancelled or timed out (by an
+ * operator with the temporal CLI, or a namespace limit) ends without a report, and the command must say so with the
+ * documented code rather than a stack trace.
+ */
+async function endReport(report: Promise<RolloutReport>, workflowId: string): Promise<RolloutReport> {
+  try {
+    return await report;
+  } catch (err) {
+    if (!(err instanceof WorkflowFailedError)) throw err;
+    const cause = err.cause;
+    const how =
+      cause instanceof TerminatedFailure
+        ? 'was terminated'
+        : cause instanceof CancelledFailure
+          ? 'was cancelled'
+          : cause instanceof TimeoutFailure
+            ? 'timed out'
+            : 'failed';
+    // The reason is an operator's words (temporal workflow terminate --reason): one escaped line.
+    const why = cause?.message ? `: ${terminalLine(cause.message)}` : '';
+    throw new CommandError(
+      EXIT.notSucceeded,
+      `rollout ${workflowId} ${how}${why}; no report. See: rollout history ${workflowId}`,
+    );
+  }
 }
 
 export const startCommand: Command = {
@@ -142,7 +175,7 @@ export const startCommand: Command = {
         else io.out(`${message}\n`);
         return awaiting.length ? EXIT.awaitingApproval : EXIT.stillRunning;
       }
-      const report = await watched.report;
+      const report = await endReport(watched.report, started.workflowId);
       const stepSummary = (io.env ?? process.env).GITHUB_STEP_SUMMARY;
       if (stepSummary)
         appendFileSync(

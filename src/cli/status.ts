@@ -1,6 +1,15 @@
 /** `rollout status <id>`: live per-region progress. */
 import { EXIT_OK, parseCommandArgs, UsageError, type Command } from './command';
-import { connect, CONNECTION_HELP, existingRollout, EXIT, EXIT_CODES_HELP, liveStatus, uiLink } from './context';
+import {
+  connect,
+  CONNECTION_HELP,
+  checkRolloutId,
+  existingRollout,
+  EXIT,
+  EXIT_CODES_HELP,
+  liveStatus,
+  uiLink,
+} from './context';
 import { statusTable, watchRollout } from './watch';
 
 const HELP = `Usage: rollout status <rollout-id> [--once] [--json]
@@ -39,6 +48,7 @@ export const statusCommand: Command = {
     }
     if (positionals.length > 1)
       throw new UsageError(`rollout status: give one rollout id, got ${positionals.join(' ')}`);
+    checkRolloutId(positionals[0], 'status');
     const session = await connect(io);
     try {
       const handle = await existingRollout(session, positionals[0], 'status');

@@ -9,6 +9,7 @@
  * reason such as `[x](javascript:...)`, comes out as inert text.
  */
 import { redact } from '../databricks/secret';
+import { markdownText } from '../shared/untrusted-text';
 import type { Plan } from '../plan/schema';
 import { CRITICAL_PHASES, ENDED_REGION_PHASES, STAGE_PHASES } from '../shared/phases';
 import type { CheckResult, RefusedApproval, RegionReport, RolloutOutcome, RolloutReport } from '../shared/types';
@@ -34,11 +35,9 @@ const OUTCOME_WORDS: Record<RolloutOutcome, string> = {
 
 // ---- Markdown ---------------------------------------------------------------------------------------------------
 
-/** Free text as inert Markdown on one line: credentials redacted, markup characters escaped. */
+/** Free text as inert Markdown on one line: credentials redacted, controls and markup characters escaped. */
 function text(value: string): string {
-  return redact(value)
-    .replace(/[\\`*_[\]<>|~&]/g, '\\$&')
-    .replace(/\s*\r?\n\s*/g, ' ');
+  return markdownText(redact(value));
 }
 
 /** An identifier (model, rollout id, region) in a code span, or as escaped text if it could break out of one. */

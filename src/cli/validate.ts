@@ -2,6 +2,7 @@
 import { loadPlan, PlanError } from '../plan/load';
 import { estimateDuration, resolveWaves } from '../plan/resolve';
 import { formatDurationMs } from '../shared/duration';
+import { terminalLine } from '../shared/untrusted-text';
 import { EXIT_OK, EXIT_USAGE, parseCommandArgs, UsageError, type Command, type Io } from './command';
 
 const HELP = `Usage: rollout validate <plan.yaml>
@@ -23,8 +24,9 @@ Examples:
 /** Prints a PlanError as `invalid plan <file>: N problems` and one indented line per problem, to stderr. */
 export function reportPlanError(error: PlanError, io: Io): number {
   const count = error.problems.length;
-  io.err(`invalid plan ${error.source}: ${count} ${count === 1 ? 'problem' : 'problems'}\n`);
-  for (const problem of error.problems) io.err(`  ${problem}\n`);
+  // Problems quote values of the plan (a region name, a primary), which may hold escape sequences: escaped.
+  io.err(`${terminalLine(`invalid plan ${error.source}: ${count} ${count === 1 ? 'problem' : 'problems'}`)}\n`);
+  for (const problem of error.problems) io.err(`  ${terminalLine(problem)}\n`);
   return EXIT_USAGE;
 }
 

@@ -10,6 +10,7 @@ import type { RolloutReport, RolloutStatus } from '../shared/types';
 import type { rolloutWorkflow } from '../workflows';
 import type { Io } from './command';
 import { textTable } from './table';
+import { terminalLine } from '../shared/untrusted-text';
 
 /** Rows of a compact per-region table. */
 export function statusTable(status: RolloutStatus, now: number): string[] {
@@ -25,10 +26,16 @@ export function statusTable(status: RolloutStatus, now: number): string[] {
     ];
   });
   const header = ['region', 'phase', 'stage', 'new', 'in phase', 'last check'];
+  // Escaped cell by cell (before widths are measured): check summaries and errors come from endpoints and people.
   return [
-    `${status.rolloutId}  ${status.phase}${status.outcome ? ` (${status.outcome})` : ''}${status.wave ? `  wave ${status.wave}` : ''}${status.paused ? '  PAUSED' : ''}`,
-    ...textTable(header, rows),
-    ...(status.error ? [`error: ${status.error}`] : []),
+    terminalLine(
+      `${status.rolloutId}  ${status.phase}${status.outcome ? ` (${status.outcome})` : ''}${status.wave ? `  wave ${status.wave}` : ''}${status.paused ? '  PAUSED' : ''}`,
+    ),
+    ...textTable(
+      header,
+      rows.map((row) => row.map(terminalLine)),
+    ),
+    ...(status.error ? [terminalLine(`error: ${status.error}`)] : []),
   ];
 }
 

@@ -39,19 +39,30 @@ export interface RunningCodecServer {
   close(): Promise<void>;
 }
 
-/** Parses `identity:token,identity:token`. */
+/**
+ * Parses `identity:token,identity:token`. A token given twice is refused (it was kept silently for the last
+ * identity, so one person's token logged in as another), and so is an identity given twice (which token is theirs?).
+ */
 export function parseCodecServerTokens(value: string | undefined): Map<string, string> {
   const tokens = new Map<string, string>();
+  const identities = new Set<string>();
   for (const entry of commaList(value ?? '')) {
     const colon = entry.indexOf(':');
     if (colon <= 0 || colon === entry.length - 1)
       throw new Error(`${CODEC_SERVER_TOKENS_VARIABLE}: write identity:token pairs separated by commas`);
     const token = entry.slice(colon + 1);
+    const identity = entry.slice(0, colon);
     if (token.length < 16)
+      throw new Error(`${CODEC_SERVER_TOKENS_VARIABLE}: the token of ${identity} is shorter than 16 characters`);
+    const holder = tokens.get(token);
+    if (holder !== undefined)
       throw new Error(
-        `${CODEC_SERVER_TOKENS_VARIABLE}: the token of ${entry.slice(0, colon)} is shorter than 16 characters`,
+        `${CODEC_SERVER_TOKENS_VARIABLE}: ${holder} and ${identity} have the same token; give each identity its own`,
       );
-    tokens.set(token, entry.slice(0, colon));
+    if (identities.has(identity))
+      throw new Error(`${CODEC_SERVER_TOKENS_VARIABLE}: ${identity} is listed twice; give each identity one token`);
+    identities.add(identity);
+    tokens.set(token, identity);
   }
   return tokens;
 }

@@ -26,7 +26,7 @@
  * read the real home directory). A missing default file is fine; a missing file that was named explicitly, or that
  * must hold an explicitly named profile, is an error.
  */
-import { readFileSync } from 'node:fs';
+import { readBounded } from '../read-file';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DatabricksConfigError } from './errors';
@@ -163,14 +163,25 @@ function chooseConfigFile(options: DatabricksConfigOptions, env: NodeJS.ProcessE
   return { path: home ? join(home, '.databrickscfg') : undefined, explicit: false };
 }
 
+/** The largest ~/.databrickscfg read, in bytes: one holds a few profiles of a few lines each. */
+const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+
 function readConfigFile(path: string): IniSections | undefined {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new DatabricksConfigError(`cannot read Databricks config file ${path}: ${(err as Error).message}`);
+  // Bounded, and regular files only: DATABRICKS_CONFIG_FILE=/dev/zero or a FIFO must not hang the worker or the CLI.
+  const read = readBounded(path, MAX_CONFIG_FILE_BYTES);
+  if (!read.ok) {
+    if (read.reason === 'unreadable' && read.code === 'ENOENT') return undefined;
+    throw new DatabricksConfigError(
+      `cannot read Databricks config file ${path}: ${
+        read.reason === 'too-big'
+          ? `it is over ${MAX_CONFIG_FILE_BYTES} bytes`
+          : read.reason === 'not-regular'
+            ? `it is ${read.kind}, not a regular file`
+            : read.message
+      }`,
+    );
   }
+  const text = read.bytes.toString('utf8');
   try {
     return parseIni(text, path);
   } catch (err) {

@@ -13,6 +13,7 @@ import { compileRoutes, matchRoute, MAX_BODY_BYTES, type CompiledRoute, type Req
 import { predictor } from './invocations';
 import { CLIENT_REGION_HEADER, NetworkModel } from './network';
 import { hash32, Random } from './random';
+import { adminRequestProblem } from './admin-guard';
 import { adminRoutes } from './routes/admin';
 import type { EmulatorForRoutes, WorkspaceForRoutes } from './routes/emulator-for-routes';
 import { oauthRoutes } from './routes/oauth';
@@ -122,6 +123,8 @@ export interface EmulatorOptions {
   host?: string;
   /** Called with one line per request (method, path, status, ms); never with tokens. */
   log?: (line: string) => void;
+  /** When set, every admin API call must send it in X-Emulator-Admin-Token (src/emulator/admin-guard.ts). */
+  adminToken?: string;
 }
 
 export class Emulator implements EmulatorForRoutes {
@@ -273,7 +276,13 @@ export class Emulator implements EmulatorForRoutes {
         throw new ApiError(404, 'NOT_FOUND', `No API found for '${method} ${url.pathname}'`);
       }
       const route = match.route;
-      if (route.scope !== 'admin') {
+      if (route.scope === 'admin') {
+        const problem = adminRequestProblem(req.headers, method, this.options.adminToken);
+        if (problem) {
+          req.resume();
+          throw new ApiError(403, 'PERMISSION_DENIED', problem);
+        }
+      } else {
         const scope = route.scope === 'invocations' ? 'invocations' : 'management';
         const fault = this.faults.forRequest(region, scope, this.now());
         if (fault?.kind === 'drop_connections') {

@@ -5,11 +5,13 @@
 import { parseArgs } from 'node:util';
 import { startEmulator } from './index';
 import { loadWorldFile, WorldError } from './world';
+import { ADMIN_TOKEN_HEADER, ADMIN_TOKEN_VARIABLE } from './admin-guard';
 
 const USAGE = `usage: npm run emulator -- --world <file.yaml> [--host 127.0.0.1] [--verbose]
 
   --world    the world file (regions, principals, models, shares, endpoints, behaviors, faults)
   --host     interface to listen on (default 127.0.0.1)
+  --admin-token <T>  require T in the X-Emulator-Admin-Token header of admin API calls (or EMULATOR_ADMIN_TOKEN)
   --verbose  log every request (method, path, status, time)`;
 
 async function main() {
@@ -19,6 +21,7 @@ async function main() {
       options: {
         world: { type: 'string' },
         host: { type: 'string', default: '127.0.0.1' },
+        'admin-token': { type: 'string' },
         verbose: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -38,8 +41,19 @@ async function main() {
     process.exit(2);
   }
   const started = performance.now();
+  const adminToken = args['admin-token'] ?? (process.env[ADMIN_TOKEN_VARIABLE] || undefined);
+  if (adminToken !== undefined && adminToken.length < 16) {
+    console.error(`--admin-token / ${ADMIN_TOKEN_VARIABLE}: use at least 16 characters, e.g. $(openssl rand -hex 16)`);
+    process.exit(2);
+  }
+  const loopback = ['127.0.0.1', 'localhost', '::1'].includes(args.host ?? '127.0.0.1');
+  if (!loopback && adminToken === undefined)
+    console.error(
+      `WARNING: listening on ${args.host} with an admin API anyone who reaches the port can use (register versions, inject faults); set ${ADMIN_TOKEN_VARIABLE} or --admin-token`,
+    );
   const running = await startEmulator(loadWorldFile(args.world), {
     host: args.host,
+    adminToken,
     log: args.verbose ? (line) => console.log(line) : undefined,
   });
   console.log(
@@ -49,7 +63,9 @@ async function main() {
     const primary = region === running.world.primary ? ' (primary)' : '';
     console.log(`  ${region.padEnd(16)} ${running.url(region)}  token ${running.token(region)}${primary}`);
   }
-  console.log(`Admin API: <workspace URL>/__emulator/{state,faults,models/<full_name>/versions}. Ctrl-C stops.`);
+  console.log(
+    `Admin API: <workspace URL>/__emulator/{state,faults,models/<full_name>/versions}${adminToken ? ` (send ${ADMIN_TOKEN_HEADER})` : ''}. Ctrl-C stops.`,
+  );
   const stop = () => {
     void running.close().then(() => process.exit(0));
   };

@@ -2,10 +2,13 @@
  * The "world" file: every region's workspace, who may call it, what models exist, how they are shared and served,
  * and how each model version behaves when queried. Validated with zod; every error names the path of the bad field.
  */
-import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { readBounded } from '../read-file';
 import { durationMs, formatZodIssues } from '../shared/duration';
+
+/** The largest world file, in bytes. */
+const MAX_WORLD_BYTES = 5 * 1024 * 1024;
 
 export const REGION_NAME = /^[a-z][a-z0-9-]{1,40}$/;
 export const ENDPOINT_NAME = /^[A-Za-z0-9_-]{1,63}$/;
@@ -416,13 +419,17 @@ export function parseWorld(input: unknown, source = '(inline)'): World {
 }
 
 export function loadWorldFile(path: string): World {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new WorldError(path, [`cannot read the file: ${(err as Error).message}`]);
-  }
-  if (text.length > 5 * 1024 * 1024) throw new WorldError(path, ['the file is over 5 MiB; a world file is a few KiB']);
+  // Bounded, and regular files only: a world path that is /dev/zero or a FIFO must not hang the emulator.
+  const read = readBounded(path, MAX_WORLD_BYTES);
+  if (!read.ok)
+    throw new WorldError(path, [
+      read.reason === 'too-big'
+        ? 'the file is over 5 MiB; a world file is a few KiB'
+        : read.reason === 'not-regular'
+          ? `the file is ${read.kind}, not a regular file; name a file`
+          : `cannot read the file: ${read.message}`,
+    ]);
+  const text = read.bytes.toString('utf8');
   let document: unknown;
   try {
     document = parseYaml(text, { maxAliasCount: 100 });

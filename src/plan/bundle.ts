@@ -19,9 +19,9 @@ import {
   bundleTargetSchema,
   bundleTargetWorkspaceSchema,
   bundleWorkspaceSchema,
-  isWorkspaceUrl,
   type PlanRegion,
 } from './schema';
+import { WORKSPACE_URL_HINT, workspaceUrlProblem } from './workspace-url';
 
 /** Where a region's workspace came from, when a bundle target gave it. */
 export interface BundleSource {
@@ -73,8 +73,9 @@ function workspaceAt(
       return `${bundle}: ${field}.${key} is "${text}": bundle variables and substitutions (${match[0]}) are not resolved by rollout; write the ${key === 'profile' ? 'profile name' : 'workspace URL'} itself in ${bundle}`;
     if (text.trim() === '')
       return `${bundle}: ${field}.${key} is empty; write the ${key === 'profile' ? 'profile name' : 'workspace URL'}`;
-    if (key === 'host' && !isWorkspaceUrl(text))
-      return `${bundle}: ${field}.host "${text}" is not a workspace URL; write e.g. https://adb-123.4.azuredatabricks.net (no user or password)`;
+    const hostProblem = key === 'host' ? workspaceUrlProblem(text) : undefined;
+    // The value is not repeated: it may hold a credential.
+    if (hostProblem) return `${bundle}: ${field}.host: ${WORKSPACE_URL_HINT}: ${hostProblem}`;
     return undefined;
   };
   // A profile wins over a host, as in the Databricks CLI's own resolution of a target's workspace.

@@ -20,6 +20,8 @@
  * and activities call checkExpectation.
  */
 
+import { jsonErrorOffset } from './syntax-errors';
+
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 export type Expectation =
@@ -156,7 +158,7 @@ export function parseEdgeCases(text: string, source: string): EdgeCase[] {
     ]);
   const lines = (text.startsWith('\uFEFF') ? text.slice(1) : text).split(/\r?\n/);
   const caseLines = lines
-    .map((line, index) => ({ line: line.trim(), number: index + 1 }))
+    .map((line, index) => ({ line: line.trim(), number: index + 1, indent: line.length - line.trimStart().length }))
     .filter(({ line }) => line !== '' && !line.startsWith('//') && !line.startsWith('#'));
   if (caseLines.length > MAX_EDGE_CASES)
     throw new EdgeCaseError(source, [
@@ -172,13 +174,17 @@ export function parseEdgeCases(text: string, source: string): EdgeCase[] {
   const problems: string[] = [];
   const cases: EdgeCase[] = [];
   const namedAt = new Map<string, number>();
-  for (const { line, number } of caseLines) {
+  for (const { line, number, indent } of caseLines) {
     const at = `${source}:${number}`;
     let raw: unknown;
     try {
       raw = JSON.parse(line);
-    } catch (err) {
-      problems.push(`${at}: not valid JSON (${(err as Error).message})`);
+    } catch {
+      // The parser's message quotes the line, which may be a secret (a credentials file named by mistake): say where.
+      const offset = jsonErrorOffset(line);
+      problems.push(
+        `${at}: not valid JSON${offset === undefined ? '' : ` at column ${indent + offset + 1}`}; each line is one JSON object`,
+      );
       continue;
     }
     if (!isObject(raw)) {

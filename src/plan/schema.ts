@@ -6,38 +6,70 @@
 import { z } from 'zod';
 import { WORKLOAD_SIZES, WORKLOAD_TYPES } from '../databricks/schemas';
 import { durationMs } from '../shared/duration';
+import { normalizeIdentity } from '../shared/identity';
+import {
+  estimateRolloutHistoryEvents,
+  HISTORY_EVENT_BUDGET,
+  MAX_MODEL_VERSION,
+  MAX_REGIONS,
+  MAX_STAGES,
+  MAX_UC_NAME,
+  TEMPORAL_HISTORY_EVENT_LIMIT,
+} from './limits';
+import { WORKSPACE_URL_HINT, workspaceUrlProblem } from './workspace-url';
 
-const MODEL_FULL_NAME = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-const REGION = /^[a-z][a-z0-9-]{1,40}$/;
-const ENDPOINT = /^[A-Za-z0-9_-]{1,63}$/;
+/** catalog.schema.model (each part at most MAX_UC_NAME characters, checked apart). */
+export const MODEL_FULL_NAME = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+export const REGION_NAME = /^[a-z][a-z0-9-]{1,40}$/;
+/** Databricks: 1-63 letters, digits, "-" or "_" (docs/databricks-api.md §1.1); a leading "-" or "_" is refused. */
+const ENDPOINT = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+/** A ~/.databrickscfg section name: no brackets, spaces or line breaks, which would end the section header. */
+const PROFILE = /^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,99}$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 const JURISDICTION = /^[A-Z][A-Z0-9_-]{0,15}$/;
-/** Approver identities: a GitHub login, an e-mail, an OS user name. */
-const IDENTITY = /^[^\s,]{1,100}$/;
 
-/** http(s) only (http for a local emulator), and never credentials in the URL: they would enter workflow history. */
-export function isWorkspaceUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return (url.protocol === 'https:' || url.protocol === 'http:') && !url.username && !url.password;
-  } catch {
-    return false;
-  }
-}
+const SECOND = 1000;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 
-const positiveDuration = durationMs.refine((ms) => ms > 0, 'must be longer than 0');
+/**
+ * A duration from `min` to `max` milliseconds, in whole milliseconds (0.5 would be half a millisecond, which no timer
+ * keeps). Bounds keep nonsense out of timers and history: `bake: 1e300` was accepted as a bake of 1e300 ms.
+ */
+const durationBetween = (min: number, max: number, words: { min: string; max: string }) =>
+  durationMs.superRefine((ms, ctx) => {
+    if (!Number.isInteger(ms))
+      ctx.addIssue({ code: 'custom', message: 'write a whole number of milliseconds, e.g. 1500ms, 2s or 5m' });
+    else if (ms < min) ctx.addIssue({ code: 'custom', message: `must be at least ${words.min}` });
+    else if (ms > max) ctx.addIssue({ code: 'custom', message: `must be at most ${words.max}` });
+  });
+
+const positiveDuration = (max: number, maxWords: string) =>
+  durationBetween(1, max, { min: '1ms (longer than 0)', max: maxWords });
+/**
+ * A timeout of the rollout itself: at least 100ms (fast tests wait half a second for an approval; below that a timer
+ * is noise), at most `max`.
+ */
+const timeout = (max: number, maxWords: string) => durationBetween(100, max, { min: '100ms', max: maxWords });
+
+/** Finite numbers only, and rates of at least one request per second. */
+const rate = (max: number) =>
+  z.number().min(1, 'rates are at least 1 request per second').max(max, `rates are at most ${max} per second`);
 
 const workspaceSchema = z
   .strictObject({
     /** A ~/.databrickscfg profile (the worker in the region resolves host and credentials from it). */
-    profile: z.string().min(1).optional(),
+    profile: z
+      .string()
+      .regex(PROFILE, 'profile names are letters, digits, ".", "_", "-", "@" or "+" (at most 100), e.g. eu-west-1')
+      .optional(),
     /** Or a workspace URL; credentials then come from the worker's DATABRICKS_* environment. */
     host: z
       .string()
-      .refine(
-        isWorkspaceUrl,
-        'write the workspace URL, e.g. https://adb-123.4.azuredatabricks.net (no user or password)',
-      )
+      .superRefine((host, ctx) => {
+        const problem = workspaceUrlProblem(host);
+        if (problem) ctx.addIssue({ code: 'custom', message: `${WORKSPACE_URL_HINT}: ${problem}` });
+      })
       .optional(),
   })
   .refine((w) => !!w.profile !== !!w.host, {
@@ -52,7 +84,7 @@ const servedEntitySchema = z.strictObject({
 });
 
 const regionSchema = z.strictObject({
-  name: z.string().regex(REGION, 'region names are lower-case, e.g. eu-west-1'),
+  name: z.string().regex(REGION_NAME, 'region names are lower-case, e.g. eu-west-1'),
   workspace: workspaceSchema,
   /**
    * Where the model is readable in this region: the shared catalog (replicas) that Delta Sharing fills. Omit it for
@@ -61,8 +93,11 @@ const regionSchema = z.strictObject({
   shared_catalog: z
     .string()
     .regex(/^[A-Za-z0-9_][A-Za-z0-9_-]*$/, 'catalog names are letters, digits, "_" or "-", e.g. ml_shared')
+    .max(MAX_UC_NAME, `catalog names are at most ${MAX_UC_NAME} characters (Unity Catalog)`)
     .optional(),
-  endpoint: z.string().regex(ENDPOINT, 'endpoint names are 1-63 letters, digits, "-" or "_"'),
+  endpoint: z
+    .string()
+    .regex(ENDPOINT, 'endpoint names are 1-63 letters, digits, "-" or "_", starting with a letter or digit'),
   served_entity: servedEntitySchema.prefault({}),
   /**
    * The served entity on the endpoint that the new version replaces, when the endpoint is shared with other models
@@ -96,7 +131,7 @@ const stageSchema = z.strictObject({
     .min(1, 'traffic is 1-100')
     .max(100, 'traffic is 1-100'),
   /** How long the stage bakes before its gate runs. */
-  bake: durationMs.default(0),
+  bake: durationBetween(0, 7 * DAY, { min: '0', max: '7 days (7d = 168h)' }).default(0),
   /** Checks that must pass before the next stage. */
   gate: z
     .array(z.enum(GATE_CHECKS))
@@ -118,7 +153,11 @@ const stageSchema = z.strictObject({
       on_tie: z.enum(['keep-current', 'keep-new', 'approval']).default('approval'),
       alpha: z.number().gt(0).lt(0.5).default(0.05),
       /** Probe requests per second to each version directly, beside user traffic (0: user traffic only). */
-      probe_rps: z.number().min(0).max(2000).default(20),
+      probe_rps: z
+        .number()
+        .max(2000, 'rates are at most 2000 per second')
+        .refine((rps) => rps === 0 || rps >= 1, 'probe_rps is 0 (user traffic only) or at least 1 per second')
+        .default(20),
     })
     .optional(),
 });
@@ -154,14 +193,14 @@ const testsSchema = z.strictObject({
   /** A load test of the endpoint (open model: a constant arrival rate), judged against absolute SLOs. */
   load: z
     .strictObject({
-      rps: z.number().positive().max(5000, 'rps is at most 5000 per region'),
-      duration: positiveDuration,
+      rps: z.number().min(1, 'rps is at least 1 request per second').max(5000, 'rps is at most 5000 per region'),
+      duration: durationBetween(SECOND, HOUR, { min: '1s', max: '1h' }),
       concurrency: z.number().int().positive().max(1000).default(64),
-      timeout: positiveDuration.default(10_000),
+      timeout: positiveDuration(5 * 60_000, '5m').default(10_000),
       slo: z
         .strictObject({
           /** The overall p99 must stay below this. */
-          p99: positiveDuration.optional(),
+          p99: positiveDuration(5 * 60_000, '5m').optional(),
           /** The share of requests answered 5xx or timing out must stay below this. */
           error_rate: z.number().min(0).max(1).optional(),
         })
@@ -189,16 +228,16 @@ const testsSchema = z.strictObject({
   canary: z
     .strictObject({
       /** Probe requests per second sent to each version directly (our own probes, beside user traffic). */
-      probe_rps: z.number().positive().max(2000).default(50),
-      min_requests: z.number().int().min(50).default(200),
-      max_requests: z.number().int().min(100).default(2000),
+      probe_rps: rate(2000).default(50),
+      min_requests: z.number().int().min(50).max(1_000_000).default(200),
+      max_requests: z.number().int().min(100).max(1_000_000).default(2000),
       alpha: z.number().gt(0).lt(0.5).default(0.05),
       /** Absolute error-rate difference below which a difference does not fail (0.01 = 1 point). */
       error_rate_floor: z.number().min(0).max(1).default(0.01),
       /** Relative latency difference below which a difference does not fail (0.1 = 10%). */
       latency_floor: z.number().min(0).default(0.1),
       /** How long the window may be extended past the stage's bake when the verdict is still inconclusive. */
-      max_extension: positiveDuration.default(5 * 60_000),
+      max_extension: positiveDuration(DAY, '24h').default(5 * 60_000),
     })
     .refine((c) => c.max_requests >= c.min_requests, {
       message: 'max_requests must be at least min_requests',
@@ -245,27 +284,40 @@ function crossFieldReady(plan: unknown): boolean {
 export const planSchema = z
   .strictObject({
     /** Unity Catalog model in the primary region, as catalog.schema.model. */
-    model: z.string().regex(MODEL_FULL_NAME, 'write the model as catalog.schema.model'),
+    model: z
+      .string()
+      .regex(MODEL_FULL_NAME, 'write the model as catalog.schema.model')
+      .refine(
+        (name) => name.split('.').every((part) => part.length <= MAX_UC_NAME),
+        `catalog, schema and model names are at most ${MAX_UC_NAME} characters each (Unity Catalog)`,
+      ),
     /** Default version selection; the CLI's --version / --alias override it. */
-    version: z.number().int().positive().optional(),
+    version: z.number().int().positive().max(MAX_MODEL_VERSION, `versions are at most ${MAX_MODEL_VERSION}`).optional(),
     alias: z
       .string()
       .regex(/^[A-Za-z0-9_][A-Za-z0-9_-]*$/, 'aliases are letters, digits, "_" or "-", e.g. challenger')
+      .max(MAX_UC_NAME, `aliases are at most ${MAX_UC_NAME} characters (Unity Catalog)`)
       .optional(),
     /** The region whose workspace holds the registered model. */
     primary: z.string(),
-    regions: z.array(regionSchema).min(1, 'list at least one region'),
-    waves: z.array(waveSchema).optional(),
-    stages: z.array(stageSchema).min(1, 'give at least one stage'),
+    regions: z
+      .array(regionSchema)
+      .min(1, 'list at least one region')
+      .max(MAX_REGIONS, `at most ${MAX_REGIONS} regions; split the rollout into several plans`),
+    waves: z.array(waveSchema).max(MAX_REGIONS, `at most ${MAX_REGIONS} waves`).optional(),
+    stages: z
+      .array(stageSchema)
+      .min(1, 'give at least one stage')
+      .max(MAX_STAGES, `at most ${MAX_STAGES} stages; most plans need 2-5`),
     tests: testsSchema.prefault({}),
     timeouts: z
       .strictObject({
         /** How long to wait for the version to replicate into a region. */
-        replication: positiveDuration.default(15 * 60_000),
+        replication: timeout(DAY, '24h').default(15 * 60_000),
         /** How long one endpoint config update may take. */
-        config_update: positiveDuration.default(30 * 60_000),
+        config_update: timeout(DAY, '24h').default(30 * 60_000),
         /** How long an approval gate waits before the region is rolled back. */
-        approval: positiveDuration.default(24 * 3_600_000),
+        approval: timeout(30 * DAY, '30 days (720h)').default(24 * 3_600_000),
       })
       .prefault({}),
     /** rollback-region: only a failing region is restored. rollback-all: every region this rollout touched is. */
@@ -275,14 +327,30 @@ export const planSchema = z
     /** Who may approve this plan's approval stages; omitted: anyone who can reach the rollout. */
     approvals: z
       .strictObject({
+        /** Normalised (src/shared/identity.ts): " alice " is alice; invisible and control characters are refused. */
         allowed: z
-          .array(z.string().regex(IDENTITY, 'identities have no spaces or commas, e.g. octocat or ana@example.com'))
-          .min(1, 'list at least one identity, or remove approvals to let anyone approve'),
+          .array(
+            z.string().transform((value, ctx) => {
+              const normalized = normalizeIdentity(value);
+              if (normalized.ok) return normalized.identity;
+              ctx.addIssue({ code: 'custom', message: `${normalized.problem}, e.g. octocat or ana@example.com` });
+              return z.NEVER;
+            }),
+          )
+          .min(1, 'list at least one identity, or remove approvals to let anyone approve')
+          .max(1000, 'at most 1000 identities; name a few people, not an organisation'),
       })
       .optional(),
   })
   .superRefine(
     (plan, ctx) => {
+      const events = estimateRolloutHistoryEvents(plan.regions.length, plan.stages.length);
+      if (plan.regions.length <= MAX_REGIONS && plan.stages.length <= MAX_STAGES && events > HISTORY_EVENT_BUDGET)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['stages'],
+          message: `${plan.regions.length} regions x ${plan.stages.length} stages would write about ${events} events to the rollout's Temporal history, over the budget of ${HISTORY_EVENT_BUDGET} (Temporal stops a workflow at ${TEMPORAL_HISTORY_EVENT_LIMIT}); use fewer stages or split the regions into several plans`,
+        });
       const names = new Set<string>();
       plan.regions.forEach((region, i) => {
         if (names.has(region.name))

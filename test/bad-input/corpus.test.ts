@@ -5,7 +5,8 @@
  * connection, and must leave both untouched.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,24 +17,71 @@ import { loadPlan, PlanError } from '../../src/plan/load';
 import { startFakeServer, type FakeServer } from '../databricks/fake-server';
 
 const CORPUS = join(__dirname, 'corpus');
-const manifest = JSON.parse(readFileSync(join(CORPUS, 'manifest.json'), 'utf8')) as {
-  cases: { case: string; expect: string[] }[];
-};
+/**
+ * `expect`: fragments the error must contain; `absent`: fragments it must not (a credential or file content the input
+ * carried); `code`: the exit code of the command line (cli/ cases; default 2). Plan cases also run through
+ * `rollout validate`, which must exit 2 with the same fragments.
+ */
+type Case = { case: string; expect: string[]; absent?: string[]; code?: number };
+const manifest = JSON.parse(readFileSync(join(CORPUS, 'manifest.json'), 'utf8')) as { cases: Case[] };
 const generated = mkdtempSync(join(tmpdir(), 'bad-input-'));
 
-/** Inputs too big to commit, written at run time. */
-const GENERATORS: Record<string, () => string> = {
+const validPlan = () => readFileSync(join(CORPUS, 'cli', 'valid-plan.yaml'), 'utf8');
+const withEdgeCases = (file: string) => `${validPlan()}tests: { edge_cases: { file: "${file}" } }\n`;
+
+/** Inputs too big to commit, or not files at all (links to devices, FIFOs), made at run time at `path`. */
+const GENERATORS: Record<string, (path: string) => void> = {
   // A valid-looking plan padded past the 1 MiB limit with one long comment: refused before it is parsed.
-  'generated/huge-plan.yaml': () =>
-    `${readFileSync(join(CORPUS, 'cli', 'valid-plan.yaml'), 'utf8')}# ${'x'.repeat(3 * 1024 * 1024)}\n`,
-  'generated/huge-world.yaml': () => `seed: 1\n# ${'x'.repeat(6 * 1024 * 1024)}\n`,
+  'generated/huge-plan.yaml': (path) => writeFileSync(path, `${validPlan()}# ${'x'.repeat(3 * 1024 * 1024)}\n`),
+  'generated/huge-world.yaml': (path) => writeFileSync(path, `seed: 1\n# ${'x'.repeat(6 * 1024 * 1024)}\n`),
+  // Reading these never ended (/dev/zero) or never began (a FIFO without a writer blocks the open).
+  'generated/plan-links-to-dev-zero.yaml': (path) => symlinkSync('/dev/zero', path),
+  'generated/plan-is-a-fifo.yaml': (path) => execFileSync('mkfifo', [path]),
+  'generated/edge-cases-link-to-dev-zero.yaml': (path) => {
+    symlinkSync('/dev/zero', `${path}.jsonl`);
+    writeFileSync(path, withEdgeCases(`${path}.jsonl`));
+  },
+  // A credentials file named by mistake: its lines must not be quoted in the errors.
+  'generated/edge-cases-are-a-databrickscfg.yaml': (path) => {
+    writeFileSync(`${path}.cfg`, '[DEFAULT]\nhost = https://adb-7.azuredatabricks.net\ntoken = dapiCORPUS0123456789\n');
+    writeFileSync(path, withEdgeCases(`${path}.cfg`));
+  },
+  'generated/edge-cases-are-proc-environ.yaml': (path) => writeFileSync(path, withEdgeCases('/proc/self/environ')),
+  // 5001 regions and 500 stages validated; the rollout's history outgrew Temporal's limit at 500-700 regions.
+  'generated/too-many-regions.yaml': (path) => writeFileSync(path, sizedPlan(251, 1)),
+  'generated/too-many-stages.yaml': (path) => writeFileSync(path, sizedPlan(2, 21)),
+  'generated/regions-times-stages-outgrow-history.yaml': (path) => writeFileSync(path, sizedPlan(100, 20)),
+  // 820 KB of aliases of a 4 KiB health input: a valid plan whose workflow input Temporal refused (exit 1, a stack).
+  // Within the alias limit, but 400 uses of 4 KiB strings expand past what one Temporal payload holds.
+  'generated/alias-expansion-past-payload.yaml': (path) => {
+    const anchors = Array.from({ length: 8 }, (_, i) => `    a${i}: &a${i} "${'x'.repeat(4000)}"`);
+    const uses = Array.from({ length: 8 }, (_, i) => `    u${i}: [${Array(60).fill(`*a${i}`).join(', ')}]`);
+    writeFileSync(path, `${validPlan()}tests:\n  health:\n   input:\n${[...anchors, ...uses].join('\n')}\n`);
+  },
+  'generated/alias-expansion-820k.yaml': (path) => {
+    const anchors = Array.from({ length: 190 }, (_, i) => `    a${i}: &a${i} "${'x'.repeat(4000)}"`);
+    const uses = Array.from({ length: 190 }, (_, i) => `    u${i}: [${Array(90).fill(`*a${i}`).join(', ')}]`);
+    writeFileSync(path, `${validPlan()}tests:\n  health:\n   input:\n${[...anchors, ...uses].join('\n')}\n`);
+  },
 };
+
+/** A valid plan with `regions` regions and `stages` stages. */
+function sizedPlan(regions: number, stages: number): string {
+  const lines = ['model: main.ml.fraud_detector', 'primary: r0', 'regions:'];
+  for (let i = 0; i < regions; i++)
+    lines.push(
+      `  - { name: r${i}, workspace: { profile: r${i} }, endpoint: e${i ? ', shared_catalog: ml_shared' : ''} }`,
+    );
+  lines.push('stages:');
+  for (let i = 0; i < stages; i++) lines.push(`  - { name: s${i}, traffic: ${Math.min(100, 5 * (i + 1))} }`);
+  return `${lines.join('\n')}\n`;
+}
 
 function pathOf(name: string): string {
   const generator = GENERATORS[name];
   if (!generator) return join(CORPUS, name);
   const path = join(generated, name.replace('/', '-'));
-  writeFileSync(path, generator());
+  if (!existsSync(path)) generator(path);
   return path;
 }
 
@@ -86,11 +134,33 @@ it('holds at least 30 cases, and every corpus file is in the manifest', () => {
   for (const c of manifest.cases) expect(c.expect.length).toBeGreaterThan(0);
 });
 
+/** Runs the command line with connection settings that record any contact; returns its exit code and output. */
+async function runCli(argv: string[], env: Record<string, string> = {}) {
+  let stderr = '';
+  let stdout = '';
+  const home = mkdtempSync(join(tmpdir(), 'bad-input-home-'));
+  const code = await main(argv.map(substitute), {
+    out: (text) => (stdout += text),
+    err: (text) => (stderr += text),
+    env: {
+      HOME: home,
+      TEMPORAL_ADDRESS: temporal.address,
+      DATABRICKS_HOST: databricks.url,
+      DATABRICKS_TOKEN: 'dapi-bad-input-0000',
+      ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, substitute(v)])),
+    },
+  });
+  return { code, stdout, stderr };
+}
+
+/** The corpus folder a case belongs to (generated cases: a world when its name says so, else a plan). */
+const kindOf = (name: string) =>
+  name.split('/')[0] === 'generated' ? (name.includes('world') ? 'worlds' : 'plans') : name.split('/')[0];
+
 /** The error text a case produces; throws if the input was accepted. */
-async function errorOf(name: string): Promise<string> {
+async function errorOf(name: string, code = 2): Promise<string> {
   const path = pathOf(name);
-  const kind = name.split('/')[0] === 'generated' ? (name.includes('world') ? 'worlds' : 'plans') : name.split('/')[0];
-  switch (kind) {
+  switch (kindOf(name)) {
     case 'plans':
       try {
         loadPlan(path);
@@ -109,22 +179,9 @@ async function errorOf(name: string): Promise<string> {
       throw new Error(`${name} was accepted as a world`);
     case 'cli': {
       const spec = JSON.parse(readFileSync(path, 'utf8')) as { argv: string[]; env?: Record<string, string> };
-      let stderr = '';
-      let stdout = '';
-      const home = mkdtempSync(join(tmpdir(), 'bad-input-home-'));
-      const code = await main(spec.argv.map(substitute), {
-        out: (text) => (stdout += text),
-        err: (text) => (stderr += text),
-        env: {
-          HOME: home,
-          TEMPORAL_ADDRESS: temporal.address,
-          DATABRICKS_HOST: databricks.url,
-          DATABRICKS_TOKEN: 'dapi-bad-input-0000',
-          ...Object.fromEntries(Object.entries(spec.env ?? {}).map(([k, v]) => [k, substitute(v)])),
-        },
-      });
-      expect({ code, stdout }).toEqual({ code: 2, stdout: '' });
-      return stderr;
+      const run = await runCli(spec.argv, spec.env);
+      expect({ code: run.code, stdout: run.stdout }).toEqual({ code, stdout: '' });
+      return run.stderr;
     }
     case 'api': {
       const spec = JSON.parse(readFileSync(path, 'utf8')) as {
@@ -154,12 +211,20 @@ async function errorOf(name: string): Promise<string> {
   }
 }
 
-it.each(manifest.cases.map((c) => [c.case, c.expect] as const))(
+it.each(manifest.cases.map((c) => [c.case, c] as const))(
   '%s is refused naming the field',
-  async (name, expected) => {
+  async (name, { expect: expected, absent = [], code }) => {
     const requestsBefore = databricks.requests.length;
-    const message = await errorOf(name);
+    const message = await errorOf(name, code);
     for (const fragment of expected) expect(message).toContain(fragment);
+    for (const fragment of absent) expect(message).not.toContain(fragment);
+    if (kindOf(name) === 'plans') {
+      // The same refusal from the command line: exit 2, every problem on stderr, nothing on stdout.
+      const run = await runCli(['validate', pathOf(name)]);
+      expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 2, stdout: '' });
+      for (const fragment of expected) expect(run.stderr).toContain(fragment);
+      for (const fragment of absent) expect(run.stderr).not.toContain(fragment);
+    }
     if (name.startsWith('cli/')) {
       // Refused before anything was contacted: no connection to Temporal, no call to Databricks.
       expect(temporal.connections()).toBe(0);

@@ -267,3 +267,59 @@ it('exits 8 when --timeout runs out while the rollout is still running, and retr
   expect((await rollout(['abort', id, '--reason', 'done with the test'])).code).toBe(EXIT.ok);
   expect((await rig.client.workflow.getHandle(id).result()).outcome).toBe('aborted');
 });
+
+const INJECTION = 'ok\n::error title=Injected::pwned \x1b[31mred\x1b[0m';
+/** No line a GitHub Actions runner would read as a workflow command, and no escape sequence in a CI log. */
+function inert(text: string) {
+  expect(text.split('\n').filter((line) => line.trimStart().startsWith('::'))).toEqual([]);
+  expect(text).not.toContain('\x1b');
+}
+
+it('prints an approval reason written to inject workflow commands and ANSI as inert text: start --wait, status, history', async () => {
+  const version = await rig.register('candidate-good');
+  const id = `rollout-main.ml.fraud_detector-v${version}`;
+  const path = planFile({
+    regions: rig.plan().regions.slice(0, 1),
+    stages: [{ name: 'canary', traffic: 10, bake: '0ms', approval: true }],
+  });
+  const waiting = rollout(['start', '--plan', path, '--version', String(version), '--wait']);
+  const handle = rig.client.workflow.getHandle(id);
+  await until('awaiting approval', async () =>
+    (await handle.query(rolloutStatusQuery).catch(() => undefined))?.regions[0].phase === 'awaiting-approval'
+      ? true
+      : undefined,
+  );
+  const approved = await rollout(['approve', id, '--reason', INJECTION, '--as', 'alice']);
+  expect(approved.code).toBe(EXIT.ok);
+  inert(approved.out);
+  const started = await waiting;
+  expect(started.code).toBe(EXIT.ok);
+  expect(started.out).toContain('approved by alice (ok\\n::error title=Injected::pwned \\e[31mred\\e[0m)');
+  for (const run of [started, approved, await rollout(['status', id]), await rollout(['history', id])]) {
+    inert(run.out);
+    inert(run.err);
+  }
+  expect((await rollout(['history', id])).out).toContain('::error title=Injected::pwned \\e[31mred');
+});
+
+it('exits 5 with the reason when the rollout it follows is terminated', async () => {
+  const version = await rig.register('candidate-good');
+  const id = `rollout-main.ml.fraud_detector-v${version}`;
+  const path = planFile({
+    regions: rig.plan().regions.slice(0, 1),
+    stages: [{ name: 'canary', traffic: 10, bake: '10m' }],
+  });
+  const waiting = rollout(['start', '--plan', path, '--version', String(version), '--wait']);
+  const handle = rig.client.workflow.getHandle(id);
+  await until('baking', async () =>
+    (await handle.query(rolloutStatusQuery).catch(() => undefined))?.regions[0].phase === 'baking' ? true : undefined,
+  );
+  await handle.terminate('::error::stopped by an operator\nfor the drill');
+  const run = await waiting;
+  expect(run.code).toBe(EXIT.notSucceeded);
+  expect(run.err).toContain(
+    `rollout start: rollout ${id} was terminated: : :error::stopped by an operator\\nfor the drill; no report. See: rollout history ${id}`,
+  );
+  expect(run.err).not.toContain('    at ');
+  inert(run.err);
+});

@@ -151,7 +151,7 @@ describe('plans that take workspaces from a Databricks Asset Bundle', () => {
       'big.yml': `# ${'x'.repeat(1024 * 1024)}\n`,
     });
     expect(loadProblems(join(dir, 'missing.yaml'))).toEqual([
-      `bundle: cannot read ${join(dir, 'nope/databricks.yml')}: ENOENT: no such file or directory, stat '${join(dir, 'nope/databricks.yml')}'`,
+      `bundle: cannot read ${join(dir, 'nope/databricks.yml')}: ENOENT: no such file or directory, open '${join(dir, 'nope/databricks.yml')}'`,
     ]);
     expect(loadProblems(join(dir, 'dir.yaml'))).toEqual([
       `bundle: ${dir} is a directory; write the path of the bundle's configuration file, e.g. bundle: databricks.yml`,
@@ -235,7 +235,7 @@ describe('plans that take workspaces from a Databricks Asset Bundle', () => {
     expect(loadProblems(join(dir, 'plan.yaml'))).toEqual([
       'regions[0].workspace.bundle_target: databricks.yml: targets.var-host.workspace.host is "${var.eu_host}": bundle variables and substitutions (${var.eu_host}) are not resolved by rollout; write the workspace URL itself in databricks.yml',
       'regions[1].workspace.bundle_target: databricks.yml: targets.var-profile.workspace.profile is "ws-${bundle.target}": bundle variables and substitutions (${bundle.target}) are not resolved by rollout; write the profile name itself in databricks.yml',
-      'regions[2].workspace.bundle_target: databricks.yml: targets.bad-host.workspace.host "https://token:dapi123@adb-1.azuredatabricks.net" is not a workspace URL; write e.g. https://adb-123.4.azuredatabricks.net (no user or password)',
+      'regions[2].workspace.bundle_target: databricks.yml: targets.bad-host.workspace.host: write the workspace URL, e.g. https://adb-123.4.azuredatabricks.net (scheme and host only): no user or password in the URL',
     ]);
     expect(loadProblems(join(dir, 'more.yaml'))).toEqual([
       'regions[0].workspace.bundle_target: databricks.yml: targets.empty-profile.workspace.profile is empty; write the profile name',

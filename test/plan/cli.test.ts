@@ -162,7 +162,7 @@ describe('rollout main() in process', () => {
     const { err, io } = capture();
     expect(await main(['validate', 'no/such/plan.yaml'], io)).toBe(2);
     expect(err.join('')).toBe(
-      "invalid plan no/such/plan.yaml: 1 problem\n  cannot read the file: ENOENT: no such file or directory, stat 'no/such/plan.yaml'\n",
+      "invalid plan no/such/plan.yaml: 1 problem\n  cannot read the file: ENOENT: no such file or directory, open 'no/such/plan.yaml'\n",
     );
   });
 

@@ -45,9 +45,9 @@ describe('loadPlan', () => {
     const dir = tempFiles({});
     const missing = join(dir, 'missing.yaml');
     expect(loadProblems(missing)).toEqual([
-      `cannot read the file: ENOENT: no such file or directory, stat '${missing}'`,
+      `cannot read the file: ENOENT: no such file or directory, open '${missing}'`,
     ]);
-    expect(loadProblems(dir)).toEqual([`cannot read the file: EISDIR: illegal operation on a directory, read`]);
+    expect(loadProblems(dir)).toEqual(['the file is a directory, not a regular file; name a file']);
     const error = (() => {
       try {
         loadPlan(missing);
@@ -58,13 +58,13 @@ describe('loadPlan', () => {
     expect(error).toBeInstanceOf(PlanError);
     expect(error?.source).toBe(missing);
     expect(error?.message).toBe(
-      `invalid plan ${missing}:\n  - cannot read the file: ENOENT: no such file or directory, stat '${missing}'`,
+      `invalid plan ${missing}:\n  - cannot read the file: ENOENT: no such file or directory, open '${missing}'`,
     );
   });
 
   it('reports a path it cannot read as a file (a directory; permissions do not stop root)', () => {
     const dir = tempFiles({ 'plan.yaml': stringify(planInput()) });
-    expect(loadProblems(dir)).toEqual([expect.stringMatching(/^cannot read the file: EISDIR/)]);
+    expect(loadProblems(dir)).toEqual([expect.stringMatching(/^the file is a directory, not a regular file/)]);
   });
 
   it('reports every YAML error with its line', () => {
@@ -175,7 +175,7 @@ describe('loadPlan', () => {
       'huge.jsonl': CASES.repeat(20_000), // 71 bytes a line
     });
     expect(loadProblems(join(dir, 'missing.yaml'))).toEqual([
-      `tests.edge_cases.file: cannot read ${join(dir, 'nope.jsonl')}: ENOENT: no such file or directory, stat '${join(dir, 'nope.jsonl')}'`,
+      `tests.edge_cases.file: cannot read ${join(dir, 'nope.jsonl')}: ENOENT: no such file or directory, open '${join(dir, 'nope.jsonl')}'`,
     ]);
     expect(loadProblems(join(dir, 'empty.yaml'))).toEqual([
       `tests.edge_cases.file: ${join(dir, 'empty.jsonl')}: no cases; write one JSON object per line, e.g. {"name": "zero amount", "input": {"amount": 0}, "expected": {"approx": 0.12}}`,

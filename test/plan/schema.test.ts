@@ -132,7 +132,7 @@ describe('plan schema', () => {
     expect(
       problems({ ...base, regions: [{ ...primary, workspace: { host: 'adb-1.azuredatabricks.net' } }, eu, ap] }),
     ).toEqual([
-      'regions[0].workspace.host: write the workspace URL, e.g. https://adb-123.4.azuredatabricks.net (no user or password)',
+      'regions[0].workspace.host: write the workspace URL, e.g. https://adb-123.4.azuredatabricks.net (scheme and host only): not a URL',
     ]);
   });
 
@@ -205,7 +205,7 @@ describe('plan schema', () => {
       'regions[0].name: region names are lower-case, e.g. eu-west-1',
       'regions[0].served_entity.workload_size: Invalid option: expected one of "Small"|"Medium"|"Large"',
       'regions[1].shared_catalog: catalog names are letters, digits, "_" or "-", e.g. ml_shared',
-      'regions[1].endpoint: endpoint names are 1-63 letters, digits, "-" or "_"',
+      'regions[1].endpoint: endpoint names are 1-63 letters, digits, "-" or "_", starting with a letter or digit',
     ]);
     expect(
       problems({
@@ -274,7 +274,7 @@ describe('lead review: further refusals', () => {
     plan.tests = { health: { input: { a: 1 } } };
     expect(problemsOf(plan)).toEqual([
       'stages[0].gate: each check is listed once',
-      'timeouts.replication: must be longer than 0',
+      'timeouts.replication: must be at least 100ms',
       'regions[0].shared_catalog: the primary reads the model under its own name; remove shared_catalog from us-east-1',
     ]);
   });
@@ -326,8 +326,8 @@ describe('load and canary gates', () => {
       },
     };
     expect(problemsOf(plan)).toEqual([
-      'tests.load.rps: Too small: expected number to be >0',
-      'tests.load.duration: must be longer than 0',
+      'tests.load.rps: rps is at least 1 request per second',
+      'tests.load.duration: must be at least 1s',
       'tests.canary.alpha: Too big: expected number to be <0.5',
       'tests.canary.max_requests: max_requests must be at least min_requests',
     ]);
@@ -335,7 +335,7 @@ describe('load and canary gates', () => {
       ...base(),
       tests: {
         health: { input: { a: 1 } },
-        load: { rps: 1, duration: 1 },
+        load: { rps: 1, duration: '1s' },
         canary: { min_requests: 500, max_requests: 300 },
       },
     };

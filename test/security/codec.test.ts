@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { AesGcmCodec, CodecKeyError, KEY_ID_METADATA, parseCodecKeys, type CodecKey } from '../../src/codec';
+import { main } from '../../src/cli/main';
 import { parseCodecServerTokens, startCodecServer, type RunningCodecServer } from '../../src/codec/server';
 
 const key = (id: string): CodecKey => ({ id, key: randomBytes(32) });
@@ -183,5 +184,37 @@ describe('codec server', () => {
     );
     expect(() => parseCodecServerTokens('alice:short')).toThrow(/shorter than 16/);
     expect(() => parseCodecServerTokens('alice')).toThrow(/identity:token/);
+  });
+
+  it('refuses a token given to two identities, and an identity given twice, without printing the token', () => {
+    const shared = 'shared-token-0123456789';
+    const same = () => parseCodecServerTokens(`alice:${shared},bob:${shared}`);
+    expect(same).toThrow('ROLLOUT_CODEC_SERVER_TOKENS: alice and bob have the same token; give each identity its own');
+    expect(() => parseCodecServerTokens(`alice:${ALICE},alice:${BOB}`)).toThrow(/alice is listed twice/);
+    try {
+      same();
+    } catch (err) {
+      expect((err as Error).message).not.toContain(shared);
+    }
+  });
+
+  it('warns loudly when --no-auth serves beyond loopback, and not on loopback', async () => {
+    const run = async (host: string) => {
+      let err = '';
+      let out = '';
+      const code = main(['codec-server', '--no-auth', '--host', host, '--port', '0'], {
+        out: (t) => (out += t),
+        err: (t) => (err += t),
+        env: { ROLLOUT_CODEC_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}` },
+      });
+      while (!out.includes('codec server on')) await new Promise((r) => setTimeout(r, 20));
+      process.emit('SIGINT');
+      expect(await code).toBe(0);
+      return err;
+    };
+    expect(await run('0.0.0.0')).toMatch(
+      /^WARNING: --no-auth on 0\.0\.0\.0: anyone who can reach this port can decrypt/,
+    );
+    expect(await run('127.0.0.1')).not.toMatch(/WARNING/);
   });
 });

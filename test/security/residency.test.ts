@@ -5,7 +5,7 @@
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
 import { DatabricksClient, DatabricksApiError } from '../../src/databricks';
 import { planSchema } from '../../src/plan/schema';
-import { allowedJurisdictions, RESIDENCY_TAG, residencyProblems } from '../../src/shared/residency';
+import { allowedJurisdictions, RESIDENCY_TAG, residencyProblems, residencyTagValues } from '../../src/shared/residency';
 import { ADMIN_TOKEN, call, MODEL, QUERY_TOKEN, SHARED_MODEL, testWorld } from '../support/emulator';
 
 describe('residencyProblems', () => {
@@ -36,6 +36,34 @@ describe('residencyProblems', () => {
     );
     // Plans without jurisdictions and untagged versions: as before residency existed.
     expect(residencyProblems(MODEL, 3, {}, [{ region: 'us-east-1' }])).toEqual([]);
+  });
+
+  it('finds the tag whatever its case or surrounding spaces, and every such tag must allow the region', () => {
+    const regions = [
+      { region: 'us-east-1', jurisdiction: 'US' },
+      { region: 'eu-west-1', jurisdiction: 'EU' },
+    ];
+    // Before: an EU-only version tagged with another spelling of the key passed into us-east-1.
+    for (const key of [
+      'Serving_Jurisdictions',
+      'SERVING_JURISDICTIONS',
+      'serving_jurisdictions ',
+      ' serving_jurisdictions',
+    ])
+      expect(residencyProblems(MODEL, 3, { [key]: 'EU' }, regions)).toEqual([
+        `${MODEL} v3 may not be served in us-east-1 (jurisdiction US): its ${RESIDENCY_TAG} tag allows EU ("EU")`,
+      ]);
+    expect(residencyTagValues({ Serving_Jurisdictions: 'EU', serving_jurisdictions: '*', other: 'US' })).toEqual([
+      'EU',
+      '*',
+    ]);
+    // A permissive spelling does not override a restrictive one.
+    expect(
+      residencyProblems(MODEL, 3, { Serving_Jurisdictions: 'EU', serving_jurisdictions: '*' }, regions),
+    ).toHaveLength(1);
+    expect(residencyProblems(MODEL, 3, { 'Serving_Jurisdictions ': 'eu,us' }, regions)).toEqual([]);
+    // Keys that merely contain the name are other tags.
+    expect(residencyTagValues({ serving_jurisdictions_old: 'EU', 'serving jurisdictions': 'EU' })).toEqual([]);
   });
 
   it('plans carry a jurisdiction per region', () => {
