@@ -42,12 +42,14 @@ interface Operation {
   ) => Promise<string>;
 }
 
+/** What a decision did, a line per outcome; the approvers and the reason are user text, escaped. */
 function describeDecision(answer: ApprovalAnswer, by: string, reason?: string): string {
   const regions = answer.regions.map((r) => `${r.region} (stage ${r.stage})`).join(', ');
-  const elsewhere = (answer.alreadyDecided ?? [])
-    .map((r) => `\n${r.region}: stage ${r.stage} was already ${r.decision} by ${r.by}; yours was refused there`)
-    .join('');
-  return `${answer.decision} ${regions} as ${by}${reason ? `: ${reason}` : ''}${elsewhere}`;
+  const elsewhere = (answer.alreadyDecided ?? []).map(
+    (r) =>
+      `\n${terminalLine(`${r.region}: stage ${r.stage} was already ${r.decision} by ${r.by}; yours was refused there`)}`,
+  );
+  return `${terminalLine(`${answer.decision} ${regions} as ${by}${reason ? `: ${reason}` : ''}`)}${elsewhere.join('')}`;
 }
 
 const OPERATIONS: Operation[] = [
@@ -188,8 +190,8 @@ export const operationCommands: Command[] = OPERATIONS.map((op) => ({
           region: values.region as string | undefined,
           stage: values.stage as string | undefined,
         });
-        // The answer repeats the reason and the approver: escaped.
-        io.out(`${terminalLine(answer)}\n`);
+        // The answer repeats the reason and the approver: escaped (a decision's answer escapes each of its lines).
+        io.out(`${op.name === 'approve' || op.name === 'reject' ? answer : terminalLine(answer)}\n`);
         return EXIT.ok;
       } catch (err) {
         if (err instanceof WorkflowUpdateFailedError)

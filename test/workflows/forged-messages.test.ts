@@ -135,3 +135,21 @@ it('a forged supersede does not stop a rollout ordered by its model queue', asyn
   expect((await handle.result()).outcome).toBe('succeeded');
   await invariantHolds();
 });
+
+it('compares approvers in their one spelling: " alice " approves as alice, a zero-width lookalike is refused', async () => {
+  const { handle, region } = await startOneRegion({ approval: true }, ['alice']);
+  await regionIn(handle, 'awaiting-approval');
+  // Sent as `temporal workflow update execute` would, past the CLI's own checks.
+  await expect(
+    region.executeUpdate(approveUpdate, { args: [{ approver: 'al\u200bice', reason: 'lookalike' }] }),
+  ).rejects.toMatchObject({ cause: { message: expect.stringMatching(/no control, zero-width or format characters/) } });
+  await expect(
+    handle.executeUpdate(approveUpdate, { args: [{ approver: 'Alice', reason: 'another person', region: REGION }] }),
+  ).rejects.toMatchObject({ cause: { message: expect.stringMatching(/^Alice may not approve/) } });
+  await handle.executeUpdate(approveUpdate, { args: [{ approver: ' alice ', reason: 'padded' }] });
+  const report = await handle.result();
+  expect(report.outcome).toBe('succeeded');
+  const eu = report.regions.find((r) => r.region === REGION)!;
+  expect(eu.approvals.map((a) => a.by)).toEqual(['alice']);
+  expect(eu.refusedApprovals?.map((r) => r.why)).toEqual([expect.stringMatching(/identity is refused/)]);
+});

@@ -108,7 +108,7 @@ export function decisionRefusal(
     };
   const notAllowed =
     type === 'approve'
-      ? approvalRefusal(request.approver, input.approvers, `${input.rolloutId} in ${region}`)
+      ? approvalRefusal(request.approver, input.approvers, `${input.rolloutId} in ${region}`, true)
       : undefined;
   return notAllowed === undefined ? undefined : { why: notAllowed, failureType: 'ApprovalRefused' };
 }

@@ -15,7 +15,7 @@
  * `inbox.retryRollback`, every step boundary `status.paused`.
  */
 import * as wf from '@temporalio/workflow';
-import { approvalRefusal } from '../../shared/approvals';
+import { approvalRefusal, recordedIdentity } from '../../shared/approvals';
 import {
   approveUpdate,
   regionCommandSignal,
@@ -35,6 +35,7 @@ export function registerRegionMessages(ctx: MessageContext): void {
   wf.setHandler(regionStatusQuery, () => status, { description: 'Live status of this region' });
   const decideOrRefuse = (type: 'approve' | 'reject', request: ApprovalRequest) => {
     if (ctx.keyed) {
+      request = { ...request, approver: recordedIdentity(request.approver) };
       const refusal = decisionRefusal(ctx, type, request);
       return refusal ? refuseApproval(ctx, request, refusal.why, refusal.failureType) : decide(ctx, type, request);
     }

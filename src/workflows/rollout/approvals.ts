@@ -4,7 +4,7 @@
  * regions' phase (until their own progress arrives) and `status.refusedApprovals`.
  */
 import * as wf from '@temporalio/workflow';
-import { approvalRefusal as refusalByAllowList } from '../../shared/approvals';
+import { approvalRefusal as refusalByAllowList, recordedIdentity } from '../../shared/approvals';
 import type { ApprovalAnswer, ApprovalRequest } from '../../shared/types';
 import { nowIso } from '../time';
 import { regionStatusOf, type RolloutContext } from './context';
@@ -65,6 +65,8 @@ export function handleDecision(
   type: 'approve' | 'reject',
   request: ApprovalRequest,
 ): Promise<ApprovalAnswer> {
+  // Keyed rollouts record each identity in its one spelling (" alice " is alice).
+  if (ctx.keys.keyed) request = { ...request, approver: recordedIdentity(request.approver) };
   const refusal =
     (ctx.keys.keyed ? nothingAwaits(ctx, request) : undefined) ??
     (type === 'approve' ? allowListRefusal(ctx, request) : undefined);
@@ -162,7 +164,7 @@ async function confirmation(
 
 /** Why the plan's approvals.allowed refuses this approver, if it does. */
 export function approvalRefusal(ctx: ApprovalContext, request: ApprovalRequest): string | undefined {
-  return refusalByAllowList(request.approver, ctx.plan.approvals?.allowed, ctx.rolloutId);
+  return refusalByAllowList(request.approver, ctx.plan.approvals?.allowed, ctx.rolloutId, ctx.keys.keyed);
 }
 
 /**

@@ -2,6 +2,7 @@
  * What the Temporal UI shows of a rollout: the `RolloutStatus` search attribute (the list's filter) and the live
  * table in Current Details (served by a query: it adds nothing to history). Changes nothing but what it shows.
  */
+import { fitKeywordList } from '../../shared/search-attributes';
 import * as wf from '@temporalio/workflow';
 import { RolloutModel, RolloutRegions, RolloutStatusAttribute, RolloutVersion } from '../../shared/messages';
 import type { RolloutStatus } from '../../shared/types';
@@ -39,6 +40,7 @@ export function upsertRolloutAttributes(model: string, version: number, regions:
   wf.upsertSearchAttributes([
     { key: RolloutModel, value: model },
     { key: RolloutVersion, value: version },
-    { key: RolloutRegions, value: regions },
+    // Temporal refuses a keyword list over 2 KiB: the first regions, and "+N more" (the same list when it fits).
+    { key: RolloutRegions, value: fitKeywordList(regions) },
   ]);
 }
