@@ -6,4 +6,5 @@ module.exports = {
   modulePathIgnorePatterns: ['<rootDir>/lib/'],
   clearMocks: true,
   testTimeout: 30000,
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
 };

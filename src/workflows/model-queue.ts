@@ -53,6 +53,8 @@ const watching = wf.proxyActivities<Activities>({
   taskQueue: CONTROL_TASK_QUEUE,
   startToCloseTimeout: '30d',
   heartbeatTimeout: '1m',
+  // The queue ends only once its watch has stopped: an activity left running would outlive its workflow.
+  cancellationType: wf.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
 
 export async function rolloutQueueWorkflow(input: ModelQueueInput): Promise<string> {
@@ -100,11 +102,13 @@ export async function rolloutQueueWorkflow(input: ModelQueueInput): Promise<stri
     await tellTheFront(queued);
     front.watch(queued[0]);
     if (queued.length === 0 && pending.length === 0) {
+      await front.stopped();
       await wf.condition(wf.allHandlersFinished);
       if (pending.length === 0) return `no rollout of ${input.model} is queued`;
     }
     if (wf.workflowInfo().continueAsNewSuggested) {
       front.stop();
+      await front.stopped();
       await wf.condition(wf.allHandlersFinished);
       for (const id of closed) removeFrom(queued, id);
       return wf.continueAsNew<typeof rolloutQueueWorkflow>({ model: input.model, queued, pending });
@@ -161,6 +165,8 @@ async function tell(rollout: QueuedRollout, turn: RolloutTurn): Promise<void> {
 /** Watches the rollout at the front until it closes: one terminated without leaving the queue must not block it. */
 class FrontWatch {
   private watched?: { rolloutId: string; scope: wf.CancellationScope };
+  /** Watches being cancelled: each settles once its activity has stopped. */
+  private stopping: Promise<void>[] = [];
 
   constructor(private readonly closed: Set<string>) {}
 
@@ -171,15 +177,22 @@ class FrontWatch {
     const scope = new wf.CancellationScope();
     const { rolloutId } = front;
     this.watched = { rolloutId, scope };
-    scope
+    const done = scope
       .run(() => watching.waitForRolloutsToClose({ workflowIds: [rolloutId] }))
-      .then(() => this.closed.add(rolloutId))
+      .then(() => void this.closed.add(rolloutId))
       .catch(() => undefined); // cancelled: it left the front
+    this.stopping.push(done);
   }
 
   stop(): void {
     this.watched?.scope.cancel();
     this.watched = undefined;
+  }
+
+  /** Settles once every watch that was stopped has seen its activity stop. */
+  async stopped(): Promise<void> {
+    await Promise.all(this.stopping);
+    this.stopping = [];
   }
 }
 
