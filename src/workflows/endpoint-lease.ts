@@ -38,7 +38,8 @@ export async function endpointLeaseWorkflow(input: EndpointLeaseInput): Promise<
 }
 
 export interface EndpointLease {
-  release(): Promise<void>;
+  /** Releases the lease; with `untilEnded`, also waits for the lease workflow to complete. */
+  release(untilEnded?: boolean): Promise<void>;
 }
 
 const MAX_WAIT_MS = 10_000;
@@ -62,11 +63,15 @@ export async function acquireEndpointLease(
         taskQueue: CONTROL_TASK_QUEUE,
         args: [{ holder, region, endpoint, ...(key !== undefined ? { key } : {}) }],
         parentClosePolicy: 'TERMINATE',
+        // A cancelled holder still restores the endpoint under the lease, then releases it; holders from before
+        // message keys let the cancellation reach the lease, as they always did.
+        ...(key !== undefined ? { cancellationType: wf.ChildWorkflowCancellationType.ABANDON } : {}),
         staticSummary: `${region}/${endpoint} held by ${holder}`,
       });
       return {
-        release: async () => {
+        release: async (untilEnded = false) => {
           await handle.signal(releaseLeaseSignal, key);
+          if (untilEnded) await handle.result();
         },
       };
     } catch (err) {

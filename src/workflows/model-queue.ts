@@ -52,7 +52,9 @@ const control = wf.proxyActivities<Activities>({
 const watching = wf.proxyActivities<Activities>({
   taskQueue: CONTROL_TASK_QUEUE,
   startToCloseTimeout: '30d',
-  heartbeatTimeout: '1m',
+  // Short, because a cancelled watch learns of it on its next heartbeat sent to the server, and the SDK sends them
+  // at most every 0.8 × this.
+  heartbeatTimeout: '10s',
   // The queue ends only once its watch has stopped: an activity left running would outlive its workflow.
   cancellationType: wf.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
@@ -102,13 +104,14 @@ export async function rolloutQueueWorkflow(input: ModelQueueInput): Promise<stri
     await tellTheFront(queued);
     front.watch(queued[0]);
     if (queued.length === 0 && pending.length === 0) {
-      await front.stopped();
+      // Ends once its last watch has stopped; a rollout that arrives meanwhile is admitted at once.
+      await wf.condition(() => pending.length > 0 || front.idle);
       await wf.condition(wf.allHandlersFinished);
       if (pending.length === 0) return `no rollout of ${input.model} is queued`;
     }
     if (wf.workflowInfo().continueAsNewSuggested) {
       front.stop();
-      await front.stopped();
+      await wf.condition(() => front.idle);
       await wf.condition(wf.allHandlersFinished);
       for (const id of closed) removeFrom(queued, id);
       return wf.continueAsNew<typeof rolloutQueueWorkflow>({ model: input.model, queued, pending });
@@ -165,8 +168,8 @@ async function tell(rollout: QueuedRollout, turn: RolloutTurn): Promise<void> {
 /** Watches the rollout at the front until it closes: one terminated without leaving the queue must not block it. */
 class FrontWatch {
   private watched?: { rolloutId: string; scope: wf.CancellationScope };
-  /** Watches being cancelled: each settles once its activity has stopped. */
-  private stopping: Promise<void>[] = [];
+  /** Watches whose activity has not ended yet (running, or cancelled and not yet stopped). */
+  private active = 0;
 
   constructor(private readonly closed: Set<string>) {}
 
@@ -177,22 +180,22 @@ class FrontWatch {
     const scope = new wf.CancellationScope();
     const { rolloutId } = front;
     this.watched = { rolloutId, scope };
-    const done = scope
+    this.active++;
+    scope
       .run(() => watching.waitForRolloutsToClose({ workflowIds: [rolloutId] }))
       .then(() => void this.closed.add(rolloutId))
-      .catch(() => undefined); // cancelled: it left the front
-    this.stopping.push(done);
+      .catch(() => undefined) // cancelled: it left the front
+      .finally(() => this.active--);
+  }
+
+  /** No watch activity is left running. */
+  get idle(): boolean {
+    return this.active === 0;
   }
 
   stop(): void {
     this.watched?.scope.cancel();
     this.watched = undefined;
-  }
-
-  /** Settles once every watch that was stopped has seen its activity stop. */
-  async stopped(): Promise<void> {
-    await Promise.all(this.stopping);
-    this.stopping = [];
   }
 }
 

@@ -135,8 +135,10 @@ it('two versions started together under queue both roll out for real, one after 
   const [ra, rb] = await Promise.all([a.handle.result(), b.handle.result()]);
   expect([ra.outcome, rb.outcome]).toEqual(['succeeded', 'succeeded']);
   // The queue ends with its last rollout.
-  await until('the model queue to end', async () =>
-    (await queue.describe()).status.name === 'COMPLETED' ? true : undefined,
+  await until(
+    'the model queue to end',
+    async () => ((await queue.describe()).status.name === 'COMPLETED' ? true : undefined),
+    60_000,
   );
   // Whichever went last is what serves now.
   const last = inQueue.rollouts[1].rolloutId === a.workflowId ? v1 : v2;

@@ -2,6 +2,7 @@
  * The region context: everything a step of a region's rollout may use, passed explicitly to each step module. Each
  * step declares the part it needs (`Pick<RegionContext, ...>`); what a part may change is said where it is defined.
  */
+import type { EndpointLease } from '../endpoint-lease';
 import * as wf from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type {
@@ -59,6 +60,8 @@ export interface EndpointState {
    * once before the first change by `endpoint-changes.ts`): rollouts started before it replay without it.
    */
   keepsOthers?: boolean;
+  /** The endpoint's lease while this region holds it. */
+  lease?: EndpointLease;
 }
 
 /** The region's activities, each with the timeouts and retries its kind of call needs. */

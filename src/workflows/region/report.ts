@@ -15,7 +15,12 @@ export function regionReport(
   };
 }
 
-/** A region that ended without promoting: non-retryable, with its report as the failure's details. */
+/**
+ * A region that ended without promoting: non-retryable, with its report as the failure's details. It reads as its
+ * sentence: no stack trace (which would show the workflow bundle's source paths, and says nothing about the rollout).
+ */
 export function regionFailure(message: string, type: string, report: RegionReport): wf.ApplicationFailure {
-  return wf.ApplicationFailure.create({ message, type, nonRetryable: true, details: [report] });
+  const failure = wf.ApplicationFailure.create({ message, type, nonRetryable: true, details: [report] });
+  failure.stack = '';
+  return failure;
 }

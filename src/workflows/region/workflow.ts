@@ -15,7 +15,7 @@ import { alreadyServes, newVersionEntity, shareEndpoint } from './endpoint-chang
 import { registerRegionMessages } from './messages';
 import { endUnchanged, promote } from './promotion';
 import { waitForReplication } from './replication';
-import { recordRollbackPoint } from './rollback-point';
+import { recordRollbackPoint, releaseEndpoint } from './rollback-point';
 import { addNewVersion, runShadowCheck } from './shadow';
 import { runTestSuites, walkStages } from './stages';
 
@@ -25,6 +25,7 @@ export async function regionRolloutWorkflow(input: RegionRolloutInput): Promise<
   try {
     return await rolloutRegion(region);
   } finally {
+    await releaseEndpoint(region);
     // The parent takes a stopped region's last state from its progress signals: they arrive before it closes.
     await region.progress.settled();
   }

@@ -68,7 +68,7 @@ async function restorePromotedRegion(ctx: RolloutContext, report: RegionReport):
           ),
         (err) => failureType(err) !== 'EndpointChangedExternally',
       );
-      await lease?.release();
+      await lease?.release(ctx.keys.keyed);
       Object.assign(report, {
         outcome: 'rolled-back',
         phase: 'rolled-back',
