@@ -519,7 +519,7 @@ export const SCENARIOS: Scenario[] = [
       await run.worker.start();
       run.notes.push('decisions sent while the worker was down');
       const pairs = await answers;
-      const report = await finish(run, started, ['succeeded', 'partially-failed', 'failed']);
+      const report = await finish(run, started, ['succeeded', 'partially-failed', 'rolled-back']);
       run.emu.regions.forEach((region, i) => {
         const [approve, reject] = pairs[i];
         expect([approve, reject].filter((a) => a === 'took effect')).toHaveLength(1);
