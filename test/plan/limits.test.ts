@@ -36,7 +36,7 @@ function recorded(name: string) {
 }
 
 describe('estimateRolloutHistoryEvents', () => {
-  it.each(['rollout-approved', 'rollout-aborted', 'rollout-rolled-back', 'rollout-shadow-ab'])(
+  it.each(['rollout-approved', 'rollout-aborted', 'rollout-rolled-back', 'rollout-shadow-ab', 'rollout-queued'])(
     'bounds the recorded history %s from above, within a factor of 2',
     (name) => {
       const history = recorded(name);
