@@ -27,3 +27,8 @@ export function recordedIdentity(approver: string): string {
   const id = normalizeIdentity(approver);
   return id.ok ? id.identity : approver;
 }
+
+/** What a second decision for a stage is told: who decided it first, and how. */
+export function alreadyDecided(region: string, stage: string | undefined, decision: string, by: string): string {
+  return `${region}: stage ${stage} was already ${decision} by ${by}`;
+}

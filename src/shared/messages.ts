@@ -110,6 +110,11 @@ export function rolloutWorkflowId(model: string, version: number): string {
   return `rollout-${model}-v${version}`;
 }
 
+/** The version in a rollout's workflow id (`rolloutWorkflowId`'s inverse); 0 for an id of another form. */
+export function versionOfRolloutId(rolloutId: string): number {
+  return Number(/-v(\d+)$/.exec(rolloutId)?.[1] ?? 0);
+}
+
 export function regionWorkflowId(rolloutId: string, region: string): string {
   return `${rolloutId}/${region}`;
 }

@@ -23,6 +23,7 @@ import {
   leaveQueueSignal,
   modelQueueQuery,
   rolloutTurnSignal,
+  versionOfRolloutId,
   type ModelQueueStatus,
   type QueueEntry,
   type RolloutTurn,
@@ -90,7 +91,7 @@ export async function rolloutQueueWorkflow(input: ModelQueueInput): Promise<stri
       queued.push({
         rolloutId,
         model: input.model,
-        version: versionOf(rolloutId),
+        version: versionOfRolloutId(rolloutId),
         policy: 'queue',
         key: '',
         outsideQueue: true,
@@ -202,9 +203,4 @@ class FrontWatch {
 function removeFrom(queued: QueuedRollout[], rolloutId: string): void {
   const index = queued.findIndex((q) => q.rolloutId === rolloutId);
   if (index >= 0) queued.splice(index, 1);
-}
-
-/** `rollout-<model>-v<N>` → N (0 if the id has another form). */
-function versionOf(rolloutId: string): number {
-  return Number(/-v(\d+)$/.exec(rolloutId)?.[1] ?? 0);
 }

@@ -5,7 +5,7 @@
  * `status.refusedApprovals`.
  */
 import * as wf from '@temporalio/workflow';
-import { approvalRefusal } from '../../shared/approvals';
+import { alreadyDecided, approvalRefusal } from '../../shared/approvals';
 import type { ApprovalAnswer, ApprovalRequest } from '../../shared/types';
 import { nowIso } from '../time';
 import type { RegionContext } from './context';
@@ -56,7 +56,12 @@ export function validateApproval({ input, status, inbox, keyed }: GateContext, r
   if (keyed) return;
   if (status.phase === 'awaiting-approval' && inbox.decision !== undefined)
     throw new Error(
-      `${region}: stage ${status.stage} was already ${inbox.decision.type === 'approve' ? 'approved' : 'rejected'} by ${inbox.decision.request.approver}`,
+      alreadyDecided(
+        region,
+        status.stage,
+        inbox.decision.type === 'approve' ? 'approved' : 'rejected',
+        inbox.decision.request.approver,
+      ),
     );
   if (status.phase !== 'awaiting-approval')
     throw new Error(
@@ -98,7 +103,7 @@ export function decisionRefusal(
         (request.stage === undefined && status.phase !== 'awaiting-approval' ? last : undefined));
   if (decided)
     return {
-      why: `${region}: stage ${'stage' in decided ? decided.stage : stage} was already ${decided.decision} by ${decided.by}`,
+      why: alreadyDecided(region, 'stage' in decided ? decided.stage : stage, decided.decision, decided.by),
       failureType: 'AlreadyDecided',
     };
   if (status.phase !== 'awaiting-approval' || stage !== status.stage)

@@ -4,7 +4,7 @@
  * regions' phase (until their own progress arrives) and `status.refusedApprovals`.
  */
 import * as wf from '@temporalio/workflow';
-import { approvalRefusal as refusalByAllowList, recordedIdentity } from '../../shared/approvals';
+import { alreadyDecided, approvalRefusal as refusalByAllowList, recordedIdentity } from '../../shared/approvals';
 import type { ApprovalAnswer, ApprovalRequest } from '../../shared/types';
 import { nowIso } from '../time';
 import { regionStatusOf, type RolloutContext } from './context';
@@ -47,7 +47,7 @@ export function nothingAwaits(
     const first =
       r.approvals.find((a) => a.stage === (request.stage ?? r.stage)) ??
       (request.stage === undefined && r.phase !== 'awaiting-approval' ? r.approvals.at(-1) : undefined);
-    return first ? [`${r.region}: stage ${first.stage} was already ${first.decision} by ${first.by}`] : [];
+    return first ? [alreadyDecided(r.region, first.stage, first.decision, first.by)] : [];
   });
   if (decided.length) return { why: decided.join('; '), failureType: 'AlreadyDecided' };
   return {
