@@ -28,6 +28,11 @@ export interface VersionAggregate {
    * batches' quantiles is a comparison of order statistics, whose null distribution is exact (see the judge).
    */
   quantilesMs: Record<string, number>;
+  /**
+   * How many latencies the quantiles were taken over, when not `requests` (probes take them over the 2xx answers;
+   * the metrics export over every request).
+   */
+  latencyCount?: number;
 }
 
 export type EvidenceSource = 'live' | 'probes' | 'paired';
@@ -102,6 +107,7 @@ export function aggregate(answers: readonly Answer[], quantiles: readonly number
     if (kind === '2xx' && Number.isFinite(answer.latencyMs)) latencies.push(answer.latencyMs);
   }
   latencies.sort((a, b) => a - b);
+  result.latencyCount = latencies.length;
   if (latencies.length > 0) for (const q of quantiles) result.quantilesMs[quantileKey(q)] = nearestRank(latencies, q);
   return result;
 }
@@ -139,7 +145,10 @@ export function pairedCounts(
       else counts[side].errors5xx++;
     }
   }
-  for (const side of ['champion', 'challenger'] as const)
-    counts[side].quantilesMs = aggregate(sides[side], quantiles).quantilesMs;
+  for (const side of ['champion', 'challenger'] as const) {
+    const latencies = aggregate(sides[side], quantiles);
+    counts[side].quantilesMs = latencies.quantilesMs;
+    counts[side].latencyCount = latencies.latencyCount;
+  }
   return counts;
 }
