@@ -56,6 +56,70 @@ const timeout = (max: number, maxWords: string) => durationBetween(100, max, { m
 const rate = (max: number) =>
   z.number().min(1, 'rates are at least 1 request per second').max(max, `rates are at most ${max} per second`);
 
+/** A key the canary judge no longer reads: refused with what to write instead. */
+const removedKey = (fix: string) => z.never({ error: fix }).optional();
+
+/**
+ * The statistical canary judge: the new version against the current one, judged sequentially (anytime-valid) on the
+ * sources listed, failing as soon as harm beyond a margin is certain and passing as soon as non-inferiority is.
+ */
+export const canarySchema = z.strictObject({
+  /**
+   * What decides: `live` (the endpoint's own traffic, from its metrics export per served entity and minute), `probes`
+   * (our own requests to each version), `paired` (each input sent to both versions). Several: each must show the new
+   * version within its margins for a pass, and any may fail it.
+   */
+  sources: z
+    .array(z.enum(['live', 'probes', 'paired']))
+    .min(1, 'name at least one source: live, probes or paired')
+    .refine((list) => new Set(list).size === list.length, 'name each source once')
+    .default(['probes']),
+  /** Probe (or paired-replay input) requests per second to each version, for the probes and paired sources. */
+  probe_rps: rate(2000).default(50),
+  /** Joint probability of failing a version exactly at the margin of harm, over every metric and look. */
+  alpha: z.number().gt(0).lt(0.5).default(0.05),
+  /** Joint probability of passing a version harmed at the margin on some metric. */
+  beta: z.number().gt(0).lt(0.5).default(0.05),
+  /** Errors (4xx and 5xx, each compared apart) harm only when worse by at least ×relative AND +absolute. */
+  error_floor: z
+    .strictObject({
+      relative: z.number().min(1, 'relative is a ratio of at least 1 (×2: twice the current rate)').default(2),
+      absolute: z
+        .number()
+        .gt(0, 'absolute is a rate above 0, e.g. 0.005 for half a point')
+        .lt(1, 'absolute is a rate below 1, e.g. 0.005 for half a point')
+        .default(0.005),
+    })
+    .default({ relative: 2, absolute: 0.005 }),
+  /** A latency quantile harms only when slower by at least this fraction (0.1 = 10%). */
+  latency_floor: z.number().min(0).max(10).default(0.1),
+  /** The latency quantiles judged, e.g. [0.5, 0.99]. */
+  quantiles: z
+    .array(z.number().gt(0, 'quantiles are between 0 and 1, e.g. 0.99').lt(1, 'quantiles are between 0 and 1, e.g. 0.99'))
+    .min(1, 'judge at least one latency quantile, e.g. [0.5, 0.99]')
+    .max(5, 'at most 5 quantiles')
+    .default([0.5, 0.99]),
+  /** How long the window may run past the stage's bake while undecided. */
+  max_extension: positiveDuration(7 * DAY, '7d').default(5 * 60_000),
+  /** Still undecided at the deadline: fail the stage, or hand it to the approval gate with the evidence. */
+  on_deadline: z.enum(['fail', 'approval']).default('fail'),
+  /**
+   * The endpoint's expected user traffic (all versions), for `rollout plan` and `rollout validate` to tell whether
+   * the stage can decide within its window. Unset: `rollout plan` reads it from the endpoint's metrics.
+   */
+  traffic: z.strictObject({ rps: z.number().gt(0, 'rps is above 0').max(100_000) }).optional(),
+  min_requests: removedKey(
+    'min_requests was removed: the judge is sequential and needs no minimum sample; delete the key',
+  ),
+  max_requests: removedKey(
+    'max_requests was removed: the judge passes as soon as non-inferiority is shown; delete the key (the window is the stage bake plus max_extension)',
+  ),
+  error_rate_floor: removedKey(
+    'error_rate_floor was replaced by error_floor: { relative: 2, absolute: 0.005 } (harm needs both); write that instead',
+  ),
+});
+export type CanarySettings = z.output<typeof canarySchema>;
+
 const workspaceSchema = z
   .strictObject({
     /** A ~/.databrickscfg profile (the worker in the region resolves host and credentials from it). */
@@ -152,6 +216,11 @@ const stageSchema = z.strictObject({
       /** When the rule finds no significant difference: keep the current version, keep the new one, or ask. */
       on_tie: z.enum(['keep-current', 'keep-new', 'approval']).default('approval'),
       alpha: z.number().gt(0).lt(0.5).default(0.05),
+      /**
+       * What decides: `live` (users' traffic under the stage's split, from the metrics export) or `probes`. Unset:
+       * probes when `probe_rps` is above 0, else live.
+       */
+      source: z.enum(['live', 'probes']).optional(),
       /** Probe requests per second to each version directly, beside user traffic (0: user traffic only). */
       probe_rps: z
         .number()
@@ -221,29 +290,8 @@ const testsSchema = z.strictObject({
       max_mean_difference: z.number().min(0).optional(),
     })
     .optional(),
-  /**
-   * The statistical canary judge: the new version against the current one over the same window, with repeated
-   * looks that stop a clearly bad canary early while keeping the false-failure rate at `alpha` overall.
-   */
-  canary: z
-    .strictObject({
-      /** Probe requests per second sent to each version directly (our own probes, beside user traffic). */
-      probe_rps: rate(2000).default(50),
-      min_requests: z.number().int().min(50).max(1_000_000).default(200),
-      max_requests: z.number().int().min(100).max(1_000_000).default(2000),
-      alpha: z.number().gt(0).lt(0.5).default(0.05),
-      /** Absolute error-rate difference below which a difference does not fail (0.01 = 1 point). */
-      error_rate_floor: z.number().min(0).max(1).default(0.01),
-      /** Relative latency difference below which a difference does not fail (0.1 = 10%). */
-      latency_floor: z.number().min(0).default(0.1),
-      /** How long the window may be extended past the stage's bake when the verdict is still inconclusive. */
-      max_extension: positiveDuration(DAY, '24h').default(5 * 60_000),
-    })
-    .refine((c) => c.max_requests >= c.min_requests, {
-      message: 'max_requests must be at least min_requests',
-      path: ['max_requests'],
-    })
-    .optional(),
+  /** The statistical canary judge (see `canarySchema`). */
+  canary: canarySchema.optional(),
 });
 
 const isObject = (value: unknown): value is Record<string, unknown> =>

@@ -78,6 +78,8 @@ export interface CheckResult {
   at: string;
   /** Figures behind the result: tests used, p-values, sample sizes, sources (load and canary checks). */
   evidence?: unknown;
+  /** The check reached its deadline without a decision (the canary judge); `passed` is then false. */
+  undecided?: boolean;
 }
 
 export interface ApprovalRecord {

@@ -305,40 +305,46 @@ describe('load and canary gates', () => {
     expect(problemsOf(plan)).toEqual([]);
     const parsed = planSchema.parse(plan);
     expect(parsed.tests.canary).toEqual({
+      sources: ['probes'],
       probe_rps: 50,
-      min_requests: 200,
-      max_requests: 2000,
       alpha: 0.05,
-      error_rate_floor: 0.01,
+      beta: 0.05,
+      error_floor: { relative: 2, absolute: 0.005 },
       latency_floor: 0.1,
+      quantiles: [0.5, 0.99],
       max_extension: 300_000,
+      on_deadline: 'fail',
     });
     expect(parsed.tests.load).toMatchObject({ rps: 50, duration: 10_000, concurrency: 64, timeout: 10_000, slo: {} });
   });
 
-  it('refuses inconsistent judge settings and impossible load', () => {
+  it('refuses inconsistent judge settings and impossible load, and says what replaced the removed keys', () => {
     const plan = {
       ...base(),
       tests: {
         health: { input: { a: 1 } },
         load: { rps: 0, duration: '0s' },
-        canary: { min_requests: 500, max_requests: 300, alpha: 0.7 },
+        canary: {
+          min_requests: 500,
+          max_requests: 300,
+          error_rate_floor: 0.01,
+          alpha: 0.7,
+          sources: ['live', 'live'],
+          quantiles: [99],
+          error_floor: { relative: 0.5 },
+        },
       },
     };
     expect(problemsOf(plan)).toEqual([
       'tests.load.rps: rps is at least 1 request per second',
       'tests.load.duration: must be at least 1s',
+      'tests.canary.sources: name each source once',
       'tests.canary.alpha: Too big: expected number to be <0.5',
-      'tests.canary.max_requests: max_requests must be at least min_requests',
+      'tests.canary.error_floor.relative: relative is a ratio of at least 1 (×2: twice the current rate)',
+      'tests.canary.quantiles[0]: quantiles are between 0 and 1, e.g. 0.99',
+      'tests.canary.min_requests: min_requests was removed: the judge is sequential and needs no minimum sample; delete the key',
+      'tests.canary.max_requests: max_requests was removed: the judge passes as soon as non-inferiority is shown; delete the key (the window is the stage bake plus max_extension)',
+      'tests.canary.error_rate_floor: error_rate_floor was replaced by error_floor: { relative: 2, absolute: 0.005 } (harm needs both); write that instead',
     ]);
-    const inverted = {
-      ...base(),
-      tests: {
-        health: { input: { a: 1 } },
-        load: { rps: 1, duration: '1s' },
-        canary: { min_requests: 500, max_requests: 300 },
-      },
-    };
-    expect(problemsOf(inverted)).toEqual(['tests.canary.max_requests: max_requests must be at least min_requests']);
   });
 });

@@ -4,7 +4,7 @@
  * `AbCurrentVersionKept` (the region rolls back).
  */
 import * as wf from '@temporalio/workflow';
-import type { AbWinner } from '../../analysis/ab';
+import type { AbWinner } from '../../analysis/sequential-ab';
 import type { PlanStage } from '../../plan/schema';
 import { challengerName } from '../../shared/endpoint-config';
 import { probePayloads, type CheckContext } from './checks';

@@ -1,6 +1,8 @@
 /**
  * A canary stage: the judge compares the new version with the current one during the stage's bake (and may extend it
- * while inconclusive). Changes `status.checks`; a failed judgement throws `CheckFailed`.
+ * while undecided). Changes `status.checks`; a failed judgement throws `CheckFailed`. Undecided at the deadline, the
+ * plan's `on_deadline` says what happens: `fail` (the same `CheckFailed`), or `approval` (a person decides, with the
+ * evidence in the check).
  */
 import * as wf from '@temporalio/workflow';
 import type { Plan, PlanStage } from '../../plan/schema';
@@ -14,7 +16,8 @@ export function judgedStage(stage: PlanStage, tests: Plan['tests']): boolean {
   return stage.gate.includes('canary') && tests.canary !== undefined;
 }
 
-export async function runCanaryStage(ctx: CheckContext, stage: PlanStage, newVersion: ServedEntity): Promise<void> {
+/** Returns whether a person must decide (undecided at the deadline, and the plan hands that to the approval gate). */
+export async function runCanaryStage(ctx: CheckContext, stage: PlanStage, newVersion: ServedEntity): Promise<boolean> {
   const { input, target, status, activities, progress } = ctx;
   const canary = input.tests.canary!;
   await progress.setPhase('judging', stage.name);
@@ -36,10 +39,15 @@ export async function runCanaryStage(ctx: CheckContext, stage: PlanStage, newVer
   );
   status.checks.push(result);
   await progress.publish();
-  if (!result.passed)
+  if (!result.passed) {
+    // Histories from before `on_deadline` never reach the marker: their plans have no such key.
+    if (result.undecided && canary.on_deadline === 'approval' && wf.patched('canary-undecided-to-approval'))
+      return true;
     throw wf.ApplicationFailure.nonRetryable(
       `canary judge failed in stage ${stage.name}: ${result.summary}`,
       'CheckFailed',
     );
+  }
   await whileUnpaused(ctx);
+  return false;
 }

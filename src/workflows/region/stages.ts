@@ -29,20 +29,23 @@ export async function walkStages(ctx: RegionContext, newVersion: ServedEntity): 
       await ctx.progress.setPhase('updating', stage.name);
       await setNewVersionWeight(ctx, newVersion, stage.traffic, `shift v${ctx.input.version} to ${stage.traffic}%`);
     }
-    const personChoosesWinner = await measure(ctx, stage, newVersion);
+    const personDecides = await measure(ctx, stage, newVersion);
     const gates = stage.gate.filter((check) => check !== 'canary');
     if (gates.length) {
       await ctx.progress.setPhase('gating', stage.name);
       await checksMustPass(ctx, gates, stage.name);
     }
-    if (stage.approval || personChoosesWinner) await approvalGate(ctx, stage.name);
+    if (stage.approval || personDecides) await approvalGate(ctx, stage.name);
   }
 }
 
-/** The stage's bake, with what measures the new version during it. Returns whether a person picks the A/B winner. */
+/**
+ * The stage's bake, with what measures the new version during it. Returns whether a person decides: picks the A/B
+ * winner, or judges a canary left undecided at its deadline.
+ */
 async function measure(ctx: RegionContext, stage: PlanStage, newVersion: ServedEntity): Promise<boolean> {
-  if (judgedStage(stage, ctx.input.tests)) await runCanaryStage(ctx, stage, newVersion);
-  else if (stage.ab) return runAbStage(ctx, stage as PlanStage & { ab: AbSettings });
-  else if (stage.bake > 0) await bake(ctx, stage);
+  if (judgedStage(stage, ctx.input.tests)) return runCanaryStage(ctx, stage, newVersion);
+  if (stage.ab) return runAbStage(ctx, stage as PlanStage & { ab: AbSettings });
+  if (stage.bake > 0) await bake(ctx, stage);
   return false;
 }

@@ -1,0 +1,21 @@
+/**
+ * The canary settings an activity receives, completed. Rollouts started before the sequential judge pass the
+ * previous shape (`min_requests`, `max_requests`, `error_rate_floor`); their workflows replay unchanged and their
+ * next canary runs on the new judge with the nearest meaning: probes decide, as they did, and the absolute error
+ * floor is kept with no relative floor (×1), as before.
+ */
+import { canarySchema, type CanarySettings } from './schema';
+
+const PREVIOUS_KEYS = ['min_requests', 'max_requests', 'error_rate_floor'] as const;
+
+export function canarySettings(raw: unknown): CanarySettings {
+  const settings = { ...((raw ?? {}) as Record<string, unknown>) };
+  const previous = PREVIOUS_KEYS.some((key) => key in settings);
+  if (previous) {
+    const floor = settings.error_rate_floor;
+    for (const key of PREVIOUS_KEYS) delete settings[key];
+    if (typeof floor === 'number' && floor > 0 && floor < 1 && settings.error_floor === undefined)
+      settings.error_floor = { relative: 1, absolute: floor };
+  }
+  return canarySchema.parse(settings);
+}
