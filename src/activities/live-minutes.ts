@@ -6,7 +6,11 @@
  */
 import type { Batch, VersionAggregate } from '../analysis/batch';
 import type { DatabricksClient } from '../databricks';
-import { metricMinutes, type EntityMinute, type MetricMinute } from '../databricks/serving-metrics';
+import {
+  readMetricMinutes,
+  type EntityMinuteReading as EntityMinute,
+  type MetricMinuteReading as MetricMinute,
+} from '../databricks/serving-metrics';
 import { METRIC_MINUTE_MS } from '../databricks/metric-names';
 
 export interface MinuteCursorState {
@@ -22,7 +26,7 @@ export class MinuteCursor {
   private constructor(private readonly state: MinuteCursorState) {}
 
   static async start(client: DatabricksClient, endpoint: string): Promise<MinuteCursorState> {
-    const newest = latest(metricMinutes(await client.serving.getMetrics(endpoint)));
+    const newest = latest(await readMinutes(client, endpoint));
     return { startedAfter: newest, last: newest, arrivals: [] };
   }
 
@@ -36,7 +40,7 @@ export class MinuteCursor {
 
   /** The minutes exported since the last call, oldest first. */
   async next(client: DatabricksClient, endpoint: string): Promise<MetricMinute[]> {
-    const minutes = metricMinutes(await client.serving.getMetrics(endpoint))
+    const minutes = (await readMinutes(client, endpoint))
       .filter((m) => this.state.last === undefined || m.timestamp > this.state.last)
       .sort((a, b) => a.timestamp - b.timestamp);
     if (minutes.length > 0) {
@@ -66,22 +70,31 @@ export class MinuteCursor {
   }
 }
 
+/** The export's minutes (a sample without a timestamp describes the minute completed before the read). */
+async function readMinutes(client: DatabricksClient, endpoint: string): Promise<MetricMinute[]> {
+  return readMetricMinutes((await client.serving.getMetrics(endpoint)).samples, Date.now());
+}
+
 function latest(minutes: MetricMinute[]): number | undefined {
   return minutes.length === 0 ? undefined : Math.max(...minutes.map((m) => m.timestamp));
 }
 
-/** One version's minute as a judge aggregate; latency quantiles are over the 2xx answers. */
+/**
+ * One version's minute as a judge aggregate (the reader already tells 429 apart from other 4xx when the export
+ * does); latency quantiles are over the minute's 2xx answers.
+ */
 function aggregateOf(entity: EntityMinute | undefined): VersionAggregate {
-  if (!entity) return { requests: 0, errors4xx: 0, errors5xx: 0, throttled: 0, quantilesMs: {}, latencyCount: 0 };
-  const throttled = entity.throttled ?? 0;
-  const errors4xx = Math.max(0, entity.errors4xx - throttled);
+  const requests = entity?.requests ?? 0;
+  const errors4xx = entity?.errors4xx ?? 0;
+  const errors5xx = entity?.errors5xx ?? 0;
+  const throttled = entity?.throttled ?? 0;
   return {
-    requests: entity.requests,
+    requests,
     errors4xx,
-    errors5xx: entity.errors5xx,
+    errors5xx,
     throttled,
-    quantilesMs: { ...entity.quantilesMs },
-    latencyCount: Math.max(0, entity.requests - errors4xx - entity.errors5xx - throttled),
+    quantilesMs: { ...(entity?.quantilesMs ?? {}) },
+    latencyCount: Math.max(0, requests - errors4xx - errors5xx - throttled),
   };
 }
 
