@@ -32,22 +32,48 @@ function round(value: number, digits = 1): number {
   return Math.round(value * factor) / factor;
 }
 
-/** Request and 5xx counts per served entity from the endpoint's Prometheus metrics. */
-async function metricCounts(
-  client: DatabricksClient,
-  endpoint: string,
-): Promise<Map<string, { requests: number; errors: number }>> {
-  const metrics = await client.serving.getMetrics(endpoint);
-  const counts = new Map<string, { requests: number; errors: number }>();
-  for (const sample of metrics.samples) {
-    const entity = sample.labels.served_entity_name;
-    if (!entity) continue;
-    const entry = counts.get(entity) ?? { requests: 0, errors: 0 };
-    if (sample.name === 'request_count_total') entry.requests = sample.value;
-    if (sample.name === 'request_5xx_count_total') entry.errors = sample.value;
-    counts.set(entity, entry);
+type EntityCounts = { requests: number; errors: number };
+
+/**
+ * The endpoint's own per-minute readings seen during a window (its metrics export publishes per-minute gauges, not
+ * counters): by the minute's timestamp, then served entity; `errors` are 5xx answers. `after` is the newest minute
+ * already complete when the window began: only later minutes count, each once however often it is read.
+ */
+interface MetricWindow {
+  after: number;
+  minutes: Record<string, Record<string, EntityCounts>>;
+}
+
+/** Starts a window: the export's newest minute marks where it begins (clock-free: the emulator's may run faster). */
+async function openMetricWindow(client: DatabricksClient, endpoint: string): Promise<MetricWindow> {
+  const minutes = await client.serving.getMetricMinutes(endpoint);
+  return { after: Math.max(0, ...minutes.map((m) => m.timestamp)), minutes: {} };
+}
+
+/** Reads the export and keeps the minutes of the window not seen yet. */
+async function readMetricWindow(client: DatabricksClient, endpoint: string, window: MetricWindow) {
+  for (const minute of await client.serving.getMetricMinutes(endpoint)) {
+    const key = String(minute.timestamp);
+    if (minute.timestamp <= window.after || window.minutes[key]) continue;
+    window.minutes[key] = Object.fromEntries(
+      [...minute.entities].map(([name, reading]) => [
+        name,
+        { requests: reading.requests ?? 0, errors: reading.errors5xx ?? 0 },
+      ]),
+    );
   }
-  return counts;
+}
+
+/** What the endpoint served per served entity over the window's minutes. */
+function windowCounts(window: MetricWindow) {
+  return (entity: string): EntityCounts => {
+    const total = { requests: 0, errors: 0 };
+    for (const minute of Object.values(window.minutes)) {
+      total.requests += minute[entity]?.requests ?? 0;
+      total.errors += minute[entity]?.errors ?? 0;
+    }
+    return total;
+  };
 }
 
 const EMPTY_STATS: Pick<VariantStats, 'requests' | 'statusClasses' | 'samples'> = {
@@ -103,24 +129,14 @@ function inMicroseconds<P extends { champion: VariantSample; challenger: Variant
   return { ...progress, champion: rounded(progress.champion), challenger: rounded(progress.challenger) };
 }
 
-type EntityCounts = { requests: number; errors: number };
-
-/** What the endpoint counted per served entity between two metric readings. */
-function metricsSince(start: Record<string, EntityCounts>, end: Map<string, EntityCounts>) {
-  return (entity: string): EntityCounts => {
-    const before = start[entity] ?? { requests: 0, errors: 0 };
-    const after = end.get(entity) ?? before;
-    return { requests: after.requests - before.requests, errors: after.errors - before.errors };
-  };
-}
-
 export interface JudgeProgress {
   startedAt: number;
   champion: VariantSample;
   challenger: VariantSample;
   previousFraction: number;
   looks: number;
-  metricsAtStart?: Record<string, EntityCounts>;
+  /** The endpoint's per-minute readings over the window (absent in a heartbeat of an older attempt). */
+  metrics?: MetricWindow;
 }
 
 const emptySample = (): VariantSample => ({ requests: 0, errors: 0, latenciesMs: [] });
@@ -255,8 +271,9 @@ export async function judgeCanaryWith(
     challenger: emptySample(),
     previousFraction: 0,
     looks: 0,
-    metricsAtStart: Object.fromEntries(await metricCounts(client, input.endpoint)),
+    metrics: await openMetricWindow(client, input.endpoint),
   };
+  const metrics = (progress.metrics ??= await openMetricWindow(client, input.endpoint));
   const windowEnd = progress.startedAt + input.windowMs;
   const deadline = windowEnd + input.canary.max_extension;
   // About ten looks up to max_requests.
@@ -274,14 +291,16 @@ export async function judgeCanaryWith(
     verdict = judge(progress.champion, progress.challenger, config, progress.previousFraction);
     progress.previousFraction = verdict.informationFraction;
     progress.looks++;
+    await readMetricWindow(client, input.endpoint, metrics);
     options.onLook?.(progress);
     if (verdict.decision !== 'inconclusive') break;
     const now = Date.now();
     if (now >= deadline) break;
     if (verdict.informationFraction >= 1 && now >= windowEnd) break;
   }
-  // The second source: what the endpoint itself counted per served entity over the same window.
-  const delta = metricsSince(progress.metricsAtStart ?? {}, await metricCounts(client, input.endpoint));
+  // The second source: what the endpoint itself counted per served entity over the same window's minutes.
+  await readMetricWindow(client, input.endpoint, metrics);
+  const delta = windowCounts(metrics);
   const metricsChampion = delta(input.champion);
   const metricsChallenger = delta(input.challenger);
   const metricsTest = twoProportions(
@@ -308,6 +327,7 @@ export async function judgeCanaryWith(
       verdict: { ...verdict, source: 'probes (each version queried directly)' },
       endpointMetrics: {
         source: 'endpoint metrics (GET .../metrics, per served entity, over the window)',
+        minutes: Object.keys(metrics.minutes).length,
         champion: metricsChampion,
         challenger: metricsChallenger,
         errorRateTest: metricsTest,
@@ -336,7 +356,8 @@ export interface AbProgress {
   startedAt: number;
   champion: VariantSample;
   challenger: VariantSample;
-  metricsAtStart: Record<string, EntityCounts>;
+  /** The endpoint's per-minute readings over the window (absent in a heartbeat of an older attempt). */
+  metrics?: MetricWindow;
 }
 
 export type AbTestResult = CheckResult & { winner: AbWinner };
@@ -360,8 +381,9 @@ export async function abTestWith(
     startedAt: Date.now(),
     champion: emptySample(),
     challenger: emptySample(),
-    metricsAtStart: Object.fromEntries(await metricCounts(client, input.endpoint)),
+    metrics: await openMetricWindow(client, input.endpoint),
   };
+  const metrics = (progress.metrics ??= await openMetricWindow(client, input.endpoint));
   const windowEnd = progress.startedAt + input.windowMs;
   for (let now = Date.now(); now < windowEnd; now = Date.now()) {
     const durationMs = Math.min(AB_ROUND_MS, windowEnd - now);
@@ -373,9 +395,11 @@ export async function abTestWith(
     } else {
       await sleep(durationMs, options.signal);
     }
+    await readMetricWindow(client, input.endpoint, metrics);
     options.onRound?.(progress);
   }
-  const served = metricsSince(progress.metricsAtStart, await metricCounts(client, input.endpoint));
+  await readMetricWindow(client, input.endpoint, metrics);
+  const served = windowCounts(metrics);
   const endpointCounts = { champion: served(input.champion), challenger: served(input.challenger) };
   const useEndpointCounts =
     input.ab.metric === 'error_rate' && endpointCounts.champion.requests > 0 && endpointCounts.challenger.requests > 0;
@@ -409,6 +433,7 @@ export async function abTestWith(
         },
         endpointMetrics: {
           source: 'endpoint metrics (GET .../metrics, per served entity, over the window)',
+          minutes: Object.keys(metrics.minutes).length,
           ...endpointCounts,
         },
       },
