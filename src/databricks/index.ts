@@ -182,3 +182,10 @@ export {
   type ParsedMetrics,
   type Histogram,
 } from './metrics';
+export {
+  readMetricMinutes,
+  toVersionAggregate,
+  type EntityMinuteReading,
+  type MetricMinuteReading,
+} from './serving-metrics';
+export { METRIC, LATENCY_QUANTILES, SERVED_ENTITY_LABEL, METRIC_MINUTE_MS } from './metric-names';

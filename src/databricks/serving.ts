@@ -6,6 +6,7 @@ import { abortReason } from './auth';
 import { DatabricksResponseError, DatabricksTimeoutError, EndpointUpdateFailedError } from './errors';
 import { apiPath, parseJsonBody, type CallOptions, type HttpClient } from './http';
 import { parsePrometheusText, PrometheusParseError, type MetricSample, type ParsedMetrics } from './metrics';
+import { readMetricMinutes, type MetricMinuteReading } from './serving-metrics';
 import {
   listEndpointsResponseSchema,
   logsResponseSchema,
@@ -254,6 +255,14 @@ export class ServingEndpointsApi {
       }
       throw err;
     }
+  }
+
+  /**
+   * The metrics export as per-minute readings per served entity (serving-metrics.ts), oldest first: normally one,
+   * the last completed minute. Samples without a timestamp are attributed to the minute completed before now.
+   */
+  async getMetricMinutes(endpoint: string, options: CallOptions = {}): Promise<MetricMinuteReading[]> {
+    return readMetricMinutes((await this.getMetrics(endpoint, options)).samples, Date.now());
   }
 
   /** Container build logs of a served entity. */

@@ -11,6 +11,9 @@ import { UnityCatalog, versionStatus } from './catalog';
 import { FaultRegistry } from './faults';
 import { compileRoutes, matchRoute, MAX_BODY_BYTES, type CompiledRoute, type RequestContext, type Reply } from './http';
 import { predictor } from './invocations';
+import { liveInputs, rateAt, simulateMinute, type LiveEntity } from './live-traffic';
+import { EntityMinutes, KEEP_MINUTES, MetricClock } from './metrics';
+import { METRIC_MINUTE_MS } from '../databricks/metric-names';
 import { CLIENT_REGION_HEADER, NetworkModel } from './network';
 import { hash32, Random } from './random';
 import { adminRequestProblem } from './admin-guard';
@@ -20,7 +23,7 @@ import { oauthRoutes } from './routes/oauth';
 import { errorCodeForStatus, servingRoutes } from './routes/serving';
 import { sharingRoutes } from './routes/sharing';
 import { unityCatalogRoutes } from './routes/unity-catalog';
-import { endpointDetailedJson, ServingEndpoints } from './serving';
+import { endpointDetailedJson, ServingEndpoints, type EndpointRecord } from './serving';
 import { WorldError, type RegionSpec, type World } from './world';
 
 /** A token bucket: `rate` per second, holding at most `burst`. */
@@ -79,6 +82,15 @@ export class Workspace implements WorkspaceForRoutes {
         if (fault?.kind === 'silent_revert') return { outcome: 'silent_revert' };
         return undefined;
       },
+      onSettle: (endpoint, upTo, phase) => {
+        const clock = emulator.metricClock;
+        // Before a change: the minutes that started before it. Now: the minutes completed by now.
+        const target =
+          phase === 'before-change'
+            ? Math.ceil(clock.at(upTo) / METRIC_MINUTE_MS)
+            : Math.floor(clock.at(upTo) / METRIC_MINUTE_MS);
+        this.advanceLive(endpoint, target);
+      },
     });
     const limits = spec.rate_limits;
     const now = emulator.now();
@@ -106,6 +118,53 @@ export class Workspace implements WorkspaceForRoutes {
     return stream;
   }
 
+  /**
+   * Simulates the endpoint's live traffic for every metric minute before `untilMinute` not simulated yet, with the
+   * config it serves now: the serving state calls this before a new config takes effect, so that each minute is
+   * simulated with the config in effect when it started. Minutes too old to be kept are skipped.
+   */
+  advanceLive(endpoint: EndpointRecord, untilMinute: number) {
+    const live = endpoint.live;
+    if (!live || live.nextMinute >= untilMinute) return;
+    const from = Math.max(live.nextMinute, untilMinute - KEEP_MINUTES);
+    live.nextMinute = untilMinute;
+    const config = endpoint.config;
+    if (!config) return;
+    const now = this.emulator.now();
+    const entities: LiveEntity[] = config.routes.flatMap((route) => {
+      const entity = config.entities.find((e) => e.name === route.entityName);
+      if (!entity) return [];
+      return [
+        {
+          name: entity.name,
+          percent: route.percentage,
+          behavior: entity.version.behavior,
+          adjustment: this.emulator.faults.versionAdjustment(
+            this.spec.name,
+            entity.model.fullName,
+            entity.version.version,
+            now,
+          ),
+        },
+      ];
+    });
+    const inputs = liveInputs(live.spec);
+    const start = this.emulator.metricClock.startedAt;
+    for (let minute = from; minute < untilMinute; minute++) {
+      const rps = rateAt(live.spec, minute * METRIC_MINUTE_MS - start);
+      const outcomes = simulateMinute(entities, rps, minute, this.emulator.world.seed, {
+        key: `${this.spec.name}:${endpoint.name}`,
+        inputs,
+      });
+      for (const [name, outcome] of outcomes) {
+        if (outcome.requests === 0) continue;
+        let minutes = endpoint.metrics.get(name);
+        if (!minutes) endpoint.metrics.set(name, (minutes = new EntityMinutes()));
+        minutes.add(minute, outcome);
+      }
+    }
+  }
+
   checkRateLimit(scope: 'management' | 'invocations', now: number) {
     const bucket = scope === 'management' ? this.managementLimit : this.invocationLimit;
     if (bucket && !bucket.take(now))
@@ -125,6 +184,8 @@ export interface EmulatorOptions {
   log?: (line: string) => void;
   /** When set, every admin API call must send it in X-Emulator-Admin-Token (src/emulator/admin-guard.ts). */
   adminToken?: string;
+  /** Overrides the world's time_scale: how many times faster than real time metric minutes pass. */
+  timeScale?: number;
 }
 
 export class Emulator implements EmulatorForRoutes {
@@ -133,6 +194,7 @@ export class Emulator implements EmulatorForRoutes {
   readonly auth: Authenticator;
   readonly network: NetworkModel;
   readonly startedAt: number;
+  readonly metricClock: MetricClock;
   private readonly workspaces = new Map<string, Workspace>();
   private readonly routes: CompiledRoute[];
   private requestCounter = 0;
@@ -142,6 +204,10 @@ export class Emulator implements EmulatorForRoutes {
     private readonly options: EmulatorOptions = {},
   ) {
     this.startedAt = this.now();
+    const timeScale = options.timeScale ?? world.time_scale;
+    if (!(timeScale > 0 && Number.isFinite(timeScale)))
+      throw new WorldError('(options)', [`timeScale: ${timeScale} is not a positive number; use e.g. 60`]);
+    this.metricClock = new MetricClock(this.startedAt, timeScale);
     validateBehaviors(world);
     const ids = Random.stream(world.seed, 'metastores');
     const metastoreIds = new Map(world.regions.map((r) => [r.name, ids.uuid()]));
@@ -209,6 +275,12 @@ export class Emulator implements EmulatorForRoutes {
             this.startedAt,
             { updateDuration: endpoint.config_update_duration, immediate: true },
           );
+          // Its users have been calling it already: the minute in progress at the start is simulated whole.
+          if (endpoint.live_traffic)
+            workspace.serving.endpoints.get(endpoint.name)!.live = {
+              spec: endpoint.live_traffic,
+              nextMinute: this.metricClock.minute(this.startedAt),
+            };
         } catch (err) {
           if (!(err instanceof ApiError)) throw err;
           const regionIndex = this.world.regions.indexOf(spec);

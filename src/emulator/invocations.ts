@@ -1,6 +1,8 @@
 /** Scoring requests: the four MLflow input formats, and each model version's prediction function. */
 import { ApiError, badRequest } from './api-error';
+import type { VersionAdjustment } from './faults';
 import { compileFormula, ModelInputError, type Compiled, type Row } from './formula';
+import type { Random } from './random';
 import { isObject } from './serving';
 import type { Behavior } from './world';
 
@@ -112,4 +114,21 @@ export function predict(behavior: Behavior, rows: Row[]): unknown[] {
       );
     throw err;
   }
+}
+
+/**
+ * How a model version answers one request, before its prediction: the model latency (with a degrade_version fault's
+ * factor and extra latency) and whether the version's injected error fires. Both the HTTP invocation path and the
+ * simulated live traffic (live-traffic.ts) decide with this, drawing from `rng` in this order.
+ */
+export function decideAnswer(
+  behavior: Behavior,
+  adjustment: VersionAdjustment,
+  rng: Random,
+): { latencyMs: number; failed: boolean } {
+  const latencyMs =
+    rng.sample(behavior.latency) * (adjustment.latencyFactor ?? 1) +
+    (adjustment.extraLatency ? rng.sample(adjustment.extraLatency) : 0);
+  const failed = rng.next() < (adjustment.errorRate ?? behavior.error_rate);
+  return { latencyMs, failed };
 }

@@ -7,10 +7,12 @@ import { startEmulator } from './index';
 import { loadWorldFile, WorldError } from './world';
 import { ADMIN_TOKEN_HEADER, ADMIN_TOKEN_VARIABLE } from './admin-guard';
 
-const USAGE = `usage: npm run emulator -- --world <file.yaml> [--host 127.0.0.1] [--verbose]
+const USAGE = `usage: npm run emulator -- --world <file.yaml> [--host 127.0.0.1] [--time-scale N] [--verbose]
 
   --world    the world file (regions, principals, models, shares, endpoints, behaviors, faults)
   --host     interface to listen on (default 127.0.0.1)
+  --time-scale <N>   metric minutes pass N times faster than real ones (overrides the world's time_scale; 60 = a
+                     metric minute per second); only the metrics export and live traffic follow it
   --admin-token <T>  require T in the X-Emulator-Admin-Token header of admin API calls (or EMULATOR_ADMIN_TOKEN)
   --verbose  log every request (method, path, status, time)`;
 
@@ -22,6 +24,7 @@ async function main() {
         world: { type: 'string' },
         host: { type: 'string', default: '127.0.0.1' },
         'admin-token': { type: 'string' },
+        'time-scale': { type: 'string' },
         verbose: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -40,6 +43,14 @@ async function main() {
     );
     process.exit(2);
   }
+  let timeScale: number | undefined;
+  if (args['time-scale'] !== undefined) {
+    timeScale = Number(args['time-scale']);
+    if (!(timeScale > 0 && timeScale <= 1_000_000)) {
+      console.error(`--time-scale: "${args['time-scale']}" is not a number in (0, 1000000]; e.g. --time-scale 60`);
+      process.exit(2);
+    }
+  }
   const started = performance.now();
   const adminToken = args['admin-token'] ?? (process.env[ADMIN_TOKEN_VARIABLE] || undefined);
   if (adminToken !== undefined && adminToken.length < 16) {
@@ -54,6 +65,7 @@ async function main() {
   const running = await startEmulator(loadWorldFile(args.world), {
     host: args.host,
     adminToken,
+    timeScale,
     log: args.verbose ? (line) => console.log(line) : undefined,
   });
   console.log(

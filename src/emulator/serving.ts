@@ -7,10 +7,10 @@
  */
 import { alreadyExists, badRequest, conflict, notFound, throttled } from './api-error';
 import type { UnityCatalog, ModelRecord, VersionRecord } from './catalog';
-import type { EntityMetrics } from './metrics';
+import type { EntityMinutes } from './metrics';
 import { Random } from './random';
 import { ENDPOINT_NAME } from './world';
-import type { Distribution } from './world';
+import type { Distribution, LiveTrafficSpec } from './world';
 
 const WORKLOAD_SIZES = new Set(['Small', 'Medium', 'Large']);
 const WORKLOAD_TYPES = new Set([
@@ -78,7 +78,10 @@ export interface EndpointRecord {
   pending?: PendingUpdate;
   lastUpdateFailed: boolean;
   updateDuration?: Distribution;
-  metrics: Map<string, EntityMetrics>;
+  /** Per served entity, the metric minutes of its answers (src/emulator/metrics.ts). */
+  metrics: Map<string, EntityMinutes>;
+  /** Simulated users (world endpoints with live_traffic): the spec, and the first metric minute not yet simulated. */
+  live?: { spec: LiveTrafficSpec; nextMinute: number };
   buildLog: string[];
   /** Every config update accepted through the API, in order, with its outcome (GET /__emulator/state). */
   updateLog: ConfigUpdateLogEntry[];
@@ -114,6 +117,12 @@ export interface ServingOptions {
   catalog: UnityCatalog;
   /** Consulted once per config update (fail_config_updates, silent_revert faults). */
   nextUpdateOverride: (endpoint: string) => UpdateOutcomeOverride;
+  /**
+   * Called as an endpoint is settled, with the real time up to which its state is now known: first with the moment a
+   * finished update takes effect (before it is applied, so what passed until then is seen with the old config), then
+   * with `now`. Live traffic advances on it.
+   */
+  onSettle?: (endpoint: EndpointRecord, upTo: number, phase: 'before-change' | 'now') => void;
 }
 
 export class ServingEndpoints {
@@ -260,7 +269,14 @@ export class ServingEndpoints {
   /** Applies a finished update. Called on every read, so the state machine needs no timers. */
   settle(endpoint: EndpointRecord, now: number) {
     const pending = endpoint.pending;
-    if (!pending || now < pending.completesAt) return;
+    if (pending && now >= pending.completesAt) {
+      this.options.onSettle?.(endpoint, pending.completesAt, 'before-change');
+      this.apply(endpoint, pending);
+    }
+    this.options.onSettle?.(endpoint, now, 'now');
+  }
+
+  private apply(endpoint: EndpointRecord, pending: PendingUpdate) {
     endpoint.pending = undefined;
     endpoint.updatedAt = pending.completesAt;
     const stamp = new Date(pending.completesAt).toISOString();

@@ -93,12 +93,59 @@ const routeSchema = z.strictObject({
   traffic_percentage: z.number().int(),
 });
 
+const liveRps = z.number().min(0, 'must be >= 0').max(10_000, 'at most 10000 requests per second');
+const positiveDuration = durationMs.refine((ms) => ms > 0, 'must be longer than 0');
+const inputRecord = z.record(z.string(), z.unknown());
+
+/**
+ * Users of an endpoint, simulated without anyone calling it (src/emulator/live-traffic.ts): `rps` on average, shaped
+ * over metric time, each request one of `inputs` (uniformly, or by weight with {mix: [{weight, record}]}).
+ */
+export const liveTrafficSchema = z.strictObject({
+  rps: liveRps,
+  shape: z
+    .union([
+      z.literal('constant'),
+      z.strictObject({
+        /** Multipliers of rps: the trough at the start of live traffic, the peak half a period later. */
+        diurnal: z
+          .strictObject({
+            peak: z.number().min(0),
+            trough: z.number().min(0),
+            period: positiveDuration.default(24 * 3_600_000),
+          })
+          .refine((d) => d.peak >= d.trough, { message: 'peak must be >= trough', path: ['peak'] }),
+      }),
+      z.strictObject({
+        /** From metric time `at` after the emulator started (ascending), `rps` replaces the rate. */
+        steps: z
+          .array(z.strictObject({ at: durationMs, rps: liveRps }))
+          .min(1)
+          .refine((steps) => steps.every((s, i) => i === 0 || s.at >= steps[i - 1].at), {
+            message: 'steps must be in ascending order of at',
+          }),
+      }),
+    ])
+    .default('constant'),
+  inputs: z
+    .union([
+      z.array(inputRecord).min(1, 'give at least one input record'),
+      z.strictObject({
+        mix: z.array(z.strictObject({ weight: z.number().positive(), record: inputRecord })).min(1),
+      }),
+    ])
+    .optional(),
+});
+export type LiveTrafficSpec = z.output<typeof liveTrafficSchema>;
+
 const endpointSchema = z.strictObject({
   name: z.string().regex(ENDPOINT_NAME, 'endpoint names are 1-63 letters, digits, "-" or "_"'),
   served_entities: z.array(servedEntitySchema).min(1),
   traffic_config: z.strictObject({ routes: z.array(routeSchema) }).optional(),
   /** How long a config update of this endpoint takes (overrides the region's). */
   config_update_duration: distributionSchema.optional(),
+  /** Simulated users of the endpoint (docs/emulator.md, "Live traffic"). */
+  live_traffic: liveTrafficSchema.optional(),
 });
 
 const sharedCatalogSchema = z.strictObject({
@@ -215,6 +262,11 @@ const networkSchema = z.strictObject({
 export const worldSchema = z
   .strictObject({
     seed: z.number().int().default(1),
+    /**
+     * How fast the metric clock runs: metric minutes pass `time_scale` times faster than real ones (60: a metric
+     * minute per real second). Only the metrics export and live traffic follow it; everything else is real time.
+     */
+    time_scale: z.number().positive('must be > 0').max(1_000_000, 'at most 1000000').default(1),
     primary: z.string(),
     defaults: z
       .strictObject({

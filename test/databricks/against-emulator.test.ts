@@ -115,12 +115,14 @@ it('updates a config, waits for it, and reads the served entities back', async (
   expect([direct.servedModelName, direct.predictions]).toEqual(['challenger', [4]]);
   const routed = await us.serving.query('churn', { dataframe_split: { columns: ['tenure'], data: [[4]] } });
   expect(['champion', 'challenger']).toContain(routed.servedModelName);
+  // The export describes the last completed metric minute: the entities served are listed, with gauges.
   const metrics = await us.serving.getMetrics('churn');
-  const counts = groupByLabel(
-    metrics.samples.filter((s) => s.name === 'request_count_total'),
+  const rates = groupByLabel(
+    metrics.samples.filter((s) => s.name === 'request_rate'),
     'served_entity_name',
   );
-  expect(counts.get('challenger')?.[0].value).toBeGreaterThanOrEqual(1);
+  expect([...rates.keys()].sort()).toEqual(['challenger', 'champion']);
+  expect(metrics.families.get('request_rate')?.type).toBe('gauge');
 });
 
 it('reports UPDATE_FAILED as a typed, non-retryable error while the old config keeps serving', async () => {

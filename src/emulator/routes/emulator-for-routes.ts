@@ -5,6 +5,7 @@
 import type { Authenticator } from '../auth';
 import type { UnityCatalog } from '../catalog';
 import type { FaultRegistry } from '../faults';
+import type { MetricClock } from '../metrics';
 import type { Random } from '../random';
 import type { ServingEndpoints } from '../serving';
 import type { RegionSpec, World } from '../world';
@@ -26,6 +27,10 @@ export interface EmulatorForRoutes {
   readonly faults: FaultRegistry;
   readonly auth: Authenticator;
   readonly startedAt: number;
+  /** The clock metric minutes follow (it runs world.time_scale times faster than real time). */
+  readonly metricClock: MetricClock;
+  /** Real time, ms since the epoch. */
+  now(): number;
   hasRegion(region: string): boolean;
   /** Throws on an unknown region; routes only ask for the region that received the request, or the primary. */
   workspace(region: string): WorkspaceForRoutes;

@@ -4,8 +4,8 @@ import { ApiError, notFound } from '../api-error';
 import type { EmulatorForRoutes } from './emulator-for-routes';
 import type { RequestContext, Route } from '../http';
 import { jsonBody, jsonObjectBody } from '../http';
-import { parseScoringInput, predict } from '../invocations';
-import { EntityMetrics, renderPrometheus } from '../metrics';
+import { decideAnswer, parseScoringInput, predict } from '../invocations';
+import { EntityMinutes, renderMetrics } from '../metrics';
 import type { EndpointRecord, EntityRecord } from '../serving';
 import { endpointDetailedJson, endpointSummaryJson } from '../serving';
 
@@ -86,10 +86,13 @@ export function servingRoutes(emulator: EmulatorForRoutes): Route[] {
       pattern: `${API}/:name/metrics`,
       scope: 'management',
       permission: 'serving:view',
-      handler: (ctx) => ({
-        text: renderPrometheus(serving(ctx).get(ctx.params.name, ctx.now).metrics),
-        contentType: 'text/plain; version=0.0.4; charset=utf-8',
-      }),
+      handler: (ctx) => {
+        const endpoint = serving(ctx).get(ctx.params.name, ctx.now);
+        return {
+          text: renderMetrics(endpoint.metrics, endpoint.config?.entities ?? [], emulator.metricClock.minute(ctx.now)),
+          contentType: 'text/plain; version=0.0.4; charset=utf-8',
+        };
+      },
     },
     {
       method: 'GET',
@@ -118,8 +121,8 @@ export function servingRoutes(emulator: EmulatorForRoutes): Route[] {
         const metrics = endpoint.metrics.get(entity.name);
         return {
           json: {
-            logs: `[${entity.name}] model server running; ${metrics?.requests ?? 0} requests, ${
-              (metrics?.errors4xx ?? 0) + (metrics?.errors5xx ?? 0)
+            logs: `[${entity.name}] model server running; ${metrics?.totalRequests ?? 0} requests, ${
+              metrics?.totalErrors ?? 0
             } errors`,
           },
         };
@@ -165,9 +168,13 @@ async function invoke(emulator: EmulatorForRoutes, ctx: RequestContext, servedNa
     if (!entity) throw new ApiError(503, 'TEMPORARILY_UNAVAILABLE', `Endpoint '${endpoint.name}' routes no traffic.`);
   }
   let metrics = endpoint.metrics.get(entity.name);
-  if (!metrics) endpoint.metrics.set(entity.name, (metrics = new EntityMetrics()));
+  if (!metrics) endpoint.metrics.set(entity.name, (metrics = new EntityMinutes()));
   const header = { 'served-model-name': entity.name };
   const started = performance.now();
+  let latency = 0;
+  // Counted in the metric minute it is answered in.
+  const record = (status: number) =>
+    metrics.record(emulator.metricClock.minute(emulator.now()), status, performance.now() - started, latency);
   try {
     const rows = parseScoringInput(jsonBody(ctx));
     const behavior = entity.version.behavior;
@@ -177,10 +184,9 @@ async function invoke(emulator: EmulatorForRoutes, ctx: RequestContext, servedNa
       entity.version.version,
       ctx.now,
     );
-    const latency =
-      rng.sample(behavior.latency) * (adjustment.latencyFactor ?? 1) +
-      (adjustment.extraLatency ? rng.sample(adjustment.extraLatency) : 0);
-    const failed = rng.next() < (adjustment.errorRate ?? behavior.error_rate);
+    const decided = decideAnswer(behavior, adjustment, rng);
+    latency = decided.latencyMs;
+    const failed = decided.failed;
     await sleep(latency);
     if (failed)
       throw new ApiError(
@@ -189,11 +195,11 @@ async function invoke(emulator: EmulatorForRoutes, ctx: RequestContext, servedNa
         `Model ${entity.entityName} version ${entity.entityVersion} failed to score the request.`,
       );
     const predictions = predict(behavior, rows);
-    metrics.record(200, performance.now() - started);
+    record(200);
     return { json: { predictions }, headers: header };
   } catch (err) {
     if (err instanceof ApiError) {
-      metrics.record(err.status, performance.now() - started);
+      record(err.status);
       throw new ApiError(err.status, err.errorCode, err.message, { ...err.headers, ...header });
     }
     throw err;
