@@ -196,7 +196,6 @@ async function main() {
         address: env.address,
         bundlePath,
         workerEntry,
-        seeds: opts.quick ? 5 : 20,
         rolloutsPerCase: opts.quick ? 3 : 8,
         log,
       });

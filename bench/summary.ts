@@ -95,15 +95,6 @@ export function targetChecks(results: BenchResults): TargetCheck[] {
   fan(20, 1.05);
   fan(50, 1.1);
   if (results.verdict) {
-    // The target is the time to a verdict, over the runs that reached the right one; how many did is beside it.
-    for (const [name, f] of Object.entries(results.verdict.power.figures)) {
-      if (f.expected !== 'fail') continue;
-      checks.push({
-        target: `median time to a verdict < 60 s (${name}, canary judge over ${f.runs} seeds)`,
-        measured: `${secs(f.medianSecondsToVerdict)}; ${f.correct}/${f.runs} judged bad`,
-        met: f.medianSecondsToVerdict < 60,
-      });
-    }
     for (const [name, c] of Object.entries(rolloutCases(results.verdict)))
       checks.push({
         target: `median time to a verdict < 60 s (${name}, real rollouts)`,
@@ -112,15 +103,9 @@ export function targetChecks(results: BenchResults): TargetCheck[] {
           (c.rollouts > c.reached ? ` (${c.rollouts - c.reached} rolled back earlier by the health check)` : ''),
         met: c.detected > 0 && c.medianToVerdict < 60,
       });
-    const ff = results.verdict.falseFailure;
-    checks.push({
-      target: 'false failures of an equal challenger < 5%',
-      measured: `${ff.failed}/${ff.runs} = ${pct(ff.rate)} (95% upper bound ${pct(ff.upper95)})`,
-      met: ff.rate < 0.05,
-    });
   } else
     checks.push({
-      target: 'median time to a verdict < 60 s; false failures < 5%',
+      target: 'median time to a verdict < 60 s (real rollouts)',
       measured: 'not run',
       met: undefined,
     });
@@ -190,16 +175,7 @@ export function renderSummary(results: BenchResults, charts: string[]): string {
     out.push(
       '## 2. Time to a verdict',
       '',
-      `Canary judge on the emulator (\`bench/canary-power.ts\`, ${v.power.seeds} seeds per case, 10% weight, 300 probes/s per version, users at 50 requests/s):`,
-      '',
-      '| challenger | judged correctly | median to verdict | p95 to verdict |',
-      '| --- | ---: | ---: | ---: |',
-      ...Object.entries(v.power.figures).map(
-        ([name, f]) =>
-          `| ${name} | ${f.correct}/${f.runs} ${f.expected === 'pass' ? 'passed' : 'failed'} | ${secs(f.medianSecondsToVerdict)} | ${secs(f.p95SecondsToVerdict)} |`,
-      ),
-      '',
-      'Real rollouts (Temporal workflow, one region, canary stage at 10% with a 3 s window, 1 s config updates), from the canary start to the verdict and to the rollback finished:',
+      'Real rollouts judged on probes (Temporal workflow, one region, canary stage at 10% with a 3 s window, 1 s config updates), from the canary start to the verdict and to the rollback finished:',
       '',
       '| challenger | rollouts | rolled back | canary failed it / reached the canary | verdict median / p95 | rolled back median / p95 |',
       '| --- | ---: | ---: | ---: | ---: | ---: |',

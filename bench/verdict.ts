@@ -1,27 +1,19 @@
 /**
- * Item 2: time to a verdict. Two measurements:
- *  - the canary judge's power over seeds (bench/canary-power.ts, in a child process: latencies are measured on the
- *    client, so this process's work must not blur them): median and p95 time from canary start to verdict for a bad
- *    challenger, and the false-failure rate of an equal one;
- *  - real rollouts whose canary stage gets a bad challenger at 10% weight while users query the endpoint: time from
- *    the canary's start (the region's `judging` phase) to the verdict and to the rollback finished (`rolled-back`),
- *    read from the region's timeline in the rollout report.
+ * Item 2: time to a verdict on real rollouts whose canary stage gets a bad challenger at 10% weight while users query
+ * the endpoint, judged on probes: time from the canary's start (the region's `judging` phase) to the verdict and to
+ * the rollback finished (`rolled-back`), read from the region's timeline in the rollout report. The judge's power on
+ * live traffic, and its comparison with other judges, is the `judge` section (bench/judge.ts).
  */
-import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { DatabricksClient } from '../src/databricks';
 import { generateWorld } from '../src/emulator/generate-world';
 import { invocationSender } from '../src/load/databricks-target';
 import { runLoad } from '../src/load/generator';
-import type { PowerFigures } from './canary-power';
 import { BENCH_POLL } from './fanout-world';
-import { quantile, upperBound95 } from './figures';
+import { quantile } from './figures';
 import { benchPlan, registerVersion, runRollout, startBenchEmulator, startWorkerProcess } from './harness';
 
 const MODEL = 'main.ml.fraud_detector';
-const ROOT = resolve(__dirname, '..');
 const FORMULA = { formula: 'round(sigmoid(0.004 * amount - 2), 4)' };
 const CHAMPION = { latency: { distribution: 'lognormal', median: '20ms', p99: '60ms' }, error_rate: 0.002 };
 export const BAD_CHALLENGERS = {
@@ -44,8 +36,6 @@ export interface RollbackRun {
 }
 
 export interface VerdictFigures {
-  power: { seeds: number; figures: Record<string, PowerFigures> };
-  falseFailure: { failed: number; runs: number; rate: number; upper95: number };
   rollouts: {
     runs: RollbackRun[];
     byCase: Record<
@@ -62,15 +52,6 @@ export interface VerdictFigures {
   };
 }
 
-async function canaryPower(seeds: number): Promise<{ seeds: number; figures: Record<string, PowerFigures> }> {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    ['--import', 'tsx', resolve(ROOT, 'bench/canary-power.ts'), '--seeds', String(seeds), '--json'],
-    { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 },
-  );
-  return JSON.parse(stdout) as { seeds: number; figures: Record<string, PowerFigures> };
-}
-
 const seconds = (from: string | undefined, to: string | undefined) =>
   from && to ? (Date.parse(to) - Date.parse(from)) / 1000 : undefined;
 
@@ -80,20 +61,10 @@ export async function runVerdict(options: {
   bundlePath: string;
   /** The compiled worker entry (harness compileWorker); undefined runs it under tsx. */
   workerEntry?: string;
-  seeds: number;
   rolloutsPerCase: number;
   log: (line: string) => void;
 }): Promise<VerdictFigures> {
   const { log } = options;
-  const power = await canaryPower(options.seeds);
-  for (const [name, f] of Object.entries(power.figures))
-    log(
-      `canary judge, ${name}: ${f.correct}/${f.runs} judged correctly; median ${f.medianSecondsToVerdict.toFixed(2)} s, ` +
-        `p95 ${f.p95SecondsToVerdict.toFixed(2)} s to the verdict`,
-    );
-  const equal = power.figures.equal;
-  const failed = equal.runs - equal.correct;
-
   const world = generateWorld({ regions: 1, seed: 3, configUpdateDuration: '1s' });
   const bench = await startBenchEmulator(world);
   const region = world.primary;
@@ -114,7 +85,7 @@ export async function runVerdict(options: {
         const plan = benchPlan(MODEL, region, [region], {
           tests: {
             health: { input: { amount: 100 }, queries: 1 },
-            canary: { probe_rps: 300, min_requests: 200, max_requests: 1500, max_extension: '5s' },
+            canary: { probe_rps: 300, quantiles: [0.5, 0.99], max_extension: '20s' },
           },
           stages: [{ name: 'canary', traffic: 10, bake: '3s', gate: ['canary'] }],
         });
@@ -182,9 +153,5 @@ export async function runVerdict(options: {
           .join(',')}`,
     );
   }
-  return {
-    power,
-    falseFailure: { failed, runs: equal.runs, rate: failed / equal.runs, upper95: upperBound95(failed, equal.runs) },
-    rollouts: { runs, byCase },
-  };
+  return { rollouts: { runs, byCase } };
 }

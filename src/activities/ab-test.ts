@@ -45,7 +45,12 @@ export function abSource(ab: AbSettings): 'live' | 'probes' {
 export async function abTestWith(
   client: DatabricksClient,
   input: AbTestInput,
-  options: { resumed?: AbProgress; onRound?: (progress: AbProgress) => void; signal?: AbortSignal; pollMs?: number } = {},
+  options: {
+    resumed?: AbProgress;
+    onRound?: (progress: AbProgress) => void;
+    signal?: AbortSignal;
+    pollMs?: number;
+  } = {},
 ): Promise<AbTestResult> {
   const source = abSource(input.ab);
   const ab = new SequentialAb(input.ab.metric, input.ab.alpha, options.resumed?.state);
@@ -75,7 +80,9 @@ export async function abTestWith(
       }
     } else {
       const rps = Math.max(1, input.ab.probe_rps);
-      observe(await probeRound(client, input, { rps, durationMs: ROUND_MS, quantiles: QUANTILES, signal: options.signal }));
+      observe(
+        await probeRound(client, input, { rps, durationMs: ROUND_MS, quantiles: QUANTILES, signal: options.signal }),
+      );
     }
     progress.state = ab.snapshot();
     if (cursor) progress.cursor = cursor.snapshot();
@@ -83,10 +90,16 @@ export async function abTestWith(
     if (verdict.winner !== 'undecided') break;
     const timeUp = cursor ? cursor.elapsedMs() >= input.windowMs : Date.now() - progress.startedAt >= input.windowMs;
     if (timeUp || Date.now() - progress.startedAt >= input.windowMs) break;
-    if (cursor) await sleep(Math.max(0, (options.pollMs ?? cursor.suggestedPollMs(Date.now())) - (Date.now() - before)), options.signal);
+    if (cursor)
+      await sleep(
+        Math.max(0, (options.pollMs ?? cursor.suggestedPollMs(Date.now())) - (Date.now() - before)),
+        options.signal,
+      );
   }
   const winner: AbWinner = verdict.winner === 'undecided' ? 'tie' : verdict.winner;
-  const label = live ? 'live traffic (metrics export, per served entity and minute)' : 'probes (each version queried directly)';
+  const label = live
+    ? 'live traffic (metrics export, per served entity and minute)'
+    : 'probes (each version queried directly)';
   return {
     check: 'ab',
     stage: input.stage,

@@ -11,7 +11,7 @@
  */
 import { sleep } from '../databricks/serving';
 import type { DatabricksClient } from '../databricks';
-import type { Batch, EvidenceSource } from '../analysis/batch';
+import type { Batch } from '../analysis/batch';
 import {
   SequentialJudge,
   type SequentialJudgeConfig,
@@ -61,7 +61,7 @@ export function judgeConfigOf(canary: ReturnType<typeof canarySettings>): Sequen
     errorFloor: { relative: canary.error_floor.relative, absolute: canary.error_floor.absolute },
     latencyFloor: canary.latency_floor,
     quantiles: canary.quantiles,
-    sources: canary.sources as EvidenceSource[],
+    sources: canary.sources,
   };
 }
 

@@ -60,13 +60,13 @@ export class MinuteCursor {
 
   /**
    * How long to wait before the next read: about a quarter of the wall time between new minutes as observed (a
-   * real workspace: ~15 s; an emulator running 600× faster: 25 ms, floored at 50 ms), 1 s until two are seen.
+   * real workspace: ~15 s; an emulator running 600× faster: 25 ms; floored at 10 ms), 1 s until two are seen.
    */
   suggestedPollMs(now: number): number {
     const arrivals = this.state.arrivals;
     if (arrivals.length < 2) return Math.min(1_000, Math.max(50, now - (arrivals[0] ?? now)) || 1_000);
     const perMinute = (arrivals.at(-1)! - arrivals[0]) / (arrivals.length - 1);
-    return Math.min(15_000, Math.max(50, perMinute / 4));
+    return Math.min(15_000, Math.max(10, perMinute / 4));
   }
 }
 

@@ -14,7 +14,15 @@
  * Pure and deterministic: no I/O, no Node builtins, no clocks.
  */
 import type { Batch, VersionAggregate } from './batch';
-import { binomialTilt, crossed, isEProcessState, log10Value, newEProcess, TILT_GRID, type EProcessState } from './e-process';
+import {
+  binomialTilt,
+  crossed,
+  isEProcessState,
+  log10Value,
+  newEProcess,
+  TILT_GRID,
+  type EProcessState,
+} from './e-process';
 import { quantileExceedanceNull } from './order-statistics';
 
 export type AbMetric = 'error_rate' | 'latency_p50' | 'latency_p99';

@@ -95,7 +95,9 @@ export const canarySchema = z.strictObject({
   latency_floor: z.number().min(0).max(10).default(0.1),
   /** The latency quantiles judged, e.g. [0.5, 0.99]. */
   quantiles: z
-    .array(z.number().gt(0, 'quantiles are between 0 and 1, e.g. 0.99').lt(1, 'quantiles are between 0 and 1, e.g. 0.99'))
+    .array(
+      z.number().gt(0, 'quantiles are between 0 and 1, e.g. 0.99').lt(1, 'quantiles are between 0 and 1, e.g. 0.99'),
+    )
     .min(1, 'judge at least one latency quantile, e.g. [0.5, 0.99]')
     .max(5, 'at most 5 quantiles')
     .default([0.5, 0.99]),

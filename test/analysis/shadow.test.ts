@@ -1,6 +1,5 @@
 import { compareShadow } from '../../src/analysis/shadow';
 
-
 describe('compareShadow', () => {
   const limits = { tolerance: 0.01, max_disagreement: 0 };
 

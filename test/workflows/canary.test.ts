@@ -18,7 +18,7 @@ const planWithJudge = () =>
     tests: {
       health: { queries: 2, input: { amount: 120 } },
       load: { rps: 100, duration: '2s', slo: { p99: '500ms', error_rate: 0.05 } },
-      canary: { probe_rps: 200, min_requests: 200, max_requests: 600, max_extension: '10s' },
+      canary: { probe_rps: 200, quantiles: [0.5], max_extension: '60s' },
     },
     stages: [{ name: 'canary', traffic: 10, bake: '3s', gate: ['canary', 'load'] }],
   });
@@ -37,16 +37,20 @@ it('fails a bad version early with its evidence, and rolls it back', async () =>
   const region = report.regions[0];
   const canary = region.checks.find((c) => c.check === 'canary')!;
   expect(canary.passed).toBe(false);
-  expect(canary.summary).toMatch(/^FAIL at look \d+/);
+  expect(canary.summary).toMatch(/^FAIL after \d+s \(probes: \d+ new \/ \d+ current requests\): /);
   const evidence = canary.evidence as any;
-  expect(evidence.verdict.tests.map((t: any) => t.test)).toEqual(['error-rate', 'latency-rank', 'latency-tail']);
-  expect(evidence.verdict.tests.some((t: any) => t.significant && t.worse)).toBe(true);
-  expect(evidence.endpointMetrics.challenger.requests).toBeGreaterThan(0);
+  expect(evidence.sources).toEqual(['probes']);
+  expect(evidence.verdict.metrics.map((m: any) => `${m.metric}/${m.source}`)).toEqual([
+    'errors-5xx/probes',
+    'errors-4xx/probes',
+    'latency-p50/probes',
+  ]);
+  expect(evidence.verdict.metrics.some((m: any) => m.status === 'harm')).toBe(true);
   expect(region.error).toMatch(/canary judge failed in stage canary/);
   expect((await rig.serving())['us-east-1']).toEqual(['fraud_detector-1@1:100']);
 });
 
-it('passes a good version at the final look and runs the load test against its SLOs', async () => {
+it('passes a good version once it is shown within every margin, and runs the load test against its SLOs', async () => {
   const version = await rig.register('candidate-good');
   const { handle } = await startRollout(rig.client, {
     plan: planWithJudge(),
@@ -59,7 +63,7 @@ it('passes a good version at the final look and runs the load test against its S
   const region = report.regions[0];
   const canary = region.checks.find((c) => c.check === 'canary')!;
   expect([report.outcome, canary.passed]).toEqual(['succeeded', true]);
-  expect(canary.summary).toMatch(/^PASS at look \d+ \((\d+) challenger/);
+  expect(canary.summary).toMatch(/^PASS after \d+s \(probes: \d+ new \/ \d+ current requests\): no harm beyond/);
   const load = region.checks.find((c) => c.check === 'load')!;
   expect(load.passed).toBe(true);
   expect(load.summary).toMatch(/requests at [\d.]+ rps \(target 100\): p50 [\d.]+ms, p99 [\d.]+ms/);
