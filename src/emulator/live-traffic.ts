@@ -17,6 +17,10 @@ import { decideAnswer, predict } from './invocations';
 import { Random } from './random';
 import type { Behavior, LiveTrafficSpec } from './world';
 
+// Math's members as locals: the simulation calls them millions of times, and a global lookup of Math is slow in
+// some hosts (jest's vm context makes it ~50x slower).
+const { PI, abs, cos, exp, floor, log, max, sin, sqrt } = Math;
+
 /** A served entity as live traffic sees it: its route weight and how its version behaves. */
 export interface LiveEntity {
   name: string;
@@ -51,6 +55,7 @@ export interface SimulateOptions {
 }
 
 const DEFAULT_QUANTILES = LATENCY_QUANTILES.map((g) => g.q);
+const DEFAULT_KEYS = DEFAULT_QUANTILES.map(quantileKey);
 
 /**
  * Simulates metric minute `minuteIndex` of an endpoint whose users send `rps` requests per second on average.
@@ -66,21 +71,19 @@ export function simulateMinute(
 ): Map<string, MinuteOutcome> {
   const rng = Random.stream(seed, `live:${options.key ?? ''}:${minuteIndex}`);
   const count = rps > 0 ? poisson(rps * 60, rng) : 0;
-  const weights = entities.map((e) => Math.max(0, e.percent));
+  const weights = entities.map((e) => max(0, e.percent));
   const tallies = entities.map(() => ({ requests: 0, errors4xx: 0, errors5xx: 0, throttled: 0, busyMs: 0 }));
   const latencies = entities.map((): number[] => []);
   const inputs = options.inputs;
   // Whether each input is scoreable by each entity's version is fixed: decide it once per minute, not per request.
   const inputStatus = inputs ? entities.map((e) => inputs.records.map((record) => predictionStatus(e, record))) : [];
   const adjustments = entities.map((e) => e.adjustment ?? {});
+  const route = weightedPicker(weights, rng);
+  const pickInput = inputs?.weights ? weightedPicker(inputs.weights, rng) : undefined;
   for (let i = 0; i < count; i++) {
-    const index = rng.weightedIndex(weights);
+    const index = route();
     if (index < 0) break; // every route at 0%: the endpoint routes nothing (the invocation path answers 503 unrecorded)
-    const input = inputs
-      ? inputs.weights
-        ? rng.weightedIndex(inputs.weights)
-        : Math.floor(rng.next() * inputs.records.length)
-      : -1;
+    const input = inputs ? (pickInput ? pickInput() : floor(rng.next() * inputs.records.length)) : -1;
     const entity = entities[index];
     const { latencyMs, failed } = decideAnswer(entity.behavior, adjustments[index], rng);
     const status = failed ? entity.behavior.error_status : input >= 0 ? inputStatus[index][input] : 200;
@@ -93,15 +96,34 @@ export function simulateMinute(
     else latencies[index].push(latencyMs);
   }
   const quantiles = options.quantiles ?? DEFAULT_QUANTILES;
+  const keys = quantiles === DEFAULT_QUANTILES ? DEFAULT_KEYS : quantiles.map(quantileKey);
   const result = new Map<string, MinuteOutcome>();
   entities.forEach((entity, index) => {
     if (result.has(entity.name)) return; // a name listed twice: the first listing's tally stands
-    const sorted = Float64Array.from(latencies[index]).sort();
+    const sorted = new Float64Array(latencies[index]).sort();
     const quantilesMs: Record<string, number> = {};
-    if (sorted.length > 0) for (const q of quantiles) quantilesMs[quantileKey(q)] = nearestRank(sorted, q);
+    if (sorted.length > 0) quantiles.forEach((q, k) => (quantilesMs[keys[k]] = nearestRank(sorted, q)));
     result.set(entity.name, { ...tallies[index], quantilesMs, latenciesMs: sorted });
   });
   return result;
+}
+
+/**
+ * `rng.weightedIndex(weights)` with the total worked out once: the same draw (one uniform) and the same answer, without
+ * summing the weights on every request.
+ */
+function weightedPicker(weights: readonly number[], rng: Random): () => number {
+  const total = weights.reduce((sum, w) => sum + w, 0);
+  if (total <= 0) return () => -1;
+  const last = weights.findLastIndex((w) => w > 0);
+  return () => {
+    let target = rng.next() * total;
+    for (let i = 0; i < weights.length; i++) {
+      target -= weights[i];
+      if (target < 0 && weights[i] > 0) return i;
+    }
+    return last;
+  };
 }
 
 /** What the invocation path answers for one record once the model scores it: 200, or the prediction's refusal. */
@@ -121,7 +143,7 @@ export function rateAt(spec: Pick<LiveTrafficSpec, 'rps' | 'shape'>, offsetMs: n
   if ('diurnal' in shape) {
     const { peak, trough, period } = shape.diurnal;
     // The trough at the start, the peak half a period later.
-    const phase = (1 - Math.cos((2 * Math.PI * offsetMs) / period)) / 2;
+    const phase = (1 - cos((2 * PI * offsetMs) / period)) / 2;
     return spec.rps * (trough + (peak - trough) * phase);
   }
   let rps = spec.rps;
@@ -144,7 +166,7 @@ export function liveInputs(spec: Pick<LiveTrafficSpec, 'inputs'>): LiveInputs | 
 export function poisson(lambda: number, rng: Random): number {
   if (!(lambda > 0)) return 0;
   if (lambda < 10) {
-    const limit = Math.exp(-lambda);
+    const limit = exp(-lambda);
     let k = 0;
     let product = rng.next();
     while (product > limit) {
@@ -153,8 +175,8 @@ export function poisson(lambda: number, rng: Random): number {
     }
     return k;
   }
-  const slam = Math.sqrt(lambda);
-  const loglam = Math.log(lambda);
+  const slam = sqrt(lambda);
+  const loglam = log(lambda);
   const b = 0.931 + 2.53 * slam;
   const a = -0.059 + 0.02483 * b;
   const invalpha = 1.1239 + 1.1328 / (b - 3.4);
@@ -162,18 +184,17 @@ export function poisson(lambda: number, rng: Random): number {
   for (;;) {
     const u = rng.next() - 0.5;
     const v = rng.next();
-    const us = 0.5 - Math.abs(u);
-    const k = Math.floor(((2 * a) / us + b) * u + lambda + 0.43);
+    const us = 0.5 - abs(u);
+    const k = floor(((2 * a) / us + b) * u + lambda + 0.43);
     if (us >= 0.07 && v <= vr) return k;
     if (k < 0 || (us < 0.013 && v > us)) continue;
-    if (Math.log(v) + Math.log(invalpha) - Math.log(a / (us * us) + b) <= -lambda + k * loglam - logGamma(k + 1))
-      return k;
+    if (log(v) + log(invalpha) - log(a / (us * us) + b) <= -lambda + k * loglam - logGamma(k + 1)) return k;
   }
 }
 
 /** ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9; relative error ~1e-15). */
 export function logGamma(x: number): number {
-  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
+  if (x < 0.5) return log(PI / sin(PI * x)) - logGamma(1 - x);
   const c = [
     0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
     12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
@@ -182,5 +203,5 @@ export function logGamma(x: number): number {
   let sum = c[0];
   for (let i = 1; i < 9; i++) sum += c[i] / (z + i);
   const t = z + 7.5;
-  return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(sum);
+  return 0.5 * log(2 * PI) + (z + 0.5) * log(t) - t + log(sum);
 }

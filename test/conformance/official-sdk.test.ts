@@ -194,6 +194,9 @@ describe('official SDK, PAT auth', () => {
     const metrics = await w.servingEndpoints.exportMetrics({ name: ENDPOINT });
     const text = await readContents(metrics.contents);
     expect(S.validatePrometheusText(text)).toEqual([]);
+    // The SDK returns the text as it is: per-minute gauges, each stamped with its minute's end.
+    expect(text).toMatch(/^# TYPE request_rate gauge$/m);
+    expect(text).toMatch(/^request_rate\{served_entity_name="[^"]+"\} [\d.e-]+ \d{13}$/m);
     const endpoint = await w.servingEndpoints.get({ name: ENDPOINT });
     const servedName = endpoint.config!.served_entities![0].name!;
     docCheck(
