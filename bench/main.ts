@@ -5,7 +5,7 @@
  *
  *   npm run bench                          # everything (about 10-15 minutes on 2 cores)
  *   npm run bench -- --quick               # fewer sizes and seeds (a few minutes)
- *   npm run bench -- --only fanout,load    # some sections: fanout, overhead, verdict, scale, load, latency
+ *   npm run bench -- --only fanout,load    # some sections: fanout, overhead, verdict, judge, scale, load, latency
  */
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -22,10 +22,11 @@ import { runLoadAccuracy, type LoadRow } from './load';
 import { runScale, type ScaleFigures } from './scale';
 import type { WORKER_RUNTIME } from '../src/worker-runtime';
 import { renderSummary, type BenchResults } from './summary';
+import { runJudgeSection } from './judge';
 import { runVerdict, type VerdictFigures } from './verdict';
 
 const ROOT = resolve(__dirname, '..');
-export const SECTIONS = ['fanout', 'overhead', 'verdict', 'scale', 'load', 'latency'] as const;
+export const SECTIONS = ['fanout', 'overhead', 'verdict', 'judge', 'scale', 'load', 'latency'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const USAGE = `usage: npm run bench -- [--quick] [--only ${SECTIONS.join(',')}] [--out DIR] [--publish]
@@ -128,7 +129,7 @@ async function addStockServerFanout(
 function report(results: BenchResults, out: string, publish: boolean) {
   const charts = writeCharts(out, results);
   writeFileSync(join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
-  for (const key of ['fanout', 'overhead', 'verdict', 'scale', 'load', 'latency'] as const)
+  for (const key of ['fanout', 'overhead', 'verdict', 'judge', 'scale', 'load', 'latency'] as const)
     if (results[key] !== undefined)
       writeFileSync(join(out, `${key}.json`), JSON.stringify(results[key], null, 2) + '\n');
   const summary = renderSummary(results, charts);
@@ -211,6 +212,11 @@ async function main() {
     }
   } finally {
     await env?.teardown();
+  }
+  if (opts.sections.has('judge')) {
+    const seeds = opts.quick ? 20 : 100;
+    results.judge = runJudgeSection({ seeds, marginSeeds: seeds, log });
+    checkpoint();
   }
   if (opts.sections.has('load'))
     results.load = await runLoadAccuracy({ rates: [100, 500], durationMs: opts.quick ? 3000 : 6000, log });

@@ -6,6 +6,7 @@ import type { FanoutRow, OverheadFigures } from './fanout';
 import { FANOUT_WORLD_TEXT } from './fanout-world';
 import type { LoadRow } from './load';
 import type { ScaleFigures } from './scale';
+import type { JudgeFigures } from './judge';
 import type { VerdictFigures } from './verdict';
 
 export interface BenchResults {
@@ -26,6 +27,7 @@ export interface BenchResults {
   fanout?: FanoutRow[];
   overhead?: OverheadFigures;
   verdict?: VerdictFigures;
+  judge?: JudgeFigures;
   scale?: ScaleFigures;
   /** The scale run again with the worker under tsx (TypeScript loader), for comparison. */
   scaleUnderTsx?: ScaleFigures;
@@ -109,6 +111,33 @@ export function targetChecks(results: BenchResults): TargetCheck[] {
       measured: 'not run',
       met: undefined,
     });
+  if (results.judge) {
+    const ours = results.judge.rows.filter((r) => r.judge === 'sequential (ours)');
+    for (const rps of [...new Set(ours.map((r) => r.rps))]) {
+      const at = ours.filter((r) => r.rps === rps);
+      const equal = at.find((r) => r.expected === 'pass')!;
+      const bad = at.filter((r) => r.expected === 'fail');
+      checks.push({
+        target: `live traffic at ${rps} rps, 10% new: an equal version passes in >= 95% of runs`,
+        measured: `${equal.pass}/${equal.runs}, median ${equal.medianMinutes ?? '—'} metric minutes`,
+        met: equal.pass >= 0.95 * equal.runs,
+      });
+      const worst = bad.reduce((a, b) => (b.fail / b.runs < a.fail / a.runs ? b : a));
+      checks.push({
+        target: `live traffic at ${rps} rps: each bad version fails in >= 95% of runs (${bad.length} cases)`,
+        measured: `worst: ${worst.case} ${worst.fail}/${worst.runs}`,
+        met: bad.every((r) => r.fail >= 0.95 * r.runs),
+      });
+    }
+    const margin = results.judge.margins;
+    const failed = margin.reduce((n, m) => n + m.failed, 0);
+    const runs = margin.reduce((n, m) => n + m.runs, 0);
+    checks.push({
+      target: `realised false failures at the margin <= alpha (${results.judge.alpha})`,
+      measured: `${failed}/${runs} = ${pct(failed / Math.max(1, runs))}`,
+      met: failed / Math.max(1, runs) <= results.judge.alpha,
+    });
+  }
   if (results.scale) {
     const sc = results.scale;
     checks.push({
@@ -191,6 +220,7 @@ export function renderSummary(results: BenchResults, charts: string[]): string {
     );
     if (charts.includes('verdict.svg')) out.push('![verdict](verdict.svg)', '');
   }
+  if (results.judge) out.push(...judgeSection(results.judge));
   if (results.overhead) {
     const o = results.overhead;
     const benchModel = pollingModel(o.polling.settings, 1000);
@@ -279,4 +309,45 @@ export function renderSummary(results: BenchResults, charts: string[]): string {
     if (charts.includes('latency.svg')) out.push('![latency](latency.svg)', '');
   }
   return out.join('\n');
+}
+
+const minutes = (m: number | null) => (m === null ? '—' : m >= 120 ? `${(m / 60).toFixed(1)} h` : `${m} min`);
+const ratio = (a: number | null, b: number | null) =>
+  a !== null && b !== null && b > 0 ? `${(a / b).toFixed(2)}` : '—';
+
+/** Our judge beside the baselines on the same simulated live traffic, and the realised α at the margin. */
+function judgeSection(j: JudgeFigures): string[] {
+  const rates = [...new Set(j.rows.map((r) => r.rps))];
+  const judges = [...new Set(j.rows.map((r) => r.judge))];
+  const ours = judges[0];
+  const out = [
+    '## 2b. The judge on live traffic, beside Kayenta-style and Flagger/Argo-style judges',
+    '',
+    `Simulated live users (the emulator's live-traffic model, \`bench/live-cases.ts\`), 10% to the new version, ${j.seeds} seeds per case, ` +
+      `the same minutes for every judge; runs stop undecided after ${minutes(j.capMinutes)} of metric time (\`bench/judge.ts\`). ` +
+      'Times are metric minutes to the verdict (median / p90), over the runs that decided.',
+    '',
+    '| rps | case | judge | pass / fail / undecided | false failures or misses | minutes to verdict (median / p90) | time ratio vs ours |',
+    '| ---: | --- | --- | ---: | ---: | ---: | ---: |',
+  ];
+  for (const rps of rates)
+    for (const row of j.rows.filter((r) => r.rps === rps)) {
+      const mine = j.rows.find((r) => r.rps === rps && r.case === row.case && r.judge === ours)!;
+      const wrong = row.expected === 'pass' ? row.falseFailureRate : row.missRate;
+      out.push(
+        `| ${rps} | ${row.case} | ${row.judge} | ${row.pass} / ${row.fail} / ${row.undecided} | ` +
+          `${row.expected === 'pass' ? 'false failures' : 'misses'} ${pct(wrong ?? 0)} | ` +
+          `${minutes(row.medianMinutes)} / ${minutes(row.p90Minutes)} | ${row.judge === ours ? '1' : ratio(row.medianMinutes, mine.medianMinutes)} |`,
+      );
+    }
+  out.push(
+    '',
+    `Realised false-failure rate of our judge for a version exactly at every floor (5xx ×2 and +0.5 points, latency +10%), nominal α = ${j.alpha}:`,
+    '',
+    '| rps | failed / runs | rate |',
+    '| ---: | ---: | ---: |',
+    ...j.margins.map((m) => `| ${m.rps} | ${m.failed} / ${m.runs} | ${pct(m.rate)} |`),
+    '',
+  );
+  return out;
 }
