@@ -467,8 +467,11 @@ export const planSchema = z
           });
         if (stage.gate.includes('health') && !plan.tests.health)
           ctx.addIssue({ code: 'custom', path: ['stages', s, 'gate'], message: 'the health gate needs tests.health' });
+        const canarySources = isObject(plan.tests.canary) ? plan.tests.canary.sources : undefined;
+        const canaryProbes =
+          !Array.isArray(canarySources) || canarySources.some((source) => source === 'probes' || source === 'paired');
         if (
-          (stage.gate.includes('load') || stage.gate.includes('canary')) &&
+          (stage.gate.includes('load') || (stage.gate.includes('canary') && canaryProbes)) &&
           !plan.tests.health &&
           !plan.tests.edge_cases
         )
@@ -481,6 +484,18 @@ export const planSchema = z
           ctx.addIssue({ code: 'custom', path: ['stages', s, 'gate'], message: 'the load gate needs tests.load' });
         if (stage.gate.includes('canary') && !plan.tests.canary)
           ctx.addIssue({ code: 'custom', path: ['stages', s, 'gate'], message: 'the canary gate needs tests.canary' });
+        if (
+          stage.gate.includes('canary') &&
+          Array.isArray(canarySources) &&
+          canarySources.includes('live') &&
+          typeof stage.traffic === 'number' &&
+          !(stage.traffic > 0 && stage.traffic < 100)
+        )
+          ctx.addIssue({
+            code: 'custom',
+            path: ['stages', s, 'traffic'],
+            message: `live traffic judges the new version against the current one under the split: give a weight between 1 and 99 (it is ${stage.traffic}), or judge this stage on probes`,
+          });
         if (stage.gate.includes('edge-cases') && !plan.tests.edge_cases)
           ctx.addIssue({
             code: 'custom',
@@ -507,15 +522,16 @@ export const planSchema = z
               path: ['stages', s, 'gate'],
               message: 'an A/B stage measures both versions itself: remove canary from its gate',
             });
-          if (stage.ab.probe_rps === 0 && stage.ab.metric !== 'error_rate')
+          if (stage.ab.probe_rps === 0 && stage.ab.source === 'probes')
             ctx.addIssue({
               code: 'custom',
               path: ['stages', s, 'ab', 'probe_rps'],
-              message: `${stage.ab.metric} is measured by probes: give probe_rps above 0, or metric: error_rate`,
+              message: 'source: probes needs probe_rps above 0 (or source: live, the users under the split)',
             });
           if (
             typeof stage.ab.probe_rps === 'number' &&
             stage.ab.probe_rps > 0 &&
+            stage.ab.source !== 'live' &&
             !plan.tests.health &&
             !plan.tests.edge_cases
           )

@@ -31,7 +31,9 @@ describe('A/B stages in a plan', () => {
     expect(
       problems({
         ...base,
-        stages: [{ name: 'ab', traffic: 100, gate: ['canary'], ab: { metric: 'latency_p99', probe_rps: 0 } }],
+        stages: [
+          { name: 'ab', traffic: 100, gate: ['canary'], ab: { metric: 'latency_p99', probe_rps: 0, source: 'probes' } },
+        ],
         tests: { canary: {} },
       }),
     ).toEqual(
@@ -39,7 +41,7 @@ describe('A/B stages in a plan', () => {
         'stages[0].bake: an A/B stage measures for its bake time: give one, e.g. bake: 30m',
         'stages[0].traffic: an A/B stage splits traffic: give the new version less than 100%, e.g. 50',
         'stages[0].gate: an A/B stage measures both versions itself: remove canary from its gate',
-        'stages[0].ab.probe_rps: latency_p99 is measured by probes: give probe_rps above 0, or metric: error_rate',
+        'stages[0].ab.probe_rps: source: probes needs probe_rps above 0 (or source: live, the users under the split)',
       ]),
     );
     expect(
