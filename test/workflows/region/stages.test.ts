@@ -150,3 +150,50 @@ it('hands an A/B stage decided by a person to the approval gate, with the A/B re
   expect(outcome.status.timeline.map((t) => t.phase)).toEqual(['ab-testing', 'awaiting-approval']);
   expect(outcome.status.approvals.map((a) => [a.stage, a.decision, a.by])).toEqual([['ab', 'approved', 'pm']]);
 });
+
+it('hands a canary left undecided at its deadline to the approval gate when the plan says on_deadline: approval', async () => {
+  rigOf().fakes.judgeCanary = async (input) => ({
+    ...passed('canary', input.stage),
+    passed: false,
+    undecided: true,
+    summary: 'UNDECIDED at the deadline (60 metric minutes; live: 90 new / 810 current requests)',
+  });
+  const plan = stepPlan({
+    tests: { health: HEALTH, canary: { sources: ['live'], on_deadline: 'approval' } },
+    stages: [{ name: 'canary', traffic: 10, bake: '1s', gate: ['canary'] }],
+  });
+  const outcome = await rigOf().run<RegionStepOutcome>(
+    'walkStagesStep',
+    { region: regionInput(plan), endpoint: started },
+    async (id) => {
+      await inPhase(id, 'awaiting-approval');
+      await rigOf()
+        .client.workflow.getHandle(id)
+        .executeUpdate(approveUpdate, { args: [{ approver: 'sre', reason: 'read the evidence' }] });
+    },
+  );
+  expect(outcome.failure).toBeUndefined();
+  expect(outcome.status.timeline.map((t) => t.phase)).toEqual(['judging', 'awaiting-approval']);
+  expect(outcome.status.checks.map((c) => [c.check, c.passed, c.undecided])).toEqual([['canary', false, true]]);
+});
+
+it('fails a canary left undecided when the plan says on_deadline: fail (the default)', async () => {
+  rigOf().fakes.judgeCanary = async (input) => ({
+    ...passed('canary', input.stage),
+    passed: false,
+    undecided: true,
+    summary: 'UNDECIDED at the deadline',
+  });
+  const plan = stepPlan({
+    tests: { health: HEALTH, canary: { sources: ['live'] } },
+    stages: [{ name: 'canary', traffic: 10, bake: '1s', gate: ['canary'] }],
+  });
+  const outcome = await rigOf().run<RegionStepOutcome>('walkStagesStep', {
+    region: regionInput(plan),
+    endpoint: started,
+  });
+  expect(outcome.failure).toEqual({
+    message: 'canary judge failed in stage canary: UNDECIDED at the deadline',
+    type: 'CheckFailed',
+  });
+});
