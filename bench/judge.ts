@@ -4,7 +4,7 @@
  * random numbers: every judge sees the same minutes for a given case and seed), at 1, 2 and 5 requests per second
  * with 10% to the new version:
  *   - ours: anytime-valid e-processes with shifted nulls (src/analysis/sequential-judge.ts), default plan settings;
- *   - Kayenta-style: Mann–Whitney with a Hodges–Lehmann interval per metric over the per-minute series, one decision
+ *   - Kayenta-style: Mann–Whitney with a 95% Hodges–Lehmann interval per metric over the per-minute series, one decision
  *     at a fixed horizon (120 metric minutes), score ≥ 95 passes;
  *   - Flagger/Argo-style: per-minute checks (success rate ≥ 99%, p99 ≤ 1.5 × the current version's), 5 failed checks
  *     roll back, 10 passing checks promote.
@@ -35,7 +35,8 @@ export interface JudgeFigures {
 
 export const JUDGES: JudgeFactory[] = [
   adaptDecidingJudge('sequential (ours)', () => new SequentialJudge()),
-  () => kayentaJudge({ horizonMinutes: KAYENTA_HORIZON_MINUTES, quantiles: ['p50', 'p99'] }),
+  // 95% as the issue describes Kayenta's rule; Kayenta's own NetflixACAJudge uses 98% (bench/judges/kayenta.ts).
+  () => kayentaJudge({ horizonMinutes: KAYENTA_HORIZON_MINUTES, quantiles: ['p50', 'p99'], confidence: 0.95 }),
   () => thresholdJudge({ iterations: 10, intervalMinutes: 1, failureLimit: 5 }),
 ];
 

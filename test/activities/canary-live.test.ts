@@ -166,3 +166,12 @@ test('7: on latency_p50 the winner goes the way of the evidence: a slower new ve
   expect(decision.evidence.worse).toBeGreaterThanOrEqual(decision.evidence.threshold);
   expect(decision.evidence.better).toBeLessThan(decision.evidence.threshold);
 }, 60_000);
+
+test('paired replay: the same inputs to both versions; the new version failing where the current one answers fails', async () => {
+  const client = await start({ ...CURRENT, error_rate: 0.2 }, { rps: 0, weight: 10, timeScale: 1 });
+  const result = await judgeCanaryWith(client, canaryInput({ sources: ['paired'], probe_rps: 50 }, 60_000));
+  expect(result.passed).toBe(false);
+  expect(result.summary).toMatch(
+    /^FAIL after \d+s \(paired: \d+ new \/ \d+ current requests\): errors-5xx \(paired\) worse/,
+  );
+}, 60_000);
