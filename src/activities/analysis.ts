@@ -50,9 +50,24 @@ async function openMetricWindow(client: DatabricksClient, endpoint: string): Pro
   return { after: Math.max(0, ...minutes.map((m) => m.timestamp)), minutes: {} };
 }
 
-/** Reads the export and keeps the minutes of the window not seen yet. */
-async function readMetricWindow(client: DatabricksClient, endpoint: string, window: MetricWindow) {
-  for (const minute of await client.serving.getMetricMinutes(endpoint)) {
+/**
+ * Reads the export and keeps the minutes of the window not seen yet. A `bestEffort` read (between looks) that fails
+ * costs at most the minutes it would have seen; the final read of a window is not best effort.
+ */
+async function readMetricWindow(
+  client: DatabricksClient,
+  endpoint: string,
+  window: MetricWindow,
+  { bestEffort = false } = {},
+) {
+  let minutes;
+  try {
+    minutes = await client.serving.getMetricMinutes(endpoint);
+  } catch (err) {
+    if (bestEffort) return;
+    throw err;
+  }
+  for (const minute of minutes) {
     const key = String(minute.timestamp);
     if (minute.timestamp <= window.after || window.minutes[key]) continue;
     window.minutes[key] = Object.fromEntries(
@@ -291,7 +306,7 @@ export async function judgeCanaryWith(
     verdict = judge(progress.champion, progress.challenger, config, progress.previousFraction);
     progress.previousFraction = verdict.informationFraction;
     progress.looks++;
-    await readMetricWindow(client, input.endpoint, metrics);
+    await readMetricWindow(client, input.endpoint, metrics, { bestEffort: true });
     options.onLook?.(progress);
     if (verdict.decision !== 'inconclusive') break;
     const now = Date.now();
@@ -395,7 +410,7 @@ export async function abTestWith(
     } else {
       await sleep(durationMs, options.signal);
     }
-    await readMetricWindow(client, input.endpoint, metrics);
+    await readMetricWindow(client, input.endpoint, metrics, { bestEffort: true });
     options.onRound?.(progress);
   }
   await readMetricWindow(client, input.endpoint, metrics);
