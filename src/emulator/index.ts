@@ -6,6 +6,8 @@ export { Emulator } from './emulator';
 export { loadWorldFile, parseWorld, WorldError } from './world';
 export type { World, WorldInput, FaultSpec } from './world';
 export { CLIENT_REGION_HEADER } from './network';
+export { simulateMinute, rateAt, liveInputs } from './live-traffic';
+export type { LiveEntity, LiveInputs, MinuteOutcome, SimulateOptions } from './live-traffic';
 
 export interface RunningEmulator {
   readonly emulator: Emulator;

@@ -69,7 +69,9 @@ async function main() {
     log: args.verbose ? (line) => console.log(line) : undefined,
   });
   console.log(
-    `Databricks emulator: ${running.regions.length} workspaces in ${Math.round(performance.now() - started)}ms (seed ${running.world.seed})`,
+    `Databricks emulator: ${running.regions.length} workspaces in ${Math.round(performance.now() - started)}ms (seed ${running.world.seed}${
+      running.emulator.metricClock.scale === 1 ? '' : `, metric clock x${running.emulator.metricClock.scale}`
+    })`,
   );
   for (const region of running.regions) {
     const primary = region === running.world.primary ? ' (primary)' : '';

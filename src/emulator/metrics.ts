@@ -142,54 +142,33 @@ function sortedCopy(values: readonly number[]): Float64Array {
 
 /**
  * The export at a moment whose metric minute in progress is `currentMinute`: every gauge describes minute
- * currentMinute - 1 and carries its end as the timestamp. Entities: those served now, and any other that answered
- * requests in that minute. An entity without requests in the minute reports rates of 0 and no latency gauges; one
- * with requests but no 2xx answer reports no latency gauges either (quantiles are over 2xx answers).
+ * currentMinute - 1 and carries its end as the timestamp (with `minutes` > 1, an emulator extension, also the minutes
+ * before it, each with its own timestamp). Entities: those served now, and any other that answered requests in the
+ * minute. An entity without requests in a minute reports rates of 0 and no latency gauges; one with requests but no
+ * 2xx answer reports no latency gauges either (quantiles are over 2xx answers).
  */
 export function renderMetrics(
   metricsByEntity: Map<string, EntityMinutes>,
   served: readonly ServedForMetrics[],
   currentMinute: number,
+  minutes = 1,
 ): string {
-  const minute = currentMinute - 1;
-  const timestamp = (minute + 1) * METRIC_MINUTE_MS;
   // Forget entities that are no longer served and have nothing left in the kept window.
-  for (const [name, minutes] of metricsByEntity)
-    if (!served.some((s) => s.name === name) && minutes.newestMinute <= currentMinute - KEEP_MINUTES)
+  for (const [name, kept] of metricsByEntity)
+    if (!served.some((s) => s.name === name) && kept.newestMinute <= currentMinute - KEEP_MINUTES)
       metricsByEntity.delete(name);
-  const names = new Set(served.map((s) => s.name));
-  for (const [name, minutes] of metricsByEntity) if (minutes.minutes.has(minute)) names.add(name);
-  const rows = [...names]
-    .sort((a, b) => a.localeCompare(b))
-    .map((name) => {
-      const bucket = metricsByEntity.get(name)?.minutes.get(minute);
-      const spec = served.find((s) => s.name === name);
-      const requests = bucket?.requests ?? 0;
-      const concurrency = spec
-        ? spec.scaleToZeroEnabled && requests === 0
-          ? 0
-          : (CONCURRENCY[spec.workloadSize] ?? 4)
-        : 0;
-      const cpu = concurrency > 0 ? Math.min(100, (100 * (bucket?.busyMs ?? 0)) / (METRIC_MINUTE_MS * concurrency)) : 0;
-      return {
-        label: `${SERVED_ENTITY_LABEL}="${escapeLabel(name)}"`,
-        bucket,
-        latencies: bucket && bucket.latenciesMs.length ? sortedCopy(bucket.latenciesMs) : undefined,
-        inference: bucket && bucket.inferenceMs.length ? sortedCopy(bucket.inferenceMs) : undefined,
-        served: spec !== undefined,
-        concurrency,
-        cpu,
-        // A model's memory is mostly its weights: a base share while provisioned, growing with the load.
-        mem: concurrency > 0 ? Math.min(100, 25 + cpu / 2) : 0,
-      };
-    });
+  const shown = Math.max(1, Math.min(KEEP_MINUTES, Math.floor(minutes)));
+  const rows: ReturnType<typeof rowsOf> = [];
+  for (let minute = currentMinute - shown; minute < currentMinute; minute++)
+    rows.push(...rowsOf(metricsByEntity, served, minute));
+  rows.sort((a, b) => a.name.localeCompare(b.name) || a.timestamp - b.timestamp);
   type Row = (typeof rows)[number];
   const lines: string[] = [];
   const gauge = (name: string, help: string, pick: (row: Row) => number | undefined) => {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
     for (const row of rows) {
       const value = pick(row);
-      if (value !== undefined) lines.push(`${name}{${row.label}} ${value} ${timestamp}`);
+      if (value !== undefined) lines.push(`${name}{${row.label}} ${value} ${row.timestamp}`);
     }
   };
   const rate = (count: (b: MinuteBucket) => number) => (row: Row) =>
@@ -249,4 +228,35 @@ export function renderMetrics(
     ofServed((r) => r.concurrency),
   );
   return lines.join('\n') + '\n';
+}
+
+/** One row per entity shown for `minute`: the served ones and any other with requests in it. */
+function rowsOf(metricsByEntity: Map<string, EntityMinutes>, served: readonly ServedForMetrics[], minute: number) {
+  const timestamp = (minute + 1) * METRIC_MINUTE_MS;
+  const names = new Set(served.map((s) => s.name));
+  for (const [name, kept] of metricsByEntity) if (kept.minutes.has(minute)) names.add(name);
+  return [...names].map((name) => {
+    const bucket = metricsByEntity.get(name)?.minutes.get(minute);
+    const spec = served.find((s) => s.name === name);
+    const requests = bucket?.requests ?? 0;
+    const concurrency = spec
+      ? spec.scaleToZeroEnabled && requests === 0
+        ? 0
+        : (CONCURRENCY[spec.workloadSize] ?? 4)
+      : 0;
+    const cpu = concurrency > 0 ? Math.min(100, (100 * (bucket?.busyMs ?? 0)) / (METRIC_MINUTE_MS * concurrency)) : 0;
+    return {
+      name,
+      timestamp,
+      label: `${SERVED_ENTITY_LABEL}="${escapeLabel(name)}"`,
+      bucket,
+      latencies: bucket && bucket.latenciesMs.length ? sortedCopy(bucket.latenciesMs) : undefined,
+      inference: bucket && bucket.inferenceMs.length ? sortedCopy(bucket.inferenceMs) : undefined,
+      served: spec !== undefined,
+      concurrency,
+      cpu,
+      // A model's memory is mostly its weights: a base share while provisioned, growing with the load.
+      mem: concurrency > 0 ? Math.min(100, 25 + cpu / 2) : 0,
+    };
+  });
 }

@@ -267,6 +267,12 @@ export const worldSchema = z
      * minute per real second). Only the metrics export and live traffic follow it; everything else is real time.
      */
     time_scale: z.number().positive('must be > 0').max(1_000_000, 'at most 1000000').default(1),
+    /**
+     * Emulator extension: how many completed metric minutes the metrics export shows, each with its own timestamp
+     * (Databricks shows the last one: 1, the default). With a fast time_scale, a client that reads less often than
+     * once per metric minute would otherwise miss minutes.
+     */
+    metrics_export_minutes: z.number().int().min(1).max(60, 'at most 60 (the minutes kept)').default(1),
     primary: z.string(),
     defaults: z
       .strictObject({

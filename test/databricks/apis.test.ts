@@ -188,6 +188,29 @@ describe('serving endpoints', () => {
     expect(metrics.families.get('requests_total')?.type).toBe('counter');
   });
 
+  it('reads the gauge export as per-minute readings (getMetricMinutes)', async () => {
+    const text = [
+      '# TYPE request_rate gauge',
+      'request_rate{served_entity_name="fraud-1"} 0.2 1700000040000',
+      'request_5xx_rate{served_entity_name="fraud-1"} 0.05 1700000040000',
+      'latency_p99_ms{served_entity_name="fraud-1"} 87.5 1700000040000',
+    ].join('\n');
+    server.handle((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
+      res.end(text);
+    });
+    const minutes = await client.serving.getMetricMinutes('fraud-detector');
+    expect(server.requests[0].path).toBe('/api/2.0/serving-endpoints/fraud-detector/metrics');
+    expect(minutes).toEqual([
+      {
+        timestamp: 1700000040000,
+        entities: new Map([
+          ['fraud-1', { requests: 12, errors5xx: 3, quantilesMs: { p99: 87.5 }, inferenceQuantilesMs: {} }],
+        ]),
+      },
+    ]);
+  });
+
   it('accepts the {"contents": ...} form of metrics and rejects malformed exposition text', async () => {
     server.handle((_req, res) => sendJson(res, 200, { contents: 'up 1\n' }));
     await expect(client.serving.getMetrics('e')).resolves.toMatchObject({

@@ -104,6 +104,19 @@ describe('renderMetrics', () => {
     expect(metrics.has('old')).toBe(false);
   });
 
+  it('shows several completed minutes, each with its own timestamp, when asked to (emulator extension)', () => {
+    const minutes = entity();
+    minutes.record(M + 1, 200, 3, 3);
+    const readings = readMetricMinutes(
+      parsePrometheusText(renderMetrics(new Map([['champion', minutes]]), [served('champion')], M + 2, 3)).samples,
+    );
+    expect(readings.map((r) => [r.timestamp, r.entities.get('champion')!.requests])).toEqual([
+      [M * MINUTE, 0],
+      [(M + 1) * MINUTE, 13],
+      [(M + 2) * MINUTE, 1],
+    ]);
+  });
+
   it('keeps a bounded number of minutes per entity', () => {
     const minutes = new EntityMinutes();
     for (let m = 0; m < 500; m++) minutes.record(m, 200, 1, 1);
@@ -162,6 +175,13 @@ describe('over HTTP', () => {
     expect([now, now - MINUTE]).toContain(at);
     if (tb.has(at)) expect(b).toBe(a);
     else expect([...tb]).toEqual([at + MINUTE]);
+  });
+
+  it('shows metrics_export_minutes consecutive minutes when the world asks for them', async () => {
+    emu = await startEmulator({ ...testWorld(), time_scale: 600, metrics_export_minutes: 5 });
+    const readings = readMetricMinutes(parsePrometheusText(await metrics()).samples);
+    expect(readings).toHaveLength(5);
+    expect(readings.map((r) => r.timestamp - readings[0].timestamp)).toEqual([0, 1, 2, 3, 4].map((m) => m * MINUTE));
   });
 
   it('counts each invocation once, in the minute it was answered in', async () => {

@@ -11,10 +11,11 @@ import {
   rolloutStatusQuery,
 } from '../../src/shared/messages';
 import { checkedRollouts } from '../support/invariant';
-import { EDGE_CASES, Rig, useRig, until } from '../support/temporal';
+import { EDGE_CASES, FAST_METRICS, Rig, useRig, until } from '../support/temporal';
 
-const rigOf = useRig(() =>
-  generateWorld({
+const rigOf = useRig(() => ({
+  ...FAST_METRICS,
+  ...generateWorld({
     regions: 3,
     replicationDelay: '150ms',
     configUpdateDuration: '150ms',
@@ -33,7 +34,7 @@ const rigOf = useRig(() =>
       },
     },
   }),
-);
+}));
 let rig: Rig;
 beforeEach(() => {
   rig = rigOf();

@@ -89,7 +89,12 @@ export function servingRoutes(emulator: EmulatorForRoutes): Route[] {
       handler: (ctx) => {
         const endpoint = serving(ctx).get(ctx.params.name, ctx.now);
         return {
-          text: renderMetrics(endpoint.metrics, endpoint.config?.entities ?? [], emulator.metricClock.minute(ctx.now)),
+          text: renderMetrics(
+            endpoint.metrics,
+            endpoint.config?.entities ?? [],
+            emulator.metricClock.minute(ctx.now),
+            emulator.world.metrics_export_minutes,
+          ),
           contentType: 'text/plain; version=0.0.4; charset=utf-8',
         };
       },
