@@ -11,6 +11,7 @@ import { sleep } from '../databricks/serving';
 import type { Plan } from '../plan/schema';
 import type { CheckResult } from '../shared/types';
 import type { EndpointTarget } from './databricks';
+import { roundMs } from './canary';
 import { probeRound } from './judge-sources';
 import { challengerShareOf, liveMinuteBatches, MinuteCursor, type MinuteCursorState } from './live-minutes';
 
@@ -34,7 +35,6 @@ export interface AbProgress {
 
 export type AbTestResult = CheckResult & { winner: AbWinner };
 
-const ROUND_MS = 2_000;
 const QUANTILES = [0.5, 0.99];
 
 /** Where an A/B stage's evidence comes from: its `source`, or (plans from before) probes when it sends any. */
@@ -81,7 +81,12 @@ export async function abTestWith(
     } else {
       const rps = Math.max(1, input.ab.probe_rps);
       observe(
-        await probeRound(client, input, { rps, durationMs: ROUND_MS, quantiles: QUANTILES, signal: options.signal }),
+        await probeRound(client, input, {
+          rps,
+          durationMs: roundMs(rps),
+          quantiles: QUANTILES,
+          signal: options.signal,
+        }),
       );
     }
     progress.state = ab.snapshot();
