@@ -11,15 +11,10 @@
  */
 import { sleep } from '../databricks/serving';
 import type { DatabricksClient } from '../databricks';
-import type { Batch, EvidenceSource } from '../analysis/batch';
-import {
-  SequentialJudge,
-  type SequentialJudgeConfig,
-  type SequentialJudgeState,
-  type SequentialVerdict,
-} from '../analysis/sequential-judge';
+import type { Batch } from '../analysis/batch';
+import { SequentialJudge, type SequentialJudgeState, type SequentialVerdict } from '../analysis/sequential-judge';
 import type { Plan } from '../plan/schema';
-import { canarySettings } from '../plan/canary';
+import { canarySettings, judgeConfigOf } from '../plan/canary';
 import type { CheckResult } from '../shared/types';
 import type { EndpointTarget } from './databricks';
 import { pairedRound, probeRound } from './judge-sources';
@@ -52,17 +47,6 @@ export interface CanaryOptions {
   signal?: AbortSignal;
   /** How long to wait between metric reads when only live traffic decides (default: adaptive, see below). */
   pollMs?: number;
-}
-
-export function judgeConfigOf(canary: ReturnType<typeof canarySettings>): SequentialJudgeConfig {
-  return {
-    alpha: canary.alpha,
-    beta: canary.beta,
-    errorFloor: { relative: canary.error_floor.relative, absolute: canary.error_floor.absolute },
-    latencyFloor: canary.latency_floor,
-    quantiles: canary.quantiles,
-    sources: canary.sources as EvidenceSource[],
-  };
 }
 
 /** Probe and replay rounds: long enough to measure, short enough that a clearly bad version stops early. */
