@@ -57,7 +57,7 @@ export const validateCommand: Command = {
     try {
       const { plan, edgeCases } = loadPlan(path);
       // The canary judge must be able to pass an equal version within each judged stage's window (simulated).
-      const judgeProblems = judgeWindowProblems(forecastStages(plan));
+      const judgeProblems = judgeWindowProblems(forecastStages(plan, { equalOnly: true }));
       if (judgeProblems.length > 0) throw new PlanError(path, judgeProblems);
       const waves = resolveWaves(plan);
       const n = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;

@@ -79,8 +79,10 @@ export interface ForecastInput {
   windowMs: number;
   baseline?: Partial<BaselineAssumptions>;
   seed?: number;
-  /** Runs for the equal version (default 100); the bad versions take half, each detection step 40. */
+  /** Runs for the equal version (default 100); the bad versions take 30%, each detection step 40. */
   runs?: number;
+  /** Only the equal version (what validate needs): no bad versions, no detectable effects. */
+  equalOnly?: boolean;
 }
 
 /** A run's outcome: what the judge decided, and when (ms from the start); `continue` at the horizon. */
@@ -108,6 +110,8 @@ export interface JudgeForecast {
   coversWindow: boolean;
   equal: CaseForecast;
   bad: CaseForecast[];
+  /** Set when only the equal version was simulated (`bad` is then empty and no effect was searched). */
+  equalOnly?: true;
   /** Smallest detectable increase of the 5xx rate (a rate: 0.01 = 1 point) within the window; undefined: none. */
   detectableErrors?: number;
   /** Smallest detectable uniform slowdown (0.2 = +20%) within the window; undefined: none. */
@@ -379,6 +383,8 @@ export function forecastJudge(input: ForecastInput): JudgeForecast {
   };
 
   const equal = summarise('equal', simulate('equal', current, runs, horizonMs), 'pass');
+  const coversWindow = capMs >= input.windowMs;
+  if (input.equalOnly) return { windowMs: input.windowMs, horizonMs, coversWindow, equal, bad: [], equalOnly: true };
   const badRuns = Math.max(10, Math.round(runs * 0.3));
   // The bad versions' times matter up to a few times the window (or a day): a version that fails in 15 h is "not
   // within the window" whatever the exact figure; the cap keeps the forecast fast.
@@ -444,7 +450,7 @@ export function forecastJudge(input: ForecastInput): JudgeForecast {
   return {
     windowMs: input.windowMs,
     horizonMs,
-    coversWindow: capMs >= input.windowMs,
+    coversWindow,
     equal,
     bad,
     detectableErrors,
@@ -477,6 +483,7 @@ export interface ForecastOptions {
   baseline?: Partial<BaselineAssumptions>;
   seed?: number;
   runs?: number;
+  equalOnly?: boolean;
 }
 
 /** A forecast for every judged stage (`canary` in its gate, tests.canary set), in plan order. */
@@ -531,6 +538,7 @@ export function forecastStages(plan: Plan, options: ForecastOptions = {}): Stage
           baseline: options.baseline,
           seed: options.seed,
           runs: options.runs,
+          equalOnly: options.equalOnly,
         }),
       });
   });
@@ -586,6 +594,7 @@ export function describeStageForecast(s: StageForecast): string[] {
     `forecast (${f.equal.runs} simulated runs of the judge): an equal version passes within the window in${lower} ` +
       `${pct(f.equal.passedInWindow)} of runs; median ${beyond(f.equal.medianMs)} to pass, p90 ${beyond(f.equal.p90Ms)}`,
   );
+  if (f.equalOnly) return lines;
   lines.push(`  time to fail (median): ${f.bad.map((b) => `${b.name} ${beyond(b.medianMs)}`).join('; ')}`);
   const errors =
     f.detectableErrors === undefined ? 'none within the window' : `+${+(100 * f.detectableErrors).toFixed(2)} points`;
