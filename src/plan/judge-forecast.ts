@@ -231,7 +231,8 @@ export function sampleAggregate(
 
 // ---- simulation ----------------------------------------------------------------------------------------------------
 
-interface Scenario {
+/** What one simulation runs on: the judge's config, user traffic (live), the new version's share, probe rate. */
+export interface Scenario {
   judge: SequentialJudgeConfig;
   rps: number;
   /** The new version's share of the two versions' traffic (live). */

@@ -110,6 +110,28 @@ it('says none within the window when no effect on the grid is detected', () => {
   expect(tiny.detectableSlowdown).toBeUndefined();
 });
 
+it('simulates every source, alone and together, and passes an equal version on probes sooner than on light traffic', () => {
+  const at = (sources: ('live' | 'probes' | 'paired')[]) =>
+    forecastJudge({
+      judge: { ...LIVE, sources },
+      rps: 2,
+      weight: 10,
+      probeRps: 50,
+      windowMs: HOUR,
+      runs: 10,
+      equalOnly: true,
+    }).equal;
+  const paired = at(['paired']);
+  const probes = at(['probes']);
+  const all = at(['live', 'probes', 'paired']);
+  expect(paired.passedInWindow).toBeGreaterThan(0.5);
+  expect(probes.passedInWindow).toBeGreaterThan(0.5);
+  // All three must show it: no sooner than live alone, which takes hours at 2 rps (here past the looks simulated).
+  expect(all.passedInWindow).toBeLessThan(0.5);
+  expect(all.medianMs ?? Infinity).toBeGreaterThan(HOUR);
+  expect(probes.medianMs!).toBeLessThan(HOUR);
+});
+
 describe('judged stages', () => {
   const plan = (bake: string, canary: Record<string, unknown>, traffic = 10) => {
     const input = planInput();
