@@ -8,10 +8,10 @@ import type { Batch } from '../analysis/batch';
 import { SequentialAb, type AbState, type AbVerdict, type AbWinner } from '../analysis/sequential-ab';
 import type { DatabricksClient } from '../databricks';
 import { sleep } from '../databricks/serving';
+import { roundMs } from '../plan/canary';
 import type { Plan } from '../plan/schema';
 import type { CheckResult } from '../shared/types';
 import type { EndpointTarget } from './databricks';
-import { roundMs } from './canary';
 import { probeRound } from './judge-sources';
 import { challengerShareOf, liveMinuteBatches, MinuteCursor, type MinuteCursorState } from './live-minutes';
 

@@ -12,14 +12,9 @@
 import { sleep } from '../databricks/serving';
 import type { DatabricksClient } from '../databricks';
 import type { Batch } from '../analysis/batch';
-import {
-  SequentialJudge,
-  type SequentialJudgeConfig,
-  type SequentialJudgeState,
-  type SequentialVerdict,
-} from '../analysis/sequential-judge';
+import { SequentialJudge, type SequentialJudgeState, type SequentialVerdict } from '../analysis/sequential-judge';
 import type { Plan } from '../plan/schema';
-import { canarySettings } from '../plan/canary';
+import { canarySettings, judgeConfigOf, roundMs } from '../plan/canary';
 import type { CheckResult } from '../shared/types';
 import type { EndpointTarget } from './databricks';
 import { pairedRound, probeRound } from './judge-sources';
@@ -52,25 +47,6 @@ export interface CanaryOptions {
   signal?: AbortSignal;
   /** How long to wait between metric reads when only live traffic decides (default: adaptive, see below). */
   pollMs?: number;
-}
-
-export function judgeConfigOf(canary: ReturnType<typeof canarySettings>): SequentialJudgeConfig {
-  return {
-    alpha: canary.alpha,
-    beta: canary.beta,
-    errorFloor: { relative: canary.error_floor.relative, absolute: canary.error_floor.absolute },
-    latencyFloor: canary.latency_floor,
-    quantiles: canary.quantiles,
-    sources: canary.sources,
-  };
-}
-
-/**
- * A probe or replay round is one batch, and each batch adds one comparison per latency quantile, so short rounds
- * decide sooner: about 100 requests per version (enough for a p99 to be more than the maximum), from 0.5 s to 5 s.
- */
-export function roundMs(probeRps: number): number {
-  return Math.min(5_000, Math.max(500, Math.ceil((100 / Math.max(1, probeRps)) * 1000)));
 }
 
 export async function judgeCanaryWith(

@@ -215,6 +215,24 @@ export class SequentialJudge {
     return this.verdict();
   }
 
+  /**
+   * Folds a batch and returns only the decision `observe(batch).decision` would give, without building the reports:
+   * for simulations of the judge that look thousands of times (src/plan/judge-forecast.ts).
+   */
+  observeDecision(batch: Batch): SequentialVerdict['decision'] {
+    if (this.config.sources.includes(batch.source)) this.fold(batch);
+    this.state.looks++;
+    const levels = this.levels;
+    if (this.state.sources.some((s) => this.srmCrossed(s, levels.srm))) return 'fail';
+    let open = false;
+    for (const m of this.state.metrics) {
+      const status = this.status(m, levels);
+      if (status === 'harm') return 'fail';
+      if (status === 'open') open = true;
+    }
+    return open ? 'continue' : 'pass';
+  }
+
   /** The verdict now, without new evidence (e.g. at a deadline). */
   verdict(): SequentialVerdict {
     const levels = this.levels;
@@ -222,13 +240,12 @@ export class SequentialJudge {
     const sources = this.state.sources.map(sourceReport);
     const findings: string[] = [];
     for (const s of this.state.sources) {
-      if (!s.srmHigh || !s.srmLow) continue;
+      if (!this.srmCrossed(s, levels.srm)) continue;
       const report = sourceReport(s);
-      if (crossed(s.srmHigh, levels.srm / 2) || crossed(s.srmLow, levels.srm / 2))
-        findings.push(
-          `sample-ratio mismatch on ${s.source} traffic: the new version took ${pct(report.challengerShare)} of the ` +
-            `requests where its weight gives ${pct(report.expectedShare)} (e-value ≥ ${(2 / levels.srm).toFixed(0)})`,
-        );
+      findings.push(
+        `sample-ratio mismatch on ${s.source} traffic: the new version took ${pct(report.challengerShare)} of the ` +
+          `requests where its weight gives ${pct(report.expectedShare)} (e-value ≥ ${(2 / levels.srm).toFixed(0)})`,
+      );
     }
     const harmed = metrics.filter((m) => m.status === 'harm');
     const base = { looks: this.state.looks, metrics, sources, alpha: this.config.alpha, beta: this.config.beta };
@@ -252,6 +269,20 @@ export class SequentialJudge {
       findings: noTraffic,
       reasons: [...noTraffic, ...open.map((m) => `${m.metric} (${m.source}) undecided: ${m.summary}`)],
     };
+  }
+
+  private srmCrossed(s: SourceState, level: number): boolean {
+    return !!s.srmHigh && !!s.srmLow && (crossed(s.srmHigh, level / 2) || crossed(s.srmLow, level / 2));
+  }
+
+  /** A metric's status: harm needs both error floors exceeded, safety either (see the module comment). */
+  private status(m: MetricState, levels: { harm: number; safety: number }): MetricReport['status'] {
+    const errors = m.metric.startsWith('errors');
+    const safetyLevel = errors ? levels.safety / 2 : levels.safety;
+    const isHarm = crossed(m.harm, levels.harm) && (!errors || crossed(m.harmAbsolute!, levels.harm));
+    if (isHarm) return 'harm';
+    const isSafe = crossed(m.safety, safetyLevel) || (errors && crossed(m.safetyAbsolute!, safetyLevel));
+    return isSafe ? 'safe' : 'open';
   }
 
   private fresh(): SequentialJudgeState {
@@ -371,12 +402,13 @@ export class SequentialJudge {
     const safety = process(m.safety, safetyLevel);
     const harmAbsolute = m.harmAbsolute && process(m.harmAbsolute, levels.harm);
     const safetyAbsolute = m.safetyAbsolute && process(m.safetyAbsolute, safetyLevel);
-    const isHarm = errors ? harm.crossed && !!harmAbsolute?.crossed : harm.crossed;
-    const isSafe = errors ? safety.crossed || !!safetyAbsolute?.crossed : safety.crossed;
+    const status = this.status(m, levels);
+    const isHarm = status === 'harm';
+    const isSafe = status === 'safe';
     return {
       metric: m.metric,
       source: m.source,
-      status: isHarm ? 'harm' : isSafe ? 'safe' : 'open',
+      status,
       harm,
       safety,
       ...(errors ? { harmAbsolute, safetyAbsolute } : {}),

@@ -1,5 +1,6 @@
 /** `rollout plan <plan> [--version N | --alias A]`: what the plan will do, and how long it can take. */
 import { describePlan } from '../plan/describe';
+import { forecastStages } from '../plan/judge-forecast';
 import { loadPlan, PlanError } from '../plan/load';
 import { EXIT_OK, parseCommandArgs, versionFlags, type Command } from './command';
 import { planArgument, reportPlanError } from './validate';
@@ -10,6 +11,11 @@ Shows what a rollout with this plan will do, without touching any workspace: the
 version it rolls out, each region's workspace, model name, endpoint and served-entity settings, the
 waves in order, the stages with their traffic, bakes, gates and approvals, the failure and
 concurrent-rollout policies, and the worst-case and expected durations with their arithmetic.
+
+For each stage the canary judge decides, a forecast by simulation of the judge (baseline: 0.1% 5xx,
+0.2% 4xx, lognormal latency with p99 = 3 × median): the chance that an equal version passes within
+the window (bake + max_extension) and how long it takes, how soon reference bad versions fail, and
+the smallest effects it detects within the window. Live traffic needs tests.canary.traffic.rps.
 
 Exit 0, or 2 when the plan or the command line is invalid (every problem is listed).
 
@@ -42,7 +48,7 @@ export const planCommand: Command = {
     const override = versionFlags('plan', values);
     try {
       const { plan, edgeCases, workspaceSources } = loadPlan(path);
-      io.out(describePlan(plan, edgeCases, override, workspaceSources));
+      io.out(describePlan(plan, edgeCases, override, workspaceSources, forecastStages(plan)));
       return EXIT_OK;
     } catch (err) {
       if (err instanceof PlanError) return reportPlanError(err, io);

@@ -1,4 +1,5 @@
 /** `rollout validate <plan>`: check a plan and its edge-case file without touching any workspace. */
+import { forecastStages, judgeWindowProblems } from '../plan/judge-forecast';
 import { loadPlan, PlanError } from '../plan/load';
 import { estimateDuration, resolveWaves } from '../plan/resolve';
 import { formatDurationMs } from '../shared/duration';
@@ -8,7 +9,10 @@ import { EXIT_OK, EXIT_USAGE, parseCommandArgs, UsageError, type Command, type I
 const HELP = `Usage: rollout validate <plan.yaml>
 
 Checks a rollout plan and the edge-case file it names, offline: the YAML, every field, the rules
-between fields (regions, waves, stages, gates), and every line of the edge-case file.
+between fields (regions, waves, stages, gates), and every line of the edge-case file. For each stage
+the canary judge decides, a simulation of the judge must show an equal version passing within the
+window (bake + max_extension) in at least half the runs, at tests.canary.traffic.rps when live
+traffic decides (not checked when it is unset) or at probe_rps for probes.
 
 Prints one line with a summary when the plan is valid (exit 0), or every problem, each starting with
 the path of the field to fix (exit 2).
@@ -52,6 +56,9 @@ export const validateCommand: Command = {
     const path = planArgument('validate', positionals);
     try {
       const { plan, edgeCases } = loadPlan(path);
+      // The canary judge must be able to pass an equal version within each judged stage's window (simulated).
+      const judgeProblems = judgeWindowProblems(forecastStages(plan, { equalOnly: true }));
+      if (judgeProblems.length > 0) throw new PlanError(path, judgeProblems);
       const waves = resolveWaves(plan);
       const n = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
       io.out(

@@ -4,6 +4,7 @@
 import { formatDurationMs } from '../shared/duration';
 import type { BundleSource, WorkspaceSources } from './bundle';
 import type { EdgeCase } from './edge-cases';
+import { describeStageForecast, type StageForecast } from './judge-forecast';
 import { estimateDuration, modelNameInRegion, resolveWaves, selectVersion, type VersionOverride } from './resolve';
 import type { Plan, PlanRegion } from './schema';
 
@@ -53,14 +54,15 @@ const fmt = formatDurationMs;
 
 /**
  * The text `rollout plan` prints: model and version, regions (and the bundle target a workspace came from, given
- * loadPlan's `workspaceSources`), waves, stages, tests, policies, and the worst-case and expected durations with their
- * arithmetic.
+ * loadPlan's `workspaceSources`), waves, stages (with the canary judge's forecast, given `forecastStages`' result),
+ * tests, policies, and the worst-case and expected durations with their arithmetic.
  */
 export function describePlan(
   plan: Plan,
   edgeCases: EdgeCase[],
   override: VersionOverride = {},
   workspaceSources: WorkspaceSources = {},
+  judgeForecasts: readonly StageForecast[] = [],
 ): string {
   const out: string[] = [];
   const line = (text = '') => out.push(text);
@@ -120,6 +122,8 @@ export function describePlan(
           : `     winner: the better version by the rule; on a tie: ${onTie}`,
       );
     }
+    const judged = judgeForecasts.find((f) => f.index === i);
+    if (judged) for (const text of describeStageForecast(judged)) line(`     ${text}`);
     if (stage.approval)
       line(`     approval: waits up to ${fmt(plan.timeouts.approval)} for a person; without one the region rolls back`);
   });

@@ -107,7 +107,9 @@ export const canarySchema = z.strictObject({
   on_deadline: z.enum(['fail', 'approval']).default('fail'),
   /**
    * The endpoint's expected user traffic (all versions), for `rollout plan` and `rollout validate` to tell whether
-   * the stage can decide within its window. Unset: `rollout plan` reads it from the endpoint's metrics.
+   * the stage can decide within its window (src/plan/judge-forecast.ts). Unset while live traffic decides: neither
+   * command talks to a workspace, so `rollout plan` says the traffic is unknown and `rollout validate` does not check
+   * the window.
    */
   traffic: z.strictObject({ rps: z.number().gt(0, 'rps is above 0').max(100_000) }).optional(),
   min_requests: removedKey(
