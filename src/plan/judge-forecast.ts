@@ -476,8 +476,6 @@ export interface StageForecast {
   /** The forecast, or why there is none. */
   forecast?: JudgeForecast;
   unknown?: string;
-  /** A reason the judge cannot pass whatever the traffic. */
-  impossible?: string;
 }
 
 export interface ForecastOptions {
@@ -515,13 +513,8 @@ export function forecastStages(plan: Plan, options: ForecastOptions = {}): Stage
       maxExtensionMs: canary.max_extension,
       windowMs,
     };
-    if (live && stage.traffic >= 100)
-      out.push({
-        ...base,
-        impossible:
-          'at 100% the current version takes no live traffic, so live cannot compare the versions and the judge cannot pass',
-      });
-    else if (live && rps === undefined)
+    // A live-judged stage at 100% never gets here: the plan's own rules refuse it (stages[i].traffic).
+    if (live && rps === undefined)
       out.push({
         ...base,
         unknown:
@@ -583,7 +576,6 @@ export function describeStageForecast(s: StageForecast): string[] {
   const probes =
     s.sources.includes('probes') || s.sources.includes('paired') ? `, ${s.probeRps} probe rps per version` : '';
   lines.push(`canary judge: ${sources}${probes}; ${traffic}; window ${windowWords(s)}`);
-  if (s.impossible) return [...lines, `forecast: ${s.impossible}`];
   if (s.unknown || !s.forecast) return [...lines, `forecast: ${s.unknown ?? 'none'}`];
   const f = s.forecast;
   const beyond = (ms: number | undefined) =>
@@ -609,17 +601,11 @@ export function describeStageForecast(s: StageForecast): string[] {
 
 /**
  * `rollout validate`'s refusals: a judged stage that cannot pass an equal version within its window at the stated
- * traffic (P < PASS_THRESHOLD), or cannot pass at all. Stages whose traffic is unknown are not judged here.
+ * traffic (P < PASS_THRESHOLD). Stages whose traffic is unknown are not judged here.
  */
 export function judgeWindowProblems(forecasts: readonly StageForecast[]): string[] {
   const problems: string[] = [];
   for (const s of forecasts) {
-    if (s.impossible) {
-      problems.push(
-        `stages[${s.index}].traffic: ${s.impossible}; give this stage less than 100%, or judge it on probes (tests.canary.sources)`,
-      );
-      continue;
-    }
     const f = s.forecast;
     if (!f || !f.coversWindow || f.equal.passedInWindow >= PASS_THRESHOLD) continue;
     const needs =

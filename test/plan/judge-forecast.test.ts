@@ -163,11 +163,4 @@ describe('judged stages', () => {
     expect(unknown.unknown).toMatch(/^traffic unknown: set tests.canary.traffic.rps to forecast/);
     expect(judgeWindowProblems([unknown])).toEqual([]);
   });
-
-  it('refuses live judgement at 100%, whatever the traffic', () => {
-    const [full] = forecastStages(plan('1h', { sources: ['live'] }, 100));
-    expect(judgeWindowProblems([full])).toEqual([
-      'stages[0].traffic: at 100% the current version takes no live traffic, so live cannot compare the versions and the judge cannot pass; give this stage less than 100%, or judge it on probes (tests.canary.sources)',
-    ]);
-  });
 });
