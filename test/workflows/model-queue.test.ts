@@ -10,7 +10,7 @@
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { startRollout } from '../../src/rollouts';
-import { modelQueueQuery, modelQueueWorkflowId, rolloutStatusQuery } from '../../src/shared/messages';
+import { leaveQueueSignal, modelQueueQuery, modelQueueWorkflowId, rolloutStatusQuery } from '../../src/shared/messages';
 import type { Plan } from '../../src/plan/schema';
 import type { RolloutReport } from '../../src/shared/types';
 import { Rig, until, useRig } from '../support/temporal';
@@ -32,6 +32,10 @@ interface RoundResult {
   newer: RolloutReport;
   /** When each rollout's first pre-flight check of an endpoint was scheduled, if it was (ms since epoch). */
   checkedAt: { older?: number; newer?: number };
+  /**
+   * When each rollout told the queue it was done with the model's endpoints (its leave signal; its close if it sent
+   * none). Its close comes a little later: under load a next rollout may check its endpoint in between, rightly.
+   */
   closedAt: { older: number; newer: number };
 }
 
@@ -62,7 +66,10 @@ async function timesOf(handle: WorkflowHandle): Promise<{ checkedAt?: number; cl
   const events = (await handle.fetchHistory()).events ?? [];
   const ms = (e: (typeof events)[number]) => Number(e.eventTime!.seconds) * 1000 + e.eventTime!.nanos! / 1e6;
   const check = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'checkEndpoint');
-  return { checkedAt: check ? ms(check) : undefined, closedAt: ms(events[events.length - 1]) };
+  const left = events.find(
+    (e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === leaveQueueSignal.name,
+  );
+  return { checkedAt: check ? ms(check) : undefined, closedAt: ms(left ?? events[events.length - 1]) };
 }
 
 async function raceRounds(policy: OnConcurrentRollout): Promise<RoundResult[]> {
