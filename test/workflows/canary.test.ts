@@ -18,7 +18,15 @@ const planWithJudge = () =>
     tests: {
       health: { queries: 2, input: { amount: 120 } },
       load: { rps: 100, duration: '2s', slo: { p99: '500ms', error_rate: 0.05 } },
-      canary: { probe_rps: 200, quantiles: [0.5], max_extension: '60s' },
+      // Wide margins: these tests are about the stage's wiring (fail and roll back, pass and promote), not the judge's
+      // power, which test/analysis and the bench measure; a busy CI host slows probes and blurs their latencies.
+      canary: {
+        probe_rps: 200,
+        quantiles: [0.5],
+        error_floor: { relative: 2, absolute: 0.02 },
+        latency_floor: 0.3,
+        max_extension: '60s',
+      },
     },
     stages: [{ name: 'canary', traffic: 10, bake: '3s', gate: ['canary', 'load'] }],
   });
@@ -68,4 +76,4 @@ it('passes a good version once it is shown within every margin, and runs the loa
   expect(load.passed).toBe(true);
   expect(load.summary).toMatch(/requests at [\d.]+ rps \(target 100\): p50 [\d.]+ms, p99 [\d.]+ms/);
   expect(region.timeline.map((t) => t.phase)).toContain('judging');
-});
+}, 90_000);
