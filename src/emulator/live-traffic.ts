@@ -10,6 +10,7 @@
  * directly over thousands of minutes.
  */
 import { nearestRank, quantileKey, type VersionAggregate } from '../analysis/batch';
+import { logGamma } from '../analysis/distributions';
 import { LATENCY_QUANTILES } from '../databricks/metric-names';
 import { ApiError } from './api-error';
 import type { VersionAdjustment } from './faults';
@@ -19,7 +20,7 @@ import type { Behavior, LiveTrafficSpec } from './world';
 
 // Math's members as locals: the simulation calls them millions of times, and a global lookup of Math is slow in
 // some hosts (jest's vm context makes it ~50x slower).
-const { PI, abs, cos, exp, floor, log, max, sin, sqrt } = Math;
+const { PI, abs, cos, exp, floor, log, max, sqrt } = Math;
 
 /** A served entity as live traffic sees it: its route weight and how its version behaves. */
 export interface LiveEntity {
@@ -190,18 +191,4 @@ export function poisson(lambda: number, rng: Random): number {
     if (k < 0 || (us < 0.013 && v > us)) continue;
     if (log(v) + log(invalpha) - log(a / (us * us) + b) <= -lambda + k * loglam - logGamma(k + 1)) return k;
   }
-}
-
-/** ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9; relative error ~1e-15). */
-export function logGamma(x: number): number {
-  if (x < 0.5) return log(PI / sin(PI * x)) - logGamma(1 - x);
-  const c = [
-    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
-  ];
-  const z = x - 1;
-  let sum = c[0];
-  for (let i = 1; i < 9; i++) sum += c[i] / (z + i);
-  const t = z + 7.5;
-  return 0.5 * log(2 * PI) + (z + 0.5) * log(t) - t + log(sum);
 }

@@ -1,14 +1,8 @@
 /** The pure live-traffic simulation: Poisson minutes, routing by traffic weights, each version's behaviour. */
 import { nearestRank } from '../../src/analysis/batch';
+import { logGamma } from '../../src/analysis/distributions';
 import { decideAnswer } from '../../src/emulator/invocations';
-import {
-  liveInputs,
-  logGamma,
-  poisson,
-  rateAt,
-  simulateMinute,
-  type LiveEntity,
-} from '../../src/emulator/live-traffic';
+import { liveInputs, poisson, rateAt, simulateMinute, type LiveEntity } from '../../src/emulator/live-traffic';
 import { Random } from '../../src/emulator/random';
 import { behaviorSchema, liveTrafficSchema } from '../../src/emulator/world';
 
