@@ -169,7 +169,7 @@ export function filesRoutes(emulator: EmulatorForRoutes): Route[] {
           else entries.set(head, { is_directory: false, file_size: file.bytes.length, last_modified: file.modifiedAt });
         }
         const contents = [...entries]
-          .sort(([a], [b]) => a.localeCompare(b))
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
           .map(([name, entry]) => ({ path: `${path}/${name}`, name, ...entry }));
         return { json: { contents } };
       },

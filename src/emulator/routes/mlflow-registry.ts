@@ -98,7 +98,7 @@ function tagList(fields: Record<string, unknown>): Map<string, string> {
     const t = (tag ?? {}) as Record<string, unknown>;
     if (typeof t.key !== 'string' || !t.key) throw badRequest(`'tags[${i}].key' is required: the tag's key.`);
     if (t.value !== undefined && typeof t.value !== 'string') throw badRequest(`'tags[${i}].value' must be a string.`);
-    tags.set(t.key, (t.value) ?? '');
+    tags.set(t.key, t.value ?? '');
   });
   return tags;
 }
