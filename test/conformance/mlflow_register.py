@@ -1,9 +1,10 @@
 """Registers a model version through MLflow's Unity Catalog registry and reads it back, as a training job would.
 
 Run by test/conformance/mlflow-python.test.ts with the project's pinned clients (scripts/python-clients.ts), against
-the emulator: DATABRICKS_HOST and DATABRICKS_TOKEN point at its primary workspace. Prints one JSON object on stdout.
+the emulator: DATABRICKS_HOST and DATABRICKS_TOKEN point at a workspace. Prints one JSON object on stdout.
 
-    python mlflow_register.py <catalog.schema.model> <behavior> <alias>
+    python mlflow_register.py register <catalog.schema.model> <behavior> <alias>
+    python mlflow_register.py endpoint <serving endpoint name>
 """
 
 import json
@@ -36,8 +37,7 @@ def write_model(directory: str) -> None:
         f.write(MODEL_BYTES)
 
 
-def main() -> None:
-    name, behavior, alias = sys.argv[1], sys.argv[2], sys.argv[3]
+def register(name: str, behavior: str, alias: str) -> dict:
     out = {}
     mlflow.set_registry_uri("databricks-uc")
     client = MlflowClient(registry_uri="databricks-uc")
@@ -93,6 +93,29 @@ def main() -> None:
         "status": sdk_version.status.value if sdk_version.status else None,
         "aliases": [a.alias_name for a in sdk_version.aliases or []],
     }
+    return out
+
+
+def endpoint(name: str) -> dict:
+    """What the official Python SDK reads of a serving endpoint: its state and the config it serves."""
+    e = WorkspaceClient().serving_endpoints.get(name)
+    return {
+        "ready": e.state.ready.value if e.state and e.state.ready else None,
+        "config_update": e.state.config_update.value if e.state and e.state.config_update else None,
+        "served_entities": [
+            {"name": s.name, "entity_name": s.entity_name, "entity_version": s.entity_version}
+            for s in e.config.served_entities or []
+        ],
+        "routes": [
+            {"served_entity_name": r.served_entity_name, "traffic_percentage": r.traffic_percentage}
+            for r in (e.config.traffic_config.routes if e.config.traffic_config else None) or []
+        ],
+    }
+
+
+def main() -> None:
+    mode, args = sys.argv[1], sys.argv[2:]
+    out = register(*args) if mode == "register" else endpoint(*args)
     print(json.dumps(out))
 
 
