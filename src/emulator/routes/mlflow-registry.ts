@@ -84,7 +84,7 @@ function versionNumber(fields: Record<string, unknown>): number {
   const raw = fields.version;
   const number = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : typeof raw === 'number' ? raw : NaN;
   if (!Number.isInteger(number) || number <= 0)
-    throw badRequest(`'version' must be a positive integer (as a string), got '${String(raw)}'.`);
+    throw badRequest(`'version' must be a positive integer, got '${String(raw)}'.`);
   return number;
 }
 
@@ -155,7 +155,7 @@ function versionFilter(filter: string): { name?: string; runId?: string } {
 
 function modelRoutes(uc: UnityCatalog): Route[] {
   const model = (ctx: RequestContext, fields: Record<string, unknown>) =>
-    uc.resolveModel(ctx.region, requiredString(fields, 'name', "the model's <catalog>.<schema>.<model>"));
+    uc.resolveModel(ctx.region, requiredString(fields, 'name', "the model's catalog.schema.model"));
   const writable = (ctx: RequestContext, fields: Record<string, unknown>) => {
     const view = model(ctx, fields);
     uc.assertWritable(view);
@@ -169,9 +169,7 @@ function modelRoutes(uc: UnityCatalog): Route[] {
       permission: 'uc:write',
       handler: (ctx) => {
         const body = jsonObjectBody(ctx);
-        const [catalog, schema, name] = splitFullName(
-          requiredString(body, 'name', "the model's <catalog>.<schema>.<model>"),
-        );
+        const [catalog, schema, name] = splitFullName(requiredString(body, 'name', "the model's catalog.schema.model"));
         const tags = tagList(body);
         const description = optionalString(body, 'description');
         const record = uc.createModel(
@@ -321,7 +319,7 @@ function modelRoutes(uc: UnityCatalog): Route[] {
 
 function versionRoutes(emulator: EmulatorForRoutes, uc: UnityCatalog): Route[] {
   const found = (ctx: RequestContext, fields: Record<string, unknown>) => {
-    const view = uc.resolveModel(ctx.region, requiredString(fields, 'name', "the model's <catalog>.<schema>.<model>"));
+    const view = uc.resolveModel(ctx.region, requiredString(fields, 'name', "the model's catalog.schema.model"));
     return { view, version: uc.findVersion(view, versionNumber(fields), ctx.now) };
   };
   const writable = (ctx: RequestContext, fields: Record<string, unknown>) => {
@@ -340,10 +338,7 @@ function versionRoutes(emulator: EmulatorForRoutes, uc: UnityCatalog): Route[] {
       permission: 'uc:write',
       handler: (ctx) => {
         const body = jsonObjectBody(ctx);
-        const view = uc.resolveModel(
-          ctx.region,
-          requiredString(body, 'name', "the model's <catalog>.<schema>.<model>"),
-        );
+        const view = uc.resolveModel(ctx.region, requiredString(body, 'name', "the model's catalog.schema.model"));
         uc.assertWritable(view);
         const source = requiredString(body, 'source', "the URI of the model's files");
         const runId = optionalString(body, 'run_id');
