@@ -12,8 +12,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
+import { isExecutable } from './temporal-cli';
 
 const ROOT = resolve(__dirname, '..');
 export const REQUIREMENTS = join(ROOT, 'scripts', 'python-clients.txt');
@@ -37,16 +38,6 @@ export function pinnedVersions(requirements = REQUIREMENTS): Map<string, string>
     if (match) pins.set(match[1].toLowerCase(), match[2]);
   }
   return pins;
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    if (!statSync(path).isFile()) return false;
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function findPython(env: NodeJS.ProcessEnv): string | undefined {

@@ -94,8 +94,9 @@ export function filesRoutes(emulator: EmulatorForRoutes): Route[] {
         return { status: 204, text: '' };
       },
     },
-    {
-      method: 'GET',
+    // GET downloads the file; HEAD answers the same headers (Node sends no body for HEAD).
+    ...(['GET', 'HEAD'] as const).map((method): Route => ({
+      method,
       pattern: `${FILES}/:path*`,
       scope: 'management',
       permission: 'uc:read',
@@ -103,17 +104,7 @@ export function filesRoutes(emulator: EmulatorForRoutes): Route[] {
         const file = fileOf(locate(uc, ctx, ctx.params.path), normalise(ctx.params.path));
         return { bytes: file.bytes, headers: fileHeaders(file) };
       },
-    },
-    {
-      method: 'HEAD',
-      pattern: `${FILES}/:path*`,
-      scope: 'management',
-      permission: 'uc:read',
-      handler: (ctx) => {
-        const file = fileOf(locate(uc, ctx, ctx.params.path), normalise(ctx.params.path));
-        return { bytes: file.bytes, headers: fileHeaders(file) };
-      },
-    },
+    })),
     {
       method: 'DELETE',
       pattern: `${FILES}/:path*`,
