@@ -1,17 +1,19 @@
 /**
  * The clients real users run, against the emulator over real HTTP: a training job registers a version with MLflow
- * (`mlflow-skinny`, `registry_uri="databricks-uc"`), uploading its files; the product rolls it out; the official Python
+ * (`mlflow-skinny`, `registry_uri="databricks-uc"`), uploading its files; `rollout start` rolls it out; the official Python
  * SDK (`databricks-sdk`) reads the version and the endpoint. Python runs as a child process from the project's pinned
  * virtual environment (scripts/python-clients.ts installs it into .cache/python-clients/venv on first use, about 30 s).
  * The Python side is test/conformance/mlflow_register.py; it prints JSON, which this file checks.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { stringify } from 'yaml';
 import { ensurePythonClients } from '../../scripts/python-clients';
-import { checkedRollouts } from '../support/invariant';
+import { EXIT } from '../../src/cli/context';
+import { main } from '../../src/cli/main';
 import { ENDPOINT, MODEL, Rig, useRig } from '../support/temporal';
 
 const SCRIPT = join(__dirname, 'mlflow_register.py');
@@ -27,7 +29,34 @@ let rig: Rig;
 beforeEach(() => {
   rig = rigOf();
 });
-const { startRollout, invariantHolds } = checkedRollouts(() => rig);
+
+/** `rollout start --plan <file> --version <v> --wait --json`, in-process with its own environment, as CI runs it. */
+async function rolloutStart(version: string): Promise<{ code: number; out: string; err: string }> {
+  const plan = rig.plan({ stages: [{ name: 'canary', traffic: 10, bake: '200ms' }] });
+  const path = join(mkdtempSync(join(tmpdir(), 'mlflow-plan-')), 'plan.yaml');
+  writeFileSync(
+    path,
+    stringify({
+      ...plan,
+      stages: plan.stages.map((s) => ({ ...s, bake: `${s.bake}ms` })),
+      timeouts: { replication: '10s', config_update: '10s', approval: '30s' },
+    }),
+  );
+  let out = '';
+  let err = '';
+  const code = await main(['start', '--plan', path, '--version', version, '--wait', '--json'], {
+    out: (t) => (out += t),
+    err: (t) => (err += t),
+    isTTY: false,
+    env: {
+      TEMPORAL_ADDRESS: rig.env.address,
+      TEMPORAL_NAMESPACE: 'default',
+      DATABRICKS_CONFIG_FILE: rig.configFile,
+      HOME: tmpdir(),
+    },
+  });
+  return { code, out, err };
+}
 
 /**
  * Runs the script against one region's workspace with nothing of this machine's configuration: a fresh HOME, no
@@ -57,7 +86,7 @@ async function runPython(region: string, ...args: string[]): Promise<any> {
   }
 }
 
-it('registers a version with MLflow, rolls it out with the product, and reads both with the Python SDK', async () => {
+it('registers a version with MLflow, rolls it out with `rollout start`, and reads both with the Python SDK', async () => {
   const primary = rig.emu.world.primary;
   // (a)-(c): MLflow registers v2 with its files, moves an alias, tags; the SDK reads the same version through UC.
   const registered = await runPython(primary, 'register', MODEL, 'candidate-good', 'candidate');
@@ -82,13 +111,12 @@ it('registers a version with MLflow, rolls it out with the product, and reads bo
   expect([...record.files.keys()].sort()).toEqual(['MLmodel', 'weights.txt']);
   expect(record.tags.get('validated')).toBe('true');
 
-  // (d): the product rolls the MLflow-registered version out to every region (it replicates through the share).
-  const plan = rig.plan({ stages: [{ name: 'canary', traffic: 10, bake: '200ms' }] });
-  const { handle } = await startRollout(rig.client, { plan, edgeCases: [], version: 2, triggeredBy: 'test' });
-  const report = await handle.result();
-  await invariantHolds();
+  // (d): `rollout start` rolls the MLflow-registered version out to every region (it replicates through the share).
+  const started = await rolloutStart(registered.registered.version);
+  expect([started.code, started.err]).toEqual([EXIT.ok, '']);
+  const report = JSON.parse(started.out);
   expect(report.outcome).toBe('succeeded');
-  expect(report.regions.map((r) => [r.region, r.outcome])).toEqual(rig.emu.regions.map((r) => [r, 'promoted']));
+  expect(report.regions.map((r: any) => [r.region, r.outcome])).toEqual(rig.emu.regions.map((r) => [r, 'promoted']));
 
   // The official Python SDK reads each region's endpoint: version 2 serves all traffic.
   for (const region of rig.emu.regions) {
