@@ -1,7 +1,7 @@
 /**
  * The clients real users run, against the emulator over real HTTP: a training job registers a version with MLflow
- * (`mlflow-skinny`, `registry_uri="databricks-uc"`), uploading its files; `rollout start` rolls it out; the official Python
- * SDK (`databricks-sdk`) reads the version and the endpoint. Python runs as a child process from the project's pinned
+ * (`mlflow-skinny`, `registry_uri="databricks-uc"`), uploading its files; `rollout start` rolls it out; the official
+ * Python SDK (`databricks-sdk`) reads the version and the endpoint. Python runs as a child process from the project's pinned
  * virtual environment (scripts/python-clients.ts installs it into .cache/python-clients/venv on first use, about 30 s).
  * The Python side is test/conformance/mlflow_register.py; it prints JSON, which this file checks.
  */
