@@ -40,7 +40,7 @@ export interface ResolveOptions {
   cacheDir?: string;
 }
 
-function isExecutable(path: string): boolean {
+export function isExecutable(path: string): boolean {
   try {
     if (!statSync(path).isFile()) return false;
     accessSync(path, constants.X_OK);

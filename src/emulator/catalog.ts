@@ -23,10 +23,14 @@ export interface VersionRecord {
   updatedAt: number;
   comment?: string;
   behavior: Behavior;
+  /** Where the version's files came from (the MLflow `source`), and where Unity Catalog keeps them. */
   source: string;
+  storageLocation: string;
   runId: string;
   /** Unity Catalog tags (key -> value). */
   tags: Map<string, string>;
+  /** The version's files (path relative to the version -> bytes), uploaded through the Files API while pending. */
+  files: Map<string, { bytes: Buffer; modifiedAt: number }>;
 }
 
 export interface ModelRecord {
@@ -44,6 +48,8 @@ export interface ModelRecord {
   storageLocation: string;
   versions: Map<number, VersionRecord>;
   aliases: Map<string, number>;
+  /** Registered-model tags (MLflow's `registered-models/set-tag`). */
+  tags: Map<string, string>;
 }
 
 export interface CatalogRecord {
@@ -266,6 +272,7 @@ export class UnityCatalog {
       storageLocation: `s3://uc-metastore-${this.world.primary}/models/${this.ids.hex(12)}`,
       versions: new Map(),
       aliases: new Map(),
+      tags: new Map(),
     };
     this.models.set(fullName, record);
     return record;
@@ -282,9 +289,13 @@ export class UnityCatalog {
       failed: boolean;
       comment?: string;
       tags?: Record<string, string>;
+      /** The MLflow `source` and `run_id`; by default the storage location and a random run. */
+      source?: string;
+      runId?: string;
     },
   ): VersionRecord {
     const version = spec.version ?? Math.max(0, ...model.versions.keys()) + 1;
+    const storageLocation = `${model.storageLocation}/versions/${version}`;
     const record: VersionRecord = {
       version,
       id: this.ids.uuid(),
@@ -295,14 +306,27 @@ export class UnityCatalog {
       updatedAt: spec.now,
       comment: spec.comment,
       behavior: spec.behavior,
-      source: `${model.storageLocation}/versions/${version}`,
-      runId: this.ids.hex(32),
+      source: spec.source ?? storageLocation,
+      storageLocation,
+      runId: spec.runId ?? this.ids.hex(32),
       tags: new Map(Object.entries(spec.tags ?? {})),
+      files: new Map(),
     };
     model.versions.set(version, record);
     model.updatedAt = spec.now;
     if (!spec.failed) this.scheduleReplication(model, record, spec.settlesAt);
     return record;
+  }
+
+  /**
+   * Ends a pending registration now (MLflow's `model-versions/finalize`): READY from now, replicating from now.
+   * A version already settled is left as it is.
+   */
+  finalizeVersion(model: ModelRecord, version: VersionRecord, now: number) {
+    if (versionStatus(version, now) !== 'PENDING_REGISTRATION') return;
+    version.settlesAt = now;
+    version.updatedAt = now;
+    if (!version.failed) this.scheduleReplication(model, version, now);
   }
 
   /** Draws each recipient region's replication delay for a version that becomes READY at `readyAt`. */

@@ -23,6 +23,8 @@ import { oauthRoutes } from './routes/oauth';
 import { errorCodeForStatus, servingRoutes } from './routes/serving';
 import { sharingRoutes } from './routes/sharing';
 import { unityCatalogRoutes } from './routes/unity-catalog';
+import { mlflowRegistryRoutes } from './routes/mlflow-registry';
+import { filesRoutes } from './routes/files';
 import { endpointDetailedJson, ServingEndpoints, type EndpointRecord } from './serving';
 import { WorldError, type RegionSpec, type World } from './world';
 
@@ -227,6 +229,8 @@ export class Emulator implements EmulatorForRoutes {
     this.routes = compileRoutes([
       ...servingRoutes(this),
       ...unityCatalogRoutes(this),
+      ...mlflowRegistryRoutes(this),
+      ...filesRoutes(this),
       ...sharingRoutes(this),
       ...oauthRoutes(this),
       ...adminRoutes(this),
@@ -478,9 +482,15 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 
 function send(res: ServerResponse, status: number, reply: Reply, requestId: string) {
   if (res.headersSent || res.destroyed) return;
-  const body = reply.text ?? JSON.stringify(reply.json ?? {});
+  const body = reply.bytes ?? reply.text ?? JSON.stringify(reply.json ?? {});
   res.writeHead(status, {
-    'Content-Type': reply.contentType ?? (reply.text !== undefined ? 'text/plain; charset=utf-8' : 'application/json'),
+    'Content-Type':
+      reply.contentType ??
+      (reply.bytes !== undefined
+        ? 'application/octet-stream'
+        : reply.text !== undefined
+          ? 'text/plain; charset=utf-8'
+          : 'application/json'),
     'Content-Length': Buffer.byteLength(body),
     'x-request-id': requestId,
     ...reply.headers,

@@ -27,12 +27,14 @@ export interface Reply {
   status?: number;
   json?: unknown;
   text?: string;
+  /** Raw bytes (a file download); sent as application/octet-stream unless contentType says otherwise. */
+  bytes?: Buffer;
   contentType?: string;
   headers?: Record<string, string>;
 }
 
 export interface Route {
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   pattern: string;
   scope: RouteScope;
   /** null: no authentication (OAuth discovery, the token endpoint, the emulator's admin API). */
@@ -48,9 +50,11 @@ export interface CompiledRoute extends Route {
 export function compileRoutes(routes: Route[]): CompiledRoute[] {
   return routes.map((route) => {
     const names: string[] = [];
-    const source = route.pattern.replace(/:([a-z_]+)/g, (_m, name: string) => {
+    // `/:name` is one path segment, `/:name*` the rest of the path (slashes included); a colon elsewhere is literal
+    // (MLflow's `registered-models:is-databricks-sdk-models-artifact-repository-enabled`).
+    const source = route.pattern.replace(/\/:([a-z_]+)(\*?)/g, (_m, name: string, rest: string) => {
       names.push(name);
-      return '([^/]+)';
+      return rest ? '/(.+)' : '/([^/]+)';
     });
     return { ...route, regex: new RegExp(`^${source}/?$`), names };
   });

@@ -7,29 +7,7 @@ import { booleanQuery, jsonObjectBody, paginate } from '../http';
 
 const MODELS = '/api/2.1/unity-catalog/models';
 const CATALOGS = '/api/2.1/unity-catalog/catalogs';
-/**
- * The MLflow client's Unity Catalog registry API, where model version tags live (mlflow's UC REST store:
- * `model-versions/get`, `set-tag`, `delete-tag`). The 2.1 API's version objects carry no tags; see docs/emulator.md.
- */
-const MLFLOW_UC_VERSIONS = '/api/2.0/mlflow/unity-catalog/model-versions';
-
-/** A version in the MLflow UC registry's shape: `version` is a string, tags are `[{key, value}]`. */
-export function mlflowVersionJson(view: ModelView, version: VersionView) {
-  const record = version.record;
-  return {
-    name: `${view.catalog}.${view.schema}.${view.name}`,
-    version: String(record.version),
-    creation_timestamp: record.createdAt,
-    last_updated_timestamp: record.updatedAt,
-    user_id: record.createdBy,
-    description: record.comment,
-    source: record.source,
-    run_id: record.runId,
-    status: version.status,
-    storage_location: record.source,
-    tags: [...record.tags].map(([key, value]) => ({ key, value })),
-  };
-}
+// MLflow's registry routes (/api/2.0/mlflow/unity-catalog/...) are in mlflow-registry.ts.
 
 export function aliasJson(view: ModelView, alias: string, version: number) {
   return {
@@ -78,7 +56,7 @@ export function versionInfoJson(view: ModelView, version: VersionView, now: numb
     status: version.status,
     source: record.source,
     run_id: record.runId,
-    storage_location: record.source,
+    storage_location: record.storageLocation,
     comment: record.comment,
     id: record.id,
     metastore_id: view.metastoreId,
@@ -122,58 +100,7 @@ export function unityCatalogRoutes(emulator: EmulatorForRoutes): Route[] {
     return v;
   };
   const metastore = (ctx: RequestContext) => emulator.workspace(ctx.region).metastoreId;
-  /** `name` and `version` of an MLflow UC request (query for GET, JSON body otherwise). */
-  const mlflowVersion = (ctx: RequestContext, fields: Record<string, unknown>) => {
-    const name = fields.name;
-    const number = Number(fields.version);
-    if (typeof name !== 'string' || !name) throw badRequest("'name' is required: the model's catalog.schema.model.");
-    if (!Number.isInteger(number) || number <= 0)
-      throw badRequest(`'version' must be a positive integer, got '${String(fields.version)}'.`);
-    const v = uc.resolveModel(ctx.region, name);
-    return { view: v, version: uc.findVersion(v, number, ctx.now) };
-  };
-
   return [
-    {
-      method: 'GET',
-      pattern: `${MLFLOW_UC_VERSIONS}/get`,
-      scope: 'management',
-      permission: 'uc:read',
-      handler: (ctx) => {
-        const found = mlflowVersion(ctx, { name: ctx.query.get('name'), version: ctx.query.get('version') });
-        return { json: { model_version: mlflowVersionJson(found.view, found.version) } };
-      },
-    },
-    {
-      method: 'POST',
-      pattern: `${MLFLOW_UC_VERSIONS}/set-tag`,
-      scope: 'management',
-      permission: 'uc:write',
-      handler: (ctx) => {
-        const body = jsonObjectBody(ctx);
-        const found = mlflowVersion(ctx, body);
-        uc.assertWritable(found.view);
-        if (typeof body.key !== 'string' || !body.key) throw badRequest("'key' is required: the tag's key.");
-        if (typeof body.value !== 'string') throw badRequest("'value' must be a string.");
-        found.version.record.tags.set(body.key, body.value);
-        found.version.record.updatedAt = ctx.now;
-        return { json: {} };
-      },
-    },
-    {
-      method: 'DELETE',
-      pattern: `${MLFLOW_UC_VERSIONS}/delete-tag`,
-      scope: 'management',
-      permission: 'uc:write',
-      handler: (ctx) => {
-        const body = ctx.rawBody.length ? jsonObjectBody(ctx) : Object.fromEntries(ctx.query);
-        const found = mlflowVersion(ctx, body);
-        uc.assertWritable(found.view);
-        if (typeof body.key !== 'string' || !found.version.record.tags.delete(body.key))
-          throw notFound(`Tag '${String(body.key)}' does not exist on version ${found.version.record.version}.`);
-        return { json: {} };
-      },
-    },
     {
       method: 'GET',
       pattern: MODELS,
