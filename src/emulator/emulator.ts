@@ -20,6 +20,7 @@ import { adminRequestProblem } from './admin-guard';
 import { adminRoutes } from './routes/admin';
 import type { EmulatorForRoutes, WorkspaceForRoutes } from './routes/emulator-for-routes';
 import { oauthRoutes } from './routes/oauth';
+import { scimRoutes } from './routes/scim';
 import { errorCodeForStatus, servingRoutes } from './routes/serving';
 import { sharingRoutes } from './routes/sharing';
 import { unityCatalogRoutes } from './routes/unity-catalog';
@@ -229,6 +230,7 @@ export class Emulator implements EmulatorForRoutes {
       ...unityCatalogRoutes(this),
       ...sharingRoutes(this),
       ...oauthRoutes(this),
+      ...scimRoutes(this),
       ...adminRoutes(this),
     ]);
     this.seedEndpoints();
