@@ -24,6 +24,7 @@ import { scimRoutes } from './routes/scim';
 import { errorCodeForStatus, servingRoutes } from './routes/serving';
 import { sharingRoutes } from './routes/sharing';
 import { unityCatalogRoutes } from './routes/unity-catalog';
+import { schemaRoutes } from './routes/uc-schemas';
 import { endpointDetailedJson, ServingEndpoints, type EndpointRecord } from './serving';
 import { WorldError, type RegionSpec, type World } from './world';
 
@@ -228,6 +229,7 @@ export class Emulator implements EmulatorForRoutes {
     this.routes = compileRoutes([
       ...servingRoutes(this),
       ...unityCatalogRoutes(this),
+      ...schemaRoutes(this),
       ...sharingRoutes(this),
       ...oauthRoutes(this),
       ...scimRoutes(this),
