@@ -7,7 +7,8 @@ import { permissionDenied, unauthenticated } from './api-error';
 import { Random } from './random';
 import type { PrincipalSpec, World } from './world';
 
-export type Permission = 'serving:view' | 'serving:query' | 'serving:manage' | 'uc:read' | 'uc:write';
+/** 'authenticated': any principal of the workspace, whatever its grants (SCIM Me). */
+export type Permission = 'authenticated' | 'serving:view' | 'serving:query' | 'serving:manage' | 'uc:read' | 'uc:write';
 
 const SERVING_RANK = { NONE: 0, CAN_VIEW: 1, CAN_QUERY: 2, CAN_MANAGE: 3 } as const;
 const UC_RANK = { NONE: 0, READ: 1, WRITE: 2 } as const;
@@ -51,6 +52,7 @@ export class Authenticator {
   }
 
   authorize(principal: PrincipalSpec, permission: Permission) {
+    if (permission === 'authenticated') return;
     const [area, level] = permission.split(':');
     const allowed =
       area === 'serving'

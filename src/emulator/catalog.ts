@@ -466,6 +466,17 @@ export class UnityCatalog {
     );
   }
 
+  /**
+   * The schemas of a catalog in a region's workspace, sorted by name: derived from the models it holds (its own, or
+   * those its share grants this region). A catalog with no model has no schema here.
+   */
+  listSchemas(region: string, catalogName: string): { catalog: CatalogRecord; schemas: string[] } {
+    const catalog = this.catalogs.get(region)!.get(catalogName);
+    if (!catalog) throw notFound(`Catalog '${catalogName}' does not exist.`, 'CATALOG_DOES_NOT_EXIST');
+    const schemas = new Set(this.listModels(region, catalogName).map((view) => view.schema));
+    return { catalog, schemas: [...schemas].sort() };
+  }
+
   findVersion(view: ModelView, version: number, now: number): VersionView {
     const found = view.versions(now).find((v) => v.record.version === version);
     if (!found) throw versionMissing(`${view.catalog}.${view.schema}.${view.name}`, version);

@@ -20,11 +20,13 @@ import { adminRequestProblem } from './admin-guard';
 import { adminRoutes } from './routes/admin';
 import type { EmulatorForRoutes, WorkspaceForRoutes } from './routes/emulator-for-routes';
 import { oauthRoutes } from './routes/oauth';
+import { scimRoutes } from './routes/scim';
 import { errorCodeForStatus, servingRoutes } from './routes/serving';
 import { sharingRoutes } from './routes/sharing';
 import { unityCatalogRoutes } from './routes/unity-catalog';
 import { mlflowRegistryRoutes } from './routes/mlflow-registry';
 import { filesRoutes } from './routes/files';
+import { schemaRoutes } from './routes/uc-schemas';
 import { endpointDetailedJson, ServingEndpoints, type EndpointRecord } from './serving';
 import { WorldError, type RegionSpec, type World } from './world';
 
@@ -231,8 +233,10 @@ export class Emulator implements EmulatorForRoutes {
       ...unityCatalogRoutes(this),
       ...mlflowRegistryRoutes(this),
       ...filesRoutes(this),
+      ...schemaRoutes(this),
       ...sharingRoutes(this),
       ...oauthRoutes(this),
+      ...scimRoutes(this),
       ...adminRoutes(this),
     ]);
     this.seedEndpoints();
@@ -349,7 +353,7 @@ export class Emulator implements EmulatorForRoutes {
       const match = matchRoute(this.routes, method, url.pathname);
       if (!match.route) {
         req.resume();
-        throw new ApiError(404, 'NOT_FOUND', `No API found for '${method} ${url.pathname}'`);
+        throw new ApiError(404, 'ENDPOINT_NOT_FOUND', `No API found for '${method} ${url.pathname}'`);
       }
       const route = match.route;
       if (route.scope === 'admin') {
@@ -462,22 +466,42 @@ export class Emulator implements EmulatorForRoutes {
   }
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) {
-      req.resume();
-      throw new ApiError(
-        400,
-        'BAD_REQUEST',
-        `The request body is larger than the ${MAX_BODY_BYTES / 1024 / 1024} MB limit.`,
-      );
-    }
-    chunks.push(chunk as Buffer);
+const payloadTooLarge = () =>
+  new ApiError(
+    413,
+    'REQUEST_ENTITY_TOO_LARGE',
+    `The request body is larger than the ${MAX_BODY_BYTES / 1024 / 1024} MB payload limit; send at most ${MAX_BODY_BYTES} bytes (split a scoring batch into smaller requests).`,
+  );
+
+/**
+ * Reads the body up to the payload limit. A declared Content-Length over it is refused before reading; a chunked body
+ * is refused as soon as it passes the limit. The rest is drained, not kept, so that the 413 reaches the client.
+ */
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  if (Number(req.headers['content-length']) > MAX_BODY_BYTES) {
+    req.resume();
+    return Promise.reject(payloadTooLarge());
   }
-  return Buffer.concat(chunks);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      if (over) return;
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        over = true;
+        chunks.length = 0;
+        reject(payloadTooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!over) resolve(Buffer.concat(chunks));
+    });
+    req.on('error', reject);
+  });
 }
 
 function send(res: ServerResponse, status: number, reply: Reply, requestId: string) {

@@ -684,6 +684,10 @@ export const ERROR_CODE_STATUS: Readonly<Record<string, number>> = {
   PERMISSION_DENIED: 403,
   RESOURCE_DOES_NOT_EXIST: 404,
   NOT_FOUND: 404,
+  // Not in the reference doc: Databricks' answer to an unknown API path (issue 13), "No API found for 'GET /path'".
+  ENDPOINT_NOT_FOUND: 404,
+  // Not in the reference doc: the emulator's choice for a body over the 16 MB payload limit (docs/emulator.md).
+  REQUEST_ENTITY_TOO_LARGE: 413,
   ABORTED: 409,
   ALREADY_EXISTS: 409,
   RESOURCE_ALREADY_EXISTS: 409,
