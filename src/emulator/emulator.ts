@@ -27,7 +27,7 @@ import { unityCatalogRoutes } from './routes/unity-catalog';
 import { mlflowRegistryRoutes } from './routes/mlflow-registry';
 import { filesRoutes } from './routes/files';
 import { schemaRoutes } from './routes/uc-schemas';
-import { endpointDetailedJson, ServingEndpoints, type EndpointRecord } from './serving';
+import { endpointDetailedJson, ServingEndpoints, type EndpointRecord, type EntityRecord } from './serving';
 import { WorldError, type RegionSpec, type World } from './world';
 
 /** A token bucket: `rate` per second, holding at most `burst`. */
@@ -135,23 +135,25 @@ export class Workspace implements WorkspaceForRoutes {
     const config = endpoint.config;
     if (!config) return;
     const now = this.emulator.now();
-    const entities: LiveEntity[] = config.routes.flatMap((route) => {
-      const entity = config.entities.find((e) => e.name === route.entityName);
-      if (!entity) return [];
-      return [
-        {
-          name: entity.name,
-          percent: route.percentage,
-          behavior: entity.version.behavior,
-          adjustment: this.emulator.faults.versionAdjustment(
-            this.spec.name,
-            entity.model.fullName,
-            entity.version.version,
-            now,
-          ),
-        },
-      ];
+    const liveEntity = (entity: EntityRecord, percent: number): LiveEntity => ({
+      name: entity.name,
+      percent,
+      behavior: entity.version.behavior,
+      adjustment: this.emulator.faults.versionAdjustment(
+        this.spec.name,
+        entity.model.fullName,
+        entity.version.version,
+        now,
+      ),
     });
+    // With AI Gateway fallbacks, users' failed requests move along the served entity list: simulate in its order.
+    const fallback = endpoint.aiGateway?.fallback_config?.enabled === true;
+    const entities: LiveEntity[] = fallback
+      ? config.entities.map((e) => liveEntity(e, config.routes.find((r) => r.entityName === e.name)?.percentage ?? 0))
+      : config.routes.flatMap((route) => {
+          const entity = config.entities.find((e) => e.name === route.entityName);
+          return entity ? [liveEntity(entity, route.percentage)] : [];
+        });
     const inputs = liveInputs(live.spec);
     const start = this.emulator.metricClock.startedAt;
     for (let minute = from; minute < untilMinute; minute++) {
@@ -159,6 +161,7 @@ export class Workspace implements WorkspaceForRoutes {
       const outcomes = simulateMinute(entities, rps, minute, this.emulator.world.seed, {
         key: `${this.spec.name}:${endpoint.name}`,
         inputs,
+        fallback,
       });
       for (const [name, outcome] of outcomes) {
         if (outcome.requests === 0) continue;
@@ -278,6 +281,7 @@ export class Emulator implements EmulatorForRoutes {
             {
               name: endpoint.name,
               config: { served_entities: endpoint.served_entities, traffic_config: endpoint.traffic_config },
+              ai_gateway: endpoint.ai_gateway,
             },
             'admins',
             this.startedAt,

@@ -53,6 +53,12 @@ export interface SimulateOptions {
   quantiles?: readonly number[];
   /** Names the random stream together with the seed, e.g. "<region>:<endpoint>" (default ""). */
   key?: string;
+  /**
+   * AI Gateway fallbacks on (src/emulator/ai-gateway.ts): an answer of 429 or 5xx is tried on the next entity, round
+   * robin in the order of `entities` (pass them in the served entity list's order), until one succeeds. Only the last
+   * answer is counted, under the entity that gave it; the failed attempts add to their entities' busy time only.
+   */
+  fallback?: boolean;
 }
 
 const DEFAULT_QUANTILES = LATENCY_QUANTILES.map((g) => g.q);
@@ -81,20 +87,32 @@ export function simulateMinute(
   const adjustments = entities.map((e) => e.adjustment ?? {});
   const route = weightedPicker(weights, rng);
   const pickInput = inputs?.weights ? weightedPicker(inputs.weights, rng) : undefined;
+  const attempt = (index: number, input: number) => {
+    const entity = entities[index];
+    const { latencyMs, failed } = decideAnswer(entity.behavior, adjustments[index], rng);
+    const status = failed ? entity.behavior.error_status : input >= 0 ? inputStatus[index][input] : 200;
+    return { latencyMs, status };
+  };
   for (let i = 0; i < count; i++) {
     const index = route();
     if (index < 0) break; // every route at 0%: the endpoint routes nothing (the invocation path answers 503 unrecorded)
     const input = inputs ? (pickInput ? pickInput() : floor(rng.next() * inputs.records.length)) : -1;
-    const entity = entities[index];
-    const { latencyMs, failed } = decideAnswer(entity.behavior, adjustments[index], rng);
-    const status = failed ? entity.behavior.error_status : input >= 0 ? inputStatus[index][input] : 200;
-    const tally = tallies[index];
+    let answered = index;
+    let { latencyMs: waitedMs, status } = attempt(index, input);
+    tallies[index].busyMs += waitedMs;
+    for (let k = 1; options.fallback && k < entities.length && (status === 429 || status >= 500); k++) {
+      answered = (index + k) % entities.length;
+      const next = attempt(answered, input);
+      tallies[answered].busyMs += next.latencyMs;
+      waitedMs += next.latencyMs; // the caller waits for every attempt
+      status = next.status;
+    }
+    const tally = tallies[answered];
     tally.requests++;
-    tally.busyMs += latencyMs;
     if (status === 429) tally.throttled++;
     else if (status >= 400 && status < 500) tally.errors4xx++;
     else if (status >= 500) tally.errors5xx++;
-    else latencies[index].push(latencyMs);
+    else latencies[answered].push(waitedMs);
   }
   const quantiles = options.quantiles ?? DEFAULT_QUANTILES;
   const keys = quantiles === DEFAULT_QUANTILES ? DEFAULT_KEYS : quantiles.map(quantileKey);

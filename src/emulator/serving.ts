@@ -5,6 +5,7 @@
  * time: on success it becomes the served `config` with config_version + 1; on failure the endpoint reports
  * UPDATE_FAILED and keeps serving its previous config. State is settled lazily on every read, so there are no timers.
  */
+import { parseAiGateway, GatewayRateLimiter, type AiGatewayConfig } from './ai-gateway';
 import { alreadyExists, badRequest, conflict, notFound, throttled } from './api-error';
 import type { UnityCatalog, ModelRecord, VersionRecord } from './catalog';
 import type { EntityMinutes } from './metrics';
@@ -74,6 +75,9 @@ export interface EndpointRecord {
   updatedAt: number;
   description: string;
   tags: { key: string; value?: string }[];
+  /** AI Gateway (src/emulator/ai-gateway.ts): undefined until set on create or by PUT .../ai-gateway. */
+  aiGateway?: AiGatewayConfig;
+  gatewayLimiter: GatewayRateLimiter;
   config?: ConfigRecord;
   pending?: PendingUpdate;
   lastUpdateFailed: boolean;
@@ -163,6 +167,7 @@ export class ServingEndpoints {
     if (body.description !== undefined && typeof body.description !== 'string')
       throw badRequest("'description' must be a string.");
     const tags = parseTags(body.tags);
+    const aiGateway = body.ai_gateway === undefined ? undefined : parseAiGateway(body.ai_gateway, 'ai_gateway');
     const config = body.config === undefined ? undefined : this.parseConfig(body.config, creator, now, 0);
     // Endpoints the world declares already exist; only API calls count against the limit.
     if (config && !extra.immediate) this.countConfigUpdate(now);
@@ -174,6 +179,8 @@ export class ServingEndpoints {
       updatedAt: now,
       description: body.description ?? '',
       tags,
+      aiGateway,
+      gatewayLimiter: new GatewayRateLimiter(),
       lastUpdateFailed: false,
       updateDuration: extra.updateDuration,
       metrics: new Map(),
@@ -188,6 +195,14 @@ export class ServingEndpoints {
   delete(name: string, now: number) {
     this.get(name, now);
     this.endpoints.delete(name);
+  }
+
+  /** PUT .../ai-gateway: replaces the whole AI Gateway config (fields not sent are cleared), effective at once. */
+  putAiGateway(name: string, body: unknown, now: number): AiGatewayConfig {
+    const endpoint = this.get(name, now);
+    endpoint.aiGateway = parseAiGateway(body);
+    endpoint.updatedAt = now;
+    return endpoint.aiGateway;
   }
 
   updateConfig(name: string, body: unknown, creator: string, now: number): EndpointRecord {
@@ -521,6 +536,7 @@ export function endpointDetailedJson(endpoint: EndpointRecord, permissionLevel: 
     },
     tags: endpoint.tags.length ? endpoint.tags : undefined,
     description: endpoint.description,
+    ai_gateway: endpoint.aiGateway,
     permission_level: permissionLevel,
     route_optimized: false,
   };
@@ -545,5 +561,6 @@ export function endpointSummaryJson(endpoint: EndpointRecord) {
     },
     tags: endpoint.tags.length ? endpoint.tags : undefined,
     description: endpoint.description,
+    ai_gateway: endpoint.aiGateway,
   };
 }

@@ -146,6 +146,8 @@ const endpointSchema = z.strictObject({
   config_update_duration: distributionSchema.optional(),
   /** Simulated users of the endpoint (docs/emulator.md, "Live traffic"). */
   live_traffic: liveTrafficSchema.optional(),
+  /** AI Gateway config, as `ai_gateway` on create (validated by the serving API; docs/emulator.md, "AI Gateway"). */
+  ai_gateway: z.record(z.string(), z.unknown()).optional(),
 });
 
 const sharedCatalogSchema = z.strictObject({

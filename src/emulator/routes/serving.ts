@@ -1,5 +1,6 @@
 /** Model Serving: /api/2.0/serving-endpoints/... and the data-plane /serving-endpoints/{name}/invocations. */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fallbackOrder, fallsBack, type Caller } from '../ai-gateway';
 import { ApiError, notFound } from '../api-error';
 import type { EmulatorForRoutes } from './emulator-for-routes';
 import type { RequestContext, Route } from '../http';
@@ -8,6 +9,8 @@ import { decideAnswer, parseScoringInput, predict } from '../invocations';
 import { EntityMinutes, renderMetrics } from '../metrics';
 import type { EndpointRecord, EntityRecord } from '../serving';
 import { endpointDetailedJson, endpointSummaryJson } from '../serving';
+import type { Random } from '../random';
+import type { PrincipalSpec } from '../world';
 
 const API = '/api/2.0/serving-endpoints';
 
@@ -80,6 +83,13 @@ export function servingRoutes(emulator: EmulatorForRoutes): Route[] {
       handler: (ctx) => ({
         json: detailed(ctx, serving(ctx).updateConfig(ctx.params.name, jsonBody(ctx), ctx.principal.name, ctx.now)),
       }),
+    },
+    {
+      method: 'PUT',
+      pattern: `${API}/:name/ai-gateway`,
+      scope: 'management',
+      permission: 'serving:manage',
+      handler: (ctx) => ({ json: serving(ctx).putAiGateway(ctx.params.name, jsonBody(ctx), ctx.now) }),
     },
     {
       method: 'GET',
@@ -161,21 +171,62 @@ async function invoke(emulator: EmulatorForRoutes, ctx: RequestContext, servedNa
       });
     throw new ApiError(400, 'INVALID_STATE', `Endpoint '${endpoint.name}' is not ready: it serves no config.`);
   }
+  const gateway = endpoint.aiGateway;
+  // Gateway rate limits apply before any served entity sees the request: a throttled call is in no entity's metrics.
+  endpoint.gatewayLimiter.take(gateway?.rate_limits, callerOf(ctx.principal), ctx.now);
   const rng = workspace.invocationRandom(endpoint.name);
-  let entity: EntityRecord | undefined;
+  let first: number;
   if (servedName !== undefined) {
     // The per-served-model route ignores traffic_config, so a challenger at 0% can be queried directly.
-    entity = config.entities.find((e) => e.name === servedName);
-    if (!entity) throw notFound(`Served model '${servedName}' does not exist in endpoint '${endpoint.name}'.`);
+    first = config.entities.findIndex((e) => e.name === servedName);
+    if (first < 0) throw notFound(`Served model '${servedName}' does not exist in endpoint '${endpoint.name}'.`);
   } else {
     const index = rng.weightedIndex(config.routes.map((r) => r.percentage));
-    entity = config.entities.find((e) => e.name === config.routes[index]?.entityName);
-    if (!entity) throw new ApiError(503, 'TEMPORARILY_UNAVAILABLE', `Endpoint '${endpoint.name}' routes no traffic.`);
+    first = config.entities.findIndex((e) => e.name === config.routes[index]?.entityName);
+    if (first < 0) throw new ApiError(503, 'TEMPORARILY_UNAVAILABLE', `Endpoint '${endpoint.name}' routes no traffic.`);
   }
+  // Fallbacks act on the endpoint's own route only: a request to one served model asks for that model's answer.
+  const order = servedName === undefined ? fallbackOrder(first, config.entities.length) : [first];
+  const started = performance.now();
+  for (let attempt = 0; ; attempt++) {
+    const entity = config.entities[order[attempt]];
+    try {
+      return await answer(emulator, ctx, endpoint, entity, rng, started);
+    } catch (err) {
+      // A fallback hides the failed attempt: only the answer the caller gets is counted, under the entity that gave it.
+      const retried =
+        err instanceof FailedAttempt && fallsBack(gateway, err.error.status) && attempt + 1 < order.length;
+      if (retried) continue;
+      if (err instanceof FailedAttempt) {
+        err.record();
+        throw err.error;
+      }
+      throw err;
+    }
+  }
+}
+
+/** An entity's error answer, not yet counted in its metrics: a fallback may try another entity instead. */
+class FailedAttempt extends Error {
+  constructor(
+    readonly error: ApiError,
+    readonly record: () => void,
+  ) {
+    super(error.message);
+  }
+}
+
+async function answer(
+  emulator: EmulatorForRoutes,
+  ctx: RequestContext,
+  endpoint: EndpointRecord,
+  entity: EntityRecord,
+  rng: Random,
+  started: number,
+) {
   let metrics = endpoint.metrics.get(entity.name);
   if (!metrics) endpoint.metrics.set(entity.name, (metrics = new EntityMinutes()));
   const header = { 'served-model-name': entity.name };
-  const started = performance.now();
   let latency = 0;
   // Counted in the metric minute it is answered in.
   const record = (status: number) =>
@@ -203,10 +254,17 @@ async function invoke(emulator: EmulatorForRoutes, ctx: RequestContext, servedNa
     record(200);
     return { json: { predictions }, headers: header };
   } catch (err) {
-    if (err instanceof ApiError) {
-      record(err.status);
-      throw new ApiError(err.status, err.errorCode, err.message, { ...err.headers, ...header });
-    }
+    if (err instanceof ApiError)
+      throw new FailedAttempt(new ApiError(err.status, err.errorCode, err.message, { ...err.headers, ...header }), () =>
+        record(err.status),
+      );
     throw err;
   }
+}
+
+/** The caller as AI Gateway rate limits key it: a service principal by its application id, a user by name. */
+function callerOf(principal: PrincipalSpec): Caller {
+  return principal.client_id !== undefined
+    ? { name: principal.client_id, kind: 'service_principal', groups: ['users'] }
+    : { name: principal.name, kind: 'user', groups: ['users'] };
 }
