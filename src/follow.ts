@@ -12,6 +12,8 @@ export function describeChanges(previous: RolloutStatus | undefined, next: Rollo
   const lines: string[] = [];
   if (!previous || previous.phase !== next.phase || previous.wave !== next.wave)
     lines.push(`rollout: ${next.phase}${next.wave ? ` (wave ${next.wave})` : ''}`);
+  for (const warning of (next.warnings ?? []).slice(previous?.warnings?.length ?? 0))
+    lines.push(`rollout: WARNING: ${warning}`);
   for (const refused of (next.refusedApprovals ?? []).slice(previous?.refusedApprovals?.length ?? 0))
     lines.push(`rollout: approval REFUSED: ${refused.why}`);
   for (const region of next.regions) {

@@ -149,8 +149,14 @@ export function createDatabricksActivities(clients: WorkspaceClients, poll: Poll
       });
     },
 
-    /** Pre-flight: the endpoint exists and serves a config (this also proves the workspace is reachable). */
-    async checkEndpoint(target: EndpointTarget) {
+    /**
+     * Pre-flight: the endpoint exists and serves a config (this also proves the workspace is reachable). With
+     * `liveJudged` (the plan judges live traffic in those stages), AI Gateway fallbacks on the endpoint are refused, or
+     * returned as a warning when the plan says `on_gateway_fallback: warn`.
+     */
+    async checkEndpoint(
+      target: EndpointTarget & { liveJudged?: { stages: string[]; onGatewayFallback: 'refuse' | 'warn' } },
+    ) {
       return classified(`${target.region}/${target.endpoint}`, async () => {
         const endpoint = await client(target.workspace).serving.getEndpoint(target.endpoint);
         if (!endpoint.config)
@@ -159,7 +165,18 @@ export function createDatabricksActivities(clients: WorkspaceClients, poll: Poll
             type: 'EndpointNotServing',
             nonRetryable: true,
           });
-        return { configVersion: endpoint.config.config_version ?? 0, state: endpoint.state };
+        const fallback = target.liveJudged && gatewayFallbackProblem(target, endpoint.ai_gateway, target.liveJudged);
+        if (fallback && target.liveJudged?.onGatewayFallback !== 'warn')
+          throw ApplicationFailure.create({
+            message: `${fallback}. Turn fallbacks off while the rollout runs (PUT /api/2.0/serving-endpoints/${target.endpoint}/ai-gateway with "fallback_config": {"enabled": false}), judge those stages on probes or paired only, or set on_gateway_fallback: warn to go ahead knowingly`,
+            type: FailureType.GatewayFallbackHidesErrors,
+            nonRetryable: true,
+          });
+        return {
+          configVersion: endpoint.config.config_version ?? 0,
+          state: endpoint.state,
+          ...(fallback ? { warning: `${fallback} (on_gateway_fallback: warn)` } : {}),
+        };
       });
     },
 
@@ -429,3 +446,17 @@ export function createDatabricksActivities(clients: WorkspaceClients, poll: Poll
 }
 
 export type DatabricksActivities = ReturnType<typeof createDatabricksActivities>;
+
+/**
+ * Why AI Gateway fallbacks on an endpoint blind a live-traffic judge (undefined when they are off): a request the new
+ * version fails is retried on the current one, so its error is in no metric the judge reads.
+ */
+function gatewayFallbackProblem(
+  target: EndpointTarget,
+  gateway: Record<string, unknown> | undefined,
+  liveJudged: { stages: string[] },
+): string | undefined {
+  const fallback = gateway?.fallback_config as { enabled?: unknown } | undefined;
+  if (fallback?.enabled !== true) return undefined;
+  return `${target.region}/${target.endpoint} has AI Gateway fallbacks on (ai_gateway.fallback_config.enabled): a request the new version fails is retried on the current version, so its errors never reach the endpoint's metrics, and stage${liveJudged.stages.length > 1 ? 's' : ''} ${liveJudged.stages.join(', ')} judge${liveJudged.stages.length > 1 ? '' : 's'} live traffic from those metrics`;
+}

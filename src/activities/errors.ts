@@ -17,6 +17,8 @@ export const FailureType = {
   VersionNotReady: 'VersionNotReady',
   CheckFailed: 'CheckFailed',
   ResidencyViolation: 'ResidencyViolation',
+  /** AI Gateway fallbacks would hide the new version's errors from a live-traffic judge. */
+  GatewayFallbackHidesErrors: 'GatewayFallbackHidesErrors',
 } as const;
 
 export function toActivityFailure(err: unknown, context: string): unknown {

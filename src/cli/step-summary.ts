@@ -247,6 +247,7 @@ export function renderStepSummary(report: RolloutReport, options: StepSummaryOpt
   out.push(
     `- ${n} ${n === 1 ? 'region' : 'regions'}${n ? `: ${[...counts].map(([outcome, count]) => `${count} ${outcome}`).join(', ')}` : ''}`,
   );
+  for (const warning of report.warnings ?? []) out.push(`- Warning: ${text(warning)}`);
   if (report.error) out.push(`- Error: ${text(report.error)}`);
   const refusedForAll = (report.refusedApprovals ?? []).filter((r) => r.region === undefined);
   if (refusedForAll.length)

@@ -35,6 +35,7 @@ export function statusTable(status: RolloutStatus, now: number): string[] {
       header,
       rows.map((row) => row.map(terminalLine)),
     ),
+    ...(status.warnings ?? []).map((warning) => terminalLine(`warning: ${warning}`)),
     ...(status.error ? [terminalLine(`error: ${status.error}`)] : []),
   ];
 }

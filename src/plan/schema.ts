@@ -376,6 +376,12 @@ export const planSchema = z
     failure_policy: z.enum(['rollback-region', 'rollback-all']).default('rollback-region'),
     /** When another version of the same model is being rolled out: wait for it, replace it, or refuse to start. */
     on_concurrent_rollout: z.enum(['queue', 'supersede', 'refuse']).default('queue'),
+    /**
+     * A region's endpoint has AI Gateway fallbacks on while a stage judges live traffic: the errors of the new version
+     * are retried on the current one and never reach the metrics the judge reads. `refuse` (default): pre-flight stops
+     * the rollout, nothing touched. `warn`: it goes ahead, and the warning is in its status and report.
+     */
+    on_gateway_fallback: z.enum(['refuse', 'warn']).default('refuse'),
     /** Who may approve this plan's approval stages; omitted: anyone who can reach the rollout. */
     approvals: z
       .strictObject({

@@ -172,6 +172,8 @@ export interface RolloutStatus {
   startedAt: string;
   regions: RegionStatus[];
   error?: string;
+  /** What pre-flight let through because the plan allows it (e.g. on_gateway_fallback: warn), one sentence each. */
+  warnings?: string[];
   /** Approvals (updates or signals) refused because the identity is not in the plan's approvals.allowed. */
   refusedApprovals?: RefusedApproval[];
   /** Messages refused because they did not carry the rollout's message key (the newest 20), and how many in all. */

@@ -2,6 +2,7 @@
  * Rollouts end to end on a real Temporal dev server and the Databricks emulator: the happy path, and each way a
  * region can fail, with the failure policies across regions.
  */
+import type { PlanInput } from '../../src/plan/schema';
 import { rolloutStatusQuery } from '../../src/shared/messages';
 import { checkedRollouts } from '../support/invariant';
 import { EDGE_CASES, Rig, useRig } from '../support/temporal';
@@ -138,6 +139,58 @@ it('rolls back exactly when a gate fails mid-canary, and does not start later wa
   expect(eu.error).toMatch(/edge-cases failed: 0 of 3 edge cases passed/);
   expect(report.regions.filter((r) => r.region !== 'eu-west-1').map((r) => r.outcome)).toEqual(['skipped', 'skipped']);
   expect(await rig.serving()).toEqual({ 'us-east-1': ORIGINAL, 'eu-west-1': ORIGINAL, 'ap-southeast-1': ORIGINAL });
+});
+
+/** Sets an endpoint's AI Gateway through the serving API, as its owner would. */
+async function putAiGateway(region: string, body: unknown) {
+  const res = await fetch(`${rig.emu.url(region)}/api/2.0/serving-endpoints/fraud-detector/ai-gateway`, {
+    method: 'PUT',
+    headers: { Authorization: `Bearer ${rig.emu.world.principals[0].token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect(res.status).toBe(200);
+}
+
+const liveCanary: Partial<PlanInput> = {
+  tests: { canary: { sources: ['live'], max_extension: '1s' } },
+  stages: [{ name: 'canary', traffic: 10, bake: '300ms', gate: ['canary'] }],
+};
+
+it('refuses at pre-flight, touching nothing, a live-judged canary on an endpoint whose AI Gateway falls back', async () => {
+  await putAiGateway('eu-west-1', { fallback_config: { enabled: true } });
+  const version = await rig.register('candidate-good');
+  const { handle } = await startRollout(rig.client, {
+    plan: rig.plan(liveCanary),
+    edgeCases: [],
+    version,
+    triggeredBy: 'test',
+  });
+  const report = await handle.result();
+  await invariantHolds();
+  expect(report.outcome).toBe('failed');
+  expect(report.error).toMatch(
+    /pre-flight failed, nothing was touched: eu-west-1\/fraud-detector has AI Gateway fallbacks on .* stage canary judges live traffic .*fallback_config.*on_gateway_fallback: warn/,
+  );
+  expect(report.regions.map((r) => r.outcome)).toEqual(['skipped', 'skipped', 'skipped']);
+  expect(await rig.serving()).toEqual({ 'us-east-1': ORIGINAL, 'eu-west-1': ORIGINAL, 'ap-southeast-1': ORIGINAL });
+});
+
+it('goes ahead with a warning in its report when the plan says on_gateway_fallback: warn', async () => {
+  await putAiGateway('eu-west-1', { fallback_config: { enabled: true } });
+  const version = await rig.register('candidate-good');
+  const warned = await startRollout(rig.client, {
+    plan: rig.plan({ ...liveCanary, on_gateway_fallback: 'warn' }),
+    edgeCases: [],
+    version,
+    triggeredBy: 'test',
+  });
+  const report = await warned.handle.result();
+  await invariantHolds();
+  expect(report.warnings).toEqual([
+    expect.stringMatching(/^eu-west-1\/fraud-detector has AI Gateway fallbacks on .*\(on_gateway_fallback: warn\)$/),
+  ]);
+  // It went past pre-flight: every region was touched (whatever the live judge then made of the few minutes it had).
+  expect(report.regions.every((r) => r.rollbackPoint !== undefined)).toBe(true);
 });
 
 it('fails pre-flight without touching anything when an endpoint is missing', async () => {

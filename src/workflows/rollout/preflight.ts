@@ -6,6 +6,7 @@
  */
 import * as wf from '@temporalio/workflow';
 import { leaveQueueSignal, modelQueueWorkflowId } from '../../shared/messages';
+import { liveJudgedStages } from '../../plan/live-judged';
 import type { RolloutOutcome } from '../../shared/types';
 import { describeFailure } from '../failures';
 import type { RolloutContext } from './context';
@@ -92,9 +93,16 @@ async function orderAgainstOtherRollouts(ctx: RolloutContext): Promise<Preflight
   return undefined;
 }
 
-/** The version is READY in the primary (and allowed where it goes), and every region's endpoint exists. */
-async function readinessProblems({ plan, version, activities }: RolloutContext): Promise<string[]> {
+/**
+ * The version is READY in the primary (and allowed where it goes), and every region's endpoint exists, with no AI
+ * Gateway fallback hiding errors from a stage that judges live traffic (a warning instead, where the plan allows it).
+ */
+async function readinessProblems({ plan, version, activities, status }: RolloutContext): Promise<string[]> {
   const primary = plan.regions.find((r) => r.name === plan.primary)!;
+  const liveStages = wf.patched('gateway-fallback-preflight') ? liveJudgedStages(plan) : [];
+  const liveJudged = liveStages.length
+    ? { liveJudged: { stages: liveStages, onGatewayFallback: plan.on_gateway_fallback ?? 'refuse' } }
+    : {};
   const checks = await Promise.allSettled([
     activities
       .region(plan.primary)
@@ -117,9 +125,13 @@ async function readinessProblems({ plan, version, activities }: RolloutContext):
       activities
         .region(r.name)
         .checkEndpoint.executeWithOptions({ summary: `pre-flight: ${r.name}/${r.endpoint} exists` }, [
-          { region: r.name, workspace: r.workspace, endpoint: r.endpoint },
+          { region: r.name, workspace: r.workspace, endpoint: r.endpoint, ...liveJudged },
         ]),
     ),
   ]);
+  const warnings = checks.flatMap((c) =>
+    c.status === 'fulfilled' && 'warning' in c.value && c.value.warning ? [c.value.warning] : [],
+  );
+  if (warnings.length) status.warnings = warnings;
   return checks.flatMap((c) => (c.status === 'rejected' ? [describeFailure(c.reason)] : []));
 }

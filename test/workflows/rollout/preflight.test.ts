@@ -111,3 +111,56 @@ it('fails, touching nothing, with every problem found at once', async () => {
   });
   expect(rigOf().callNames()).not.toContain('applyEndpointConfig');
 });
+
+describe('AI Gateway fallbacks (the check itself runs over HTTP in test/workflows/rollout.test.ts)', () => {
+  const liveCanary = (onGatewayFallback?: 'refuse' | 'warn') =>
+    stepPlan({
+      tests: { canary: { sources: ['live', 'probes'] }, health: { queries: 1, input: {} } },
+      stages: [
+        { name: 'canary', traffic: 10, bake: '1m', gate: ['canary'] },
+        { name: 'ab', traffic: 50, bake: '1m', ab: { source: 'live' } },
+        { name: 'all', traffic: 100 },
+      ],
+      ...(onGatewayFallback ? { on_gateway_fallback: onGatewayFallback } : {}),
+    });
+  const endpointChecks = () =>
+    rigOf()
+      .calls.filter((c) => c.name === 'checkEndpoint')
+      .map((c) => c.input.liveJudged);
+
+  it('asks each endpoint check about fallbacks, naming the stages that judge live traffic and the plan’s policy', async () => {
+    queueAnswers({ turn: 'proceed' });
+    await rigOf().run<Outcome>('preflightStep', rolloutInput(liveCanary()));
+    expect(endpointChecks()).toEqual([
+      { stages: ['canary', 'ab'], onGatewayFallback: 'refuse' },
+      { stages: ['canary', 'ab'], onGatewayFallback: 'refuse' },
+    ]);
+  });
+
+  it('does not ask when no stage judges live traffic (probes query one served model: no fallback applies)', async () => {
+    queueAnswers({ turn: 'proceed' });
+    await rigOf().run<Outcome>(
+      'preflightStep',
+      rolloutInput(
+        stepPlan({
+          tests: { canary: { sources: ['probes'] }, health: { queries: 1, input: {} } },
+          stages: [{ name: 'canary', traffic: 10, bake: '1m', gate: ['canary'] }],
+        }),
+      ),
+    );
+    expect(endpointChecks()).toEqual([undefined, undefined]);
+  });
+
+  it('puts the warnings a check returns in the status, and goes on', async () => {
+    queueAnswers({ turn: 'proceed' });
+    rigOf().fakes.checkEndpoint = async (target) => ({
+      configVersion: 1,
+      state: { ready: 'READY', config_update: 'NOT_UPDATING' },
+      ...(target.region === 'eu-west-1' ? { warning: 'eu-west-1/fraud-detector has AI Gateway fallbacks on' } : {}),
+    });
+    const outcome = await rigOf().run<Outcome>('preflightStep', rolloutInput(liveCanary('warn')));
+    expect(outcome.stop).toBeUndefined();
+    expect(outcome.status.warnings).toEqual(['eu-west-1/fraud-detector has AI Gateway fallbacks on']);
+    expect(endpointChecks()[0]).toEqual({ stages: ['canary', 'ab'], onGatewayFallback: 'warn' });
+  });
+});
