@@ -98,7 +98,10 @@ export function simulateMinute(
     if (index < 0) break; // every route at 0%: the endpoint routes nothing (the invocation path answers 503 unrecorded)
     const input = inputs ? (pickInput ? pickInput() : floor(rng.next() * inputs.records.length)) : -1;
     let answered = index;
-    let { latencyMs: waitedMs, status } = attempt(index, input);
+    const first = entities[index];
+    const decided = decideAnswer(first.behavior, adjustments[index], rng);
+    let waitedMs = decided.latencyMs;
+    let status = decided.failed ? first.behavior.error_status : input >= 0 ? inputStatus[index][input] : 200;
     tallies[index].busyMs += waitedMs;
     for (let k = 1; options.fallback && k < entities.length && (status === 429 || status >= 500); k++) {
       answered = (index + k) % entities.length;
