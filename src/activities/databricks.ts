@@ -150,12 +150,15 @@ export function createDatabricksActivities(clients: WorkspaceClients, poll: Poll
     },
 
     /**
-     * Pre-flight: the endpoint exists and serves a config (this also proves the workspace is reachable). With
-     * `liveJudged` (the plan judges live traffic in those stages), AI Gateway fallbacks on the endpoint are refused, or
-     * returned as a warning when the plan says `on_gateway_fallback: warn`.
+     * Pre-flight: the endpoint exists and serves a config (this also proves the workspace is reachable). And its AI
+     * Gateway: with `liveJudged` (stages judging live traffic), fallbacks are refused, or a warning where the plan says
+     * `on_gateway_fallback: warn`; with `peakTestRate`, a rate limit below it is a warning.
      */
     async checkEndpoint(
-      target: EndpointTarget & { liveJudged?: { stages: string[]; onGatewayFallback: 'refuse' | 'warn' } },
+      target: EndpointTarget & {
+        liveJudged?: { stages: string[]; onGatewayFallback: 'refuse' | 'warn' };
+        peakTestRate?: { rps: number; stage: string };
+      },
     ) {
       return classified(`${target.region}/${target.endpoint}`, async () => {
         const endpoint = await client(target.workspace).serving.getEndpoint(target.endpoint);
@@ -165,6 +168,7 @@ export function createDatabricksActivities(clients: WorkspaceClients, poll: Poll
             type: 'EndpointNotServing',
             nonRetryable: true,
           });
+        const warnings: string[] = [];
         const fallback = target.liveJudged && gatewayFallbackProblem(target, endpoint.ai_gateway, target.liveJudged);
         if (fallback && target.liveJudged?.onGatewayFallback !== 'warn')
           throw ApplicationFailure.create({
@@ -172,10 +176,13 @@ export function createDatabricksActivities(clients: WorkspaceClients, poll: Poll
             type: FailureType.GatewayFallbackHidesErrors,
             nonRetryable: true,
           });
+        if (fallback) warnings.push(`${fallback} (on_gateway_fallback: warn)`);
+        if (target.peakTestRate)
+          warnings.push(...gatewayRateLimitWarnings(target, endpoint.ai_gateway, target.peakTestRate));
         return {
           configVersion: endpoint.config.config_version ?? 0,
           state: endpoint.state,
-          ...(fallback ? { warning: `${fallback} (on_gateway_fallback: warn)` } : {}),
+          ...(warnings.length ? { warnings } : {}),
         };
       });
     },
@@ -459,4 +466,25 @@ function gatewayFallbackProblem(
   const fallback = gateway?.fallback_config as { enabled?: unknown } | undefined;
   if (fallback?.enabled !== true) return undefined;
   return `${target.region}/${target.endpoint} has AI Gateway fallbacks on (ai_gateway.fallback_config.enabled): a request the new version fails is retried on the current version, so its errors never reach the endpoint's metrics, and stage${liveJudged.stages.length > 1 ? 's' : ''} ${liveJudged.stages.join(', ')} judge${liveJudged.stages.length > 1 ? '' : 's'} live traffic from those metrics`;
+}
+
+/**
+ * AI Gateway call limits that apply to every caller (key `endpoint`, or `user` / `service_principal` without a named
+ * principal) and are below the plan's busiest test: its requests will be answered 429, which the judge counts apart
+ * from the model's errors, so it decides later, and a load test measures the limit instead of the model.
+ */
+function gatewayRateLimitWarnings(
+  target: EndpointTarget,
+  gateway: Record<string, unknown> | undefined,
+  peak: { rps: number; stage: string },
+): string[] {
+  const limits = Array.isArray(gateway?.rate_limits) ? (gateway.rate_limits as Record<string, unknown>[]) : [];
+  return limits.flatMap((limit) => {
+    const key = typeof limit.key === 'string' ? limit.key : 'endpoint';
+    const everyone = key === 'endpoint' || ((key === 'user' || key === 'service_principal') && !limit.principal);
+    if (!everyone || typeof limit.calls !== 'number' || limit.calls >= peak.rps * 60) return [];
+    return [
+      `${target.region}/${target.endpoint}: AI Gateway allows ${limit.calls} calls per minute per ${key}, and stage ${peak.stage}'s tests send up to ${peak.rps} requests per second (${peak.rps * 60} a minute): expect 429s, which the judge counts apart from the model's errors (it decides later) and a load test measures as the limit`,
+    ];
+  });
 }

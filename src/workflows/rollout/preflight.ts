@@ -6,7 +6,7 @@
  */
 import * as wf from '@temporalio/workflow';
 import { leaveQueueSignal, modelQueueWorkflowId } from '../../shared/messages';
-import { liveJudgedStages } from '../../plan/live-judged';
+import { liveJudgedStages, peakTestRate } from '../../plan/gateway-preflight';
 import type { RolloutOutcome } from '../../shared/types';
 import { describeFailure } from '../failures';
 import type { RolloutContext } from './context';
@@ -99,10 +99,15 @@ async function orderAgainstOtherRollouts(ctx: RolloutContext): Promise<Preflight
  */
 async function readinessProblems({ plan, version, activities, status }: RolloutContext): Promise<string[]> {
   const primary = plan.regions.find((r) => r.name === plan.primary)!;
-  const liveStages = wf.patched('gateway-fallback-preflight') ? liveJudgedStages(plan) : [];
-  const liveJudged = liveStages.length
-    ? { liveJudged: { stages: liveStages, onGatewayFallback: plan.on_gateway_fallback ?? 'refuse' } }
-    : {};
+  const gatewayChecked = wf.patched('gateway-fallback-preflight');
+  const liveStages = gatewayChecked ? liveJudgedStages(plan) : [];
+  const peak = gatewayChecked ? peakTestRate(plan) : undefined;
+  const gateway = {
+    ...(liveStages.length
+      ? { liveJudged: { stages: liveStages, onGatewayFallback: plan.on_gateway_fallback ?? 'refuse' } }
+      : {}),
+    ...(peak ? { peakTestRate: peak } : {}),
+  };
   const checks = await Promise.allSettled([
     activities
       .region(plan.primary)
@@ -125,12 +130,12 @@ async function readinessProblems({ plan, version, activities, status }: RolloutC
       activities
         .region(r.name)
         .checkEndpoint.executeWithOptions({ summary: `pre-flight: ${r.name}/${r.endpoint} exists` }, [
-          { region: r.name, workspace: r.workspace, endpoint: r.endpoint, ...liveJudged },
+          { region: r.name, workspace: r.workspace, endpoint: r.endpoint, ...gateway },
         ]),
     ),
   ]);
   const warnings = checks.flatMap((c) =>
-    c.status === 'fulfilled' && 'warning' in c.value && c.value.warning ? [c.value.warning] : [],
+    c.status === 'fulfilled' && 'warnings' in c.value ? (c.value.warnings ?? []) : [],
   );
   if (warnings.length) status.warnings = warnings;
   return checks.flatMap((c) => (c.status === 'rejected' ? [describeFailure(c.reason)] : []));

@@ -135,6 +135,14 @@ describe('AI Gateway fallbacks (the check itself runs over HTTP in test/workflow
       { stages: ['canary', 'ab'], onGatewayFallback: 'refuse' },
       { stages: ['canary', 'ab'], onGatewayFallback: 'refuse' },
     ]);
+    // The canary's probes (50 per second to each version) are the busiest test: what a rate limit is checked against.
+    const peaks = rigOf()
+      .calls.filter((c) => c.name === 'checkEndpoint')
+      .map((c) => c.input.peakTestRate);
+    expect(peaks).toEqual([
+      { rps: 100, stage: 'canary' },
+      { rps: 100, stage: 'canary' },
+    ]);
   });
 
   it('does not ask when no stage judges live traffic (probes query one served model: no fallback applies)', async () => {
@@ -156,7 +164,7 @@ describe('AI Gateway fallbacks (the check itself runs over HTTP in test/workflow
     rigOf().fakes.checkEndpoint = async (target) => ({
       configVersion: 1,
       state: { ready: 'READY', config_update: 'NOT_UPDATING' },
-      ...(target.region === 'eu-west-1' ? { warning: 'eu-west-1/fraud-detector has AI Gateway fallbacks on' } : {}),
+      ...(target.region === 'eu-west-1' ? { warnings: ['eu-west-1/fraud-detector has AI Gateway fallbacks on'] } : {}),
     });
     const outcome = await rigOf().run<Outcome>('preflightStep', rolloutInput(liveCanary('warn')));
     expect(outcome.stop).toBeUndefined();
