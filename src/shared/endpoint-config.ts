@@ -261,7 +261,8 @@ export function inheritedEntity(
     settings.max_provisioned_concurrency !== undefined ||
     settings.provisioned_model_units !== undefined;
   if (settings.workload_size === undefined && !sizedOtherwise) settings.workload_size = 'Small';
-  return { ...identity, ...settings };
+  const { name, entity_name, entity_version } = identity;
+  return { name, entity_name, entity_version, ...settings };
 }
 
 export type EntitySetting = (typeof ENTITY_SETTINGS)[number];

@@ -74,6 +74,11 @@ describe('inheritedEntity', () => {
     expect(entity).not.toHaveProperty('max_provisioned_concurrency');
   });
 
+  it("takes only the identity's name, model and version", () => {
+    const planned = { ...identity, workload_size: 'Small', scale_to_zero_enabled: false };
+    expect(inheritedEntity(planned, current, {})).not.toHaveProperty('workload_size');
+  });
+
   it('is Small, CPU, scale to zero off with nothing to inherit, unless the plan sets them', () => {
     expect(inheritedEntity(identity, undefined, {})).toEqual({
       ...identity,
