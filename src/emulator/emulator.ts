@@ -278,6 +278,10 @@ export class Emulator implements EmulatorForRoutes {
             {
               name: endpoint.name,
               config: { served_entities: endpoint.served_entities, traffic_config: endpoint.traffic_config },
+              tags: endpoint.tags,
+              budget_policy_id: endpoint.budget_policy_id,
+              email_notifications: endpoint.email_notifications,
+              telemetry_config: endpoint.telemetry_config,
             },
             'admins',
             this.startedAt,

@@ -3,6 +3,7 @@
  * PUT .../config, GET, the pending config, PATCH .../tags. Secret references come back as written, never resolved.
  */
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
+import type { WorldInput } from '../../src/emulator/world';
 import { call, eventually, MODEL, testWorld } from '../support/emulator';
 
 let emu: RunningEmulator;
@@ -226,5 +227,43 @@ describe('endpoint fields', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.message).toContain("'delete_tags' must be an array");
     expect((await get('full')).body.tags).toEqual(expected);
+  });
+});
+
+type WorldEndpoint = NonNullable<WorldInput['regions'][number]['endpoints']>[number];
+
+describe('world endpoints', () => {
+  const seeded = (
+    entity: WorldEndpoint['served_entities'][number],
+    fields: Partial<WorldEndpoint> = {},
+  ): WorldInput => {
+    const world = testWorld();
+    return {
+      ...world,
+      regions: [
+        { ...world.regions[0], endpoints: [{ name: 'seeded', served_entities: [entity], ...fields }] },
+        world.regions[1],
+      ],
+    };
+  };
+
+  it('start serving every field the world gives them', async () => {
+    const { name: _name, ...entity } = FULL_ENTITY;
+    const seededEmu = await startEmulator(seeded(entity, ENDPOINT_FIELDS));
+    try {
+      const answer = await call(seededEmu, 'us-east-1', 'GET', `${API}/seeded`);
+      expect(answer.body).toMatchObject(ENDPOINT_FIELDS);
+      const { name: _n, ...served } = inputFields(answer.body.config.served_entities[0]);
+      expect(served).toEqual(entity);
+    } finally {
+      await seededEmu.close();
+    }
+  });
+
+  it('refuse a bad field at start, naming the endpoint and the field', async () => {
+    const bad = seeded({ entity_name: MODEL, entity_version: '1', instance_profile_arn: 'nope' });
+    await expect(startEmulator(bad)).rejects.toThrow(
+      /regions\[0\]\.endpoints\[0\]: 'served_entities\[0\]\.instance_profile_arn' must be an instance profile ARN/,
+    );
   });
 });
