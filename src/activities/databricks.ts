@@ -9,13 +9,22 @@ import {
   DatabricksApiError,
   type DatabricksClient,
   type EndpointCoreConfigOutput,
+  type ServedEntityOutput,
+  type ServedModelOutput,
   type ServingEndpointDetailed,
 } from '../databricks';
 import { compareShadow, type ShadowLimits, type ShadowPair } from '../analysis/shadow';
 import { checkExpectation, type EdgeCase } from '../plan/edge-cases';
-import { describeConfig, sameConfig } from '../shared/endpoint-config';
+import { describeConfig, ENTITY_SETTINGS, sameConfig } from '../shared/endpoint-config';
 import { residencyProblems, type RegionJurisdiction } from '../shared/residency';
-import type { CheckResult, EndpointConfig, EndpointSnapshot, ServedEntity, Workspace } from '../shared/types';
+import type {
+  CheckResult,
+  EndpointConfig,
+  EndpointSnapshot,
+  ServedEntity,
+  ServedEntitySettings,
+  Workspace,
+} from '../shared/types';
 import type { WorkspaceClients } from './clients';
 import { classified, FailureType } from './errors';
 
@@ -33,24 +42,34 @@ export interface PollSettings {
 
 export const DEFAULT_POLL: PollSettings = { initialMs: 1000, maxMs: 10_000 };
 
-/** Converts the API's served config into the comparable input form. */
+/**
+ * Every setting of a served entity as the API returned it (none made up: an entity sized by provisioned concurrency
+ * has no workload_size), so that a rollback point restores all of them.
+ */
+function settingsOf(e: ServedEntityOutput | ServedModelOutput): ServedEntitySettings {
+  const settings: ServedEntitySettings = { scale_to_zero_enabled: e.scale_to_zero_enabled ?? false };
+  for (const key of ENTITY_SETTINGS) {
+    const value = e[key];
+    if (value !== undefined && key !== 'scale_to_zero_enabled')
+      Object.assign(settings, { [key]: typeof value === 'object' ? { ...value } : value });
+  }
+  return settings;
+}
+
+/** Converts the API's served config into the comparable input form, with every field of each served entity. */
 export function configOf(config: EndpointCoreConfigOutput | undefined): EndpointConfig {
   const entities: ServedEntity[] = [
     ...(config?.served_entities ?? []).map((e) => ({
       name: e.name,
       entity_name: e.entity_name ?? '',
       entity_version: String(e.entity_version ?? ''),
-      workload_size: e.workload_size ?? 'Small',
-      workload_type: e.workload_type,
-      scale_to_zero_enabled: e.scale_to_zero_enabled ?? false,
+      ...settingsOf(e),
     })),
     ...(config?.served_models ?? []).map((m) => ({
       name: m.name,
       entity_name: m.model_name ?? '',
       entity_version: String(m.model_version ?? ''),
-      workload_size: m.workload_size ?? 'Small',
-      workload_type: m.workload_type,
-      scale_to_zero_enabled: m.scale_to_zero_enabled ?? false,
+      ...settingsOf(m),
     })),
   ];
   const routes = (config?.traffic_config?.routes ?? []).map((r) => ({

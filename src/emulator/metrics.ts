@@ -125,7 +125,8 @@ export class EntityMinutes {
 /** A served entity of the endpoint's current config, for the gauges that describe its capacity. */
 export interface ServedForMetrics {
   name: string;
-  workloadSize: string;
+  /** Absent for entities sized by provisioned concurrency (they count as Small here). */
+  workloadSize: string | undefined;
   scaleToZeroEnabled: boolean;
 }
 
@@ -242,7 +243,7 @@ function rowsOf(metricsByEntity: Map<string, EntityMinutes>, served: readonly Se
     const concurrency = spec
       ? spec.scaleToZeroEnabled && requests === 0
         ? 0
-        : (CONCURRENCY[spec.workloadSize] ?? 4)
+        : (CONCURRENCY[spec.workloadSize ?? 'Small'] ?? 4)
       : 0;
     const cpu = concurrency > 0 ? Math.min(100, (100 * (bucket?.busyMs ?? 0)) / (METRIC_MINUTE_MS * concurrency)) : 0;
     return {

@@ -8,6 +8,13 @@
 import { parseAiGateway, GatewayRateLimiter, type AiGatewayConfig } from './ai-gateway';
 import { alreadyExists, badRequest, conflict, notFound, throttled } from './api-error';
 import type { UnityCatalog, ModelRecord, VersionRecord } from './catalog';
+import {
+  parseComputeFields,
+  parseEndpointSettings,
+  sameComputeFields,
+  type ComputeFields,
+  type EndpointSettings,
+} from './entity-fields';
 import type { EntityMinutes } from './metrics';
 import { Random } from './random';
 import { ENDPOINT_NAME } from './world';
@@ -35,9 +42,12 @@ export interface EntityRecord {
   name: string;
   entityName: string;
   entityVersion: string;
-  workloadSize: string;
+  /** Absent when the entity sets min/max_provisioned_concurrency or provisioned_model_units instead. */
+  workloadSize: string | undefined;
   workloadType: string;
   scaleToZeroEnabled: boolean;
+  /** The other compute fields, as written (src/emulator/entity-fields.ts). */
+  compute: ComputeFields;
   creator: string;
   createdAt: number;
   model: ModelRecord;
@@ -78,6 +88,8 @@ export interface EndpointRecord {
   /** AI Gateway (src/emulator/ai-gateway.ts): undefined until set on create or by PUT .../ai-gateway. */
   aiGateway?: AiGatewayConfig;
   gatewayLimiter: GatewayRateLimiter;
+  /** budget_policy_id, email_notifications, telemetry_config: stored and returned as written. */
+  settings: EndpointSettings;
   config?: ConfigRecord;
   pending?: PendingUpdate;
   lastUpdateFailed: boolean;
@@ -97,14 +109,14 @@ export interface ConfigUpdateLogEntry {
   config_version: number;
   requested_by: string;
   requested_at: string;
-  served_entities: {
+  served_entities: ({
     name: string;
     entity_name: string;
     entity_version: string;
-    workload_size: string;
+    workload_size?: string;
     workload_type: string;
     scale_to_zero_enabled: boolean;
-  }[];
+  } & ComputeFields)[];
   routes: { served_entity_name: string; traffic_percentage: number }[];
   outcome: 'in-progress' | 'applied' | 'failed' | 'reverted';
   settled_at?: string;
@@ -168,6 +180,7 @@ export class ServingEndpoints {
       throw badRequest("'description' must be a string.");
     const tags = parseTags(body.tags);
     const aiGateway = body.ai_gateway === undefined ? undefined : parseAiGateway(body.ai_gateway, 'ai_gateway');
+    const settings = parseEndpointSettings(body);
     const config = body.config === undefined ? undefined : this.parseConfig(body.config, creator, now, 0);
     // Endpoints the world declares already exist; only API calls count against the limit.
     if (config && !extra.immediate) this.countConfigUpdate(now);
@@ -181,6 +194,7 @@ export class ServingEndpoints {
       tags,
       aiGateway,
       gatewayLimiter: new GatewayRateLimiter(),
+      settings,
       lastUpdateFailed: false,
       updateDuration: extra.updateDuration,
       metrics: new Map(),
@@ -189,6 +203,20 @@ export class ServingEndpoints {
     };
     this.endpoints.set(name, endpoint);
     if (config) this.startUpdate(endpoint, config, now, extra.immediate, creator);
+    return endpoint;
+  }
+
+  /** PATCH .../tags: sets (adds or overwrites) `add_tags`, then removes the keys in `delete_tags`. */
+  patchTags(name: string, body: Record<string, unknown>, now: number): EndpointRecord {
+    const endpoint = this.get(name, now);
+    const add = parseTags(body.add_tags, 'add_tags');
+    const remove = body.delete_tags ?? [];
+    if (!Array.isArray(remove) || remove.some((key) => typeof key !== 'string'))
+      throw badRequest("'delete_tags' must be an array of tag keys (strings).");
+    const tags = new Map(endpoint.tags.map((t) => [t.key, t]));
+    for (const tag of add) tags.set(tag.key, tag);
+    for (const key of remove as string[]) tags.delete(key);
+    endpoint.tags = [...tags.values()];
     return endpoint;
   }
 
@@ -274,6 +302,7 @@ export class ServingEndpoints {
           workload_size: e.workloadSize,
           workload_type: e.workloadType,
           scale_to_zero_enabled: e.scaleToZeroEnabled,
+          ...structuredClone(e.compute),
         })),
         routes: config.routes.map((r) => ({ served_entity_name: r.entityName, traffic_percentage: r.percentage })),
         outcome: 'in-progress',
@@ -373,8 +402,14 @@ export class ServingEndpoints {
       throw badRequest(`'${path}.${versionField}' must be the model version as a string, for example "3".`);
     if (item.external_model !== undefined)
       throw badRequest(`'${path}.external_model' is not supported by this emulator; serve a Unity Catalog model.`);
-    const workloadSize = item.workload_size ?? 'Small';
-    if (typeof workloadSize !== 'string' || !WORKLOAD_SIZES.has(workloadSize))
+    const compute = parseComputeFields(item, path);
+    // Provisioned concurrency or model units size the entity instead; then there is no default size.
+    const sizedOtherwise =
+      compute.min_provisioned_concurrency !== undefined ||
+      compute.max_provisioned_concurrency !== undefined ||
+      compute.provisioned_model_units !== undefined;
+    const workloadSize = item.workload_size ?? (sizedOtherwise ? undefined : 'Small');
+    if (workloadSize !== undefined && (typeof workloadSize !== 'string' || !WORKLOAD_SIZES.has(workloadSize)))
       throw badRequest(`'${path}.workload_size' must be one of Small, Medium, Large.`);
     const workloadType = item.workload_type ?? 'CPU';
     if (typeof workloadType !== 'string' || !WORKLOAD_TYPES.has(workloadType))
@@ -401,6 +436,7 @@ export class ServingEndpoints {
       workloadSize,
       workloadType,
       scaleToZeroEnabled: scaleToZero ?? false,
+      compute,
       creator,
       createdAt: now,
       model: version.model,
@@ -422,7 +458,8 @@ function sameDeployment(a: EntityRecord, b: EntityRecord) {
     a.entityVersion === b.entityVersion &&
     a.workloadSize === b.workloadSize &&
     a.workloadType === b.workloadType &&
-    a.scaleToZeroEnabled === b.scaleToZeroEnabled
+    a.scaleToZeroEnabled === b.scaleToZeroEnabled &&
+    sameComputeFields(a.compute, b.compute)
   );
 }
 
@@ -463,13 +500,21 @@ function parseTraffic(input: unknown, entities: EntityRecord[]): RouteRecord[] {
   return routes;
 }
 
-function parseTags(input: unknown): { key: string; value?: string }[] {
+function parseTags(input: unknown, field = 'tags'): { key: string; value?: string }[] {
   if (input === undefined) return [];
-  if (!Array.isArray(input)) throw badRequest("'tags' must be an array of {key, value}.");
+  if (!Array.isArray(input)) throw badRequest(`'${field}' must be an array of {key, value}.`);
+  const keys = new Set<string>();
   return input.map((tag: unknown, index) => {
-    if (!isObject(tag) || typeof tag.key !== 'string' || (tag.value !== undefined && typeof tag.value !== 'string'))
-      throw badRequest(`'tags[${index}]' must be {"key": string, "value"?: string}.`);
-    return { key: tag.key, value: tag.value };
+    if (
+      !isObject(tag) ||
+      typeof tag.key !== 'string' ||
+      tag.key === '' ||
+      (tag.value !== undefined && typeof tag.value !== 'string')
+    )
+      throw badRequest(`'${field}[${index}]' must be {"key": non-empty string, "value"?: string}.`);
+    if (keys.has(tag.key)) throw badRequest(`'${field}' names the key '${tag.key}' twice.`);
+    keys.add(tag.key);
+    return tag.value === undefined ? { key: tag.key } : { key: tag.key, value: tag.value };
   });
 }
 
@@ -485,6 +530,7 @@ function entityJson(entity: EntityRecord, legacy: boolean) {
     workload_size: entity.workloadSize,
     workload_type: entity.workloadType,
     scale_to_zero_enabled: entity.scaleToZeroEnabled,
+    ...structuredClone(entity.compute),
     creator: entity.creator,
     creation_timestamp: entity.createdAt,
     state: { deployment: entity.deployment, deployment_state_message: entity.deploymentMessage },
@@ -535,6 +581,7 @@ export function endpointDetailedJson(endpoint: EndpointRecord, permissionLevel: 
       start_time: endpoint.pending.startTime,
     },
     tags: endpoint.tags.length ? endpoint.tags : undefined,
+    ...structuredClone(endpoint.settings),
     description: endpoint.description,
     ai_gateway: endpoint.aiGateway,
     permission_level: permissionLevel,
@@ -560,6 +607,8 @@ export function endpointSummaryJson(endpoint: EndpointRecord) {
       ),
     },
     tags: endpoint.tags.length ? endpoint.tags : undefined,
+    budget_policy_id: endpoint.settings.budget_policy_id,
+    telemetry_config: endpoint.settings.telemetry_config && structuredClone(endpoint.settings.telemetry_config),
     description: endpoint.description,
     ai_gateway: endpoint.aiGateway,
   };

@@ -81,11 +81,27 @@ const servedEntitySchema = z
     name: z.string().regex(ENDPOINT_NAME).optional(),
     entity_name: z.string().min(1),
     entity_version: z.union([z.string(), z.number()]).transform(String),
-    workload_size: z.string().default('Small'),
+    workload_size: z.string().optional(),
     workload_type: z.string().optional(),
     scale_to_zero_enabled: z.boolean().default(false),
+    // The other compute fields, checked as the API checks them when the endpoint is created (entity-fields.ts).
+    environment_vars: z.record(z.string(), z.string()).optional(),
+    instance_profile_arn: z.string().optional(),
+    min_provisioned_concurrency: z.number().optional(),
+    max_provisioned_concurrency: z.number().optional(),
+    min_provisioned_throughput: z.number().optional(),
+    max_provisioned_throughput: z.number().optional(),
+    provisioned_model_units: z.number().optional(),
+    burst_scaling_enabled: z.boolean().optional(),
   })
-  .transform((entity) => ({ ...entity }));
+  // Small unless provisioned concurrency or model units size it (the API takes one or the other).
+  .transform((entity) => {
+    const sized =
+      entity.min_provisioned_concurrency !== undefined ||
+      entity.max_provisioned_concurrency !== undefined ||
+      entity.provisioned_model_units !== undefined;
+    return { ...entity, workload_size: entity.workload_size ?? (sized ? undefined : 'Small') };
+  });
 
 const routeSchema = z.strictObject({
   served_entity_name: z.string().optional(),
@@ -142,6 +158,11 @@ const endpointSchema = z.strictObject({
   name: z.string().regex(ENDPOINT_NAME, 'endpoint names are 1-63 letters, digits, "-" or "_"'),
   served_entities: z.array(servedEntitySchema).min(1),
   traffic_config: z.strictObject({ routes: z.array(routeSchema) }).optional(),
+  /** Endpoint fields kept as written (checked as the API checks them on create). */
+  tags: z.array(z.strictObject({ key: z.string(), value: z.string().optional() })).optional(),
+  budget_policy_id: z.string().optional(),
+  email_notifications: z.record(z.string(), z.unknown()).optional(),
+  telemetry_config: z.record(z.string(), z.unknown()).optional(),
   /** How long a config update of this endpoint takes (overrides the region's). */
   config_update_duration: distributionSchema.optional(),
   /** Simulated users of the endpoint (docs/emulator.md, "Live traffic"). */

@@ -2,6 +2,7 @@
  * `rollout plan`: what a plan will do, region by region and stage by stage, and how long it can take.
  */
 import { formatDurationMs } from '../shared/duration';
+import { entitySettingSources, type EntitySetting } from '../shared/endpoint-config';
 import type { BundleSource, WorkspaceSources } from './bundle';
 import type { EdgeCase } from './edge-cases';
 import { describeStageForecast, type StageForecast } from './judge-forecast';
@@ -33,13 +34,37 @@ function workspace(region: PlanRegion, source: BundleSource | undefined): string
   return `host ${region.workspace.host} (credentials from the worker's DATABRICKS_* environment${from})`;
 }
 
-function servedEntity(region: PlanRegion): string {
+const SETTING_LABELS: Record<EntitySetting, string> = {
+  workload_size: 'workload size',
+  workload_type: 'workload type',
+  scale_to_zero_enabled: 'scale to zero',
+  environment_vars: 'environment variables (secret references as written)',
+  instance_profile_arn: 'instance profile',
+  min_provisioned_concurrency: 'min/max provisioned concurrency',
+  max_provisioned_concurrency: 'min/max provisioned concurrency',
+  min_provisioned_throughput: 'min/max provisioned throughput',
+  max_provisioned_throughput: 'min/max provisioned throughput',
+  provisioned_model_units: 'provisioned model units',
+  burst_scaling_enabled: 'burst scaling',
+};
+
+/**
+ * What the new version's served entity carries: the settings the plan sets, then those it inherits from the entity
+ * it replaces on the endpoint (the workspace is not read here; the rollout reads them from its rollback point).
+ */
+function servedEntity(region: PlanRegion): string[] {
   const entity = region.served_entity;
+  const set = [
+    entity.workload_size !== undefined && `workload size ${entity.workload_size}`,
+    entity.workload_type !== undefined && `workload type ${entity.workload_type}`,
+    entity.scale_to_zero_enabled !== undefined && `scale to zero ${entity.scale_to_zero_enabled ? 'on' : 'off'}`,
+  ].filter((text): text is string => !!text);
+  const inherited = [...new Set(entitySettingSources(entity).inherited.map((key) => SETTING_LABELS[key]))];
   return [
-    `workload size ${entity.workload_size}`,
-    `workload type ${entity.workload_type ?? 'the endpoint default (CPU)'}`,
-    `scale to zero ${entity.scale_to_zero_enabled ? 'on' : 'off'}`,
-  ].join(', ');
+    set.length ? `the plan sets ${set.join(', ')}` : 'the plan sets nothing: every setting is inherited',
+    `inherits from the entity it replaces: ${inherited.join(', ')}`,
+    'with nothing to inherit from: workload size Small, workload type CPU, scale to zero off unless the plan sets them',
+  ];
 }
 
 function versionLine(plan: Plan, override: VersionOverride): string {
@@ -90,7 +115,9 @@ export function describePlan(
         ? `${region.endpoint}, replacing its served entity ${region.replaces} (the others keep their traffic)`
         : region.endpoint,
     );
-    field('served entity', servedEntity(region));
+    const [first, ...more] = servedEntity(region);
+    field('served entity', first);
+    for (const text of more) line(`    ${' '.repeat(label)} ${text}`);
   }
   line();
 

@@ -145,10 +145,15 @@ const workspaceSchema = z
     message: 'give exactly one of profile, host or bundle_target',
   });
 
+/**
+ * Settings of the new version's served entity that override what it inherits from the entity it replaces (every
+ * setting of that entity: environment variables, instance profile, concurrency, workload size and type, ...). Unset:
+ * inherited; with nothing to inherit from, Small, CPU and scale to zero off.
+ */
 const servedEntitySchema = z.strictObject({
-  workload_size: z.enum(WORKLOAD_SIZES).default('Small'),
+  workload_size: z.enum(WORKLOAD_SIZES).optional(),
   workload_type: z.enum(WORKLOAD_TYPES).optional(),
-  scale_to_zero_enabled: z.boolean().default(false),
+  scale_to_zero_enabled: z.boolean().optional(),
 });
 
 const regionSchema = z.strictObject({

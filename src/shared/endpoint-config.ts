@@ -2,7 +2,7 @@
  * Pure helpers for endpoint configs: the canary and promotion configs a rollout sets, and the comparison that tells
  * whether an endpoint serves exactly a given config. Used by workflows (deterministic) and activities alike.
  */
-import type { EndpointConfig, ServedEntity, TrafficRoute } from './types';
+import type { EndpointConfig, ServedEntity, ServedEntitySettings, TrafficRoute } from './types';
 
 /** Databricks' default served entity name: the model's last name part and the version ("fraud_detector-5"). */
 export function challengerName(model: string, version: number): string {
@@ -48,15 +48,38 @@ export function stageConfig(base: EndpointConfig, challenger: ServedEntity, weig
   };
 }
 
+/**
+ * Every setting a served entity can carry besides its name and model version, in a fixed order: what `sameConfig`
+ * compares, what the new version inherits from the entity it replaces, and what a rollback restores.
+ */
+export const ENTITY_SETTINGS = [
+  'workload_size',
+  'workload_type',
+  'scale_to_zero_enabled',
+  'environment_vars',
+  'instance_profile_arn',
+  'min_provisioned_concurrency',
+  'max_provisioned_concurrency',
+  'min_provisioned_throughput',
+  'max_provisioned_throughput',
+  'provisioned_model_units',
+  'burst_scaling_enabled',
+] as const satisfies readonly (keyof ServedEntitySettings)[];
+
+/** Environment variables in name order (their order in a JSON object carries no meaning); none is the same as {}. */
+function sortedVars(vars: Record<string, string> | undefined): [string, string][] | undefined {
+  const entries = Object.entries(vars ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return entries.length ? entries : undefined;
+}
+
+/** The entity with every field, normalized where the API's defaults make two forms the same (CPU, empty vars). */
 function entityKey(e: ServedEntity): string {
-  return [
-    e.name,
-    e.entity_name,
-    e.entity_version,
-    e.workload_size,
-    e.workload_type ?? 'CPU',
-    e.scale_to_zero_enabled,
-  ].join('|');
+  const settings = ENTITY_SETTINGS.map((key) => {
+    if (key === 'workload_type') return e.workload_type ?? 'CPU';
+    if (key === 'environment_vars') return sortedVars(e.environment_vars) ?? null;
+    return e[key] ?? null;
+  });
+  return JSON.stringify([e.name, e.entity_name, e.entity_version, ...settings]);
 }
 
 function routeMap(routes: TrafficRoute[]): Map<string, number> {
@@ -65,7 +88,7 @@ function routeMap(routes: TrafficRoute[]): Map<string, number> {
   );
 }
 
-/** Whether two configs serve the same entities (name, model, version, size) with the same traffic split. */
+/** Whether two configs serve the same entities (name, model, version and every setting) with the same traffic split. */
 export function sameConfig(a: EndpointConfig, b: EndpointConfig): boolean {
   const ea = a.servedEntities.map(entityKey).sort();
   const eb = b.servedEntities.map(entityKey).sort();
@@ -179,5 +202,84 @@ export function sharedStageConfig(
       ...entities.map((e) => ({ served_entity_name: e.name, traffic_percentage: traffic(e) })),
       { served_entity_name: challenger.name, traffic_percentage: mine },
     ],
+  };
+}
+
+// ---- The new version's settings: inherited from the entity it replaces, unless the plan overrides one -------------
+
+/** The settings a plan can write for the new version's served entity (plan `served_entity`); unset ones inherit. */
+export interface EntityOverrides {
+  workload_size?: string;
+  workload_type?: string;
+  scale_to_zero_enabled?: boolean;
+}
+
+/**
+ * The served entity the new version replaces, whose settings it inherits: among the entities it replaces (with
+ * `keepsOthers`, `endpointShare`'s `replaced`; without, every other entity), the one with most traffic at `base`
+ * (the first of equals). Undefined when it replaces none.
+ */
+export function replacedEntity(
+  base: EndpointConfig,
+  challenger: Pick<ServedEntity, 'name' | 'entity_name'>,
+  keepsOthers: boolean,
+  replaces?: string,
+): ServedEntity | undefined {
+  const candidates = keepsOthers
+    ? endpointShare(base, challenger as ServedEntity, replaces).replaced
+    : base.servedEntities.filter((e) => e.name !== challenger.name);
+  let best: ServedEntity | undefined;
+  for (const e of candidates) if (!best || trafficOf(base, e.name) > trafficOf(base, best.name)) best = e;
+  return best;
+}
+
+/**
+ * The new version's served entity: `identity` (name, model, version) with every setting of `replaced`, except those
+ * `overrides` sets. A plan's workload_size replaces inherited min/max_provisioned_concurrency (the API takes one or
+ * the other). Without `replaced`, or when nothing sizes the entity, it is Small; scale to zero is off unless set.
+ */
+export function inheritedEntity(
+  identity: Pick<ServedEntity, 'name' | 'entity_name' | 'entity_version'>,
+  replaced: ServedEntity | undefined,
+  overrides: EntityOverrides,
+): ServedEntity {
+  const settings: ServedEntitySettings = { scale_to_zero_enabled: false };
+  if (replaced)
+    for (const key of ENTITY_SETTINGS) {
+      const value = replaced[key];
+      if (value !== undefined) Object.assign(settings, { [key]: typeof value === 'object' ? { ...value } : value });
+    }
+  if (overrides.workload_size !== undefined) {
+    delete settings.min_provisioned_concurrency;
+    delete settings.max_provisioned_concurrency;
+  }
+  if (overrides.workload_size !== undefined) settings.workload_size = overrides.workload_size;
+  if (overrides.workload_type !== undefined) settings.workload_type = overrides.workload_type;
+  if (overrides.scale_to_zero_enabled !== undefined) settings.scale_to_zero_enabled = overrides.scale_to_zero_enabled;
+  const sizedOtherwise =
+    settings.min_provisioned_concurrency !== undefined ||
+    settings.max_provisioned_concurrency !== undefined ||
+    settings.provisioned_model_units !== undefined;
+  if (settings.workload_size === undefined && !sizedOtherwise) settings.workload_size = 'Small';
+  const { name, entity_name, entity_version } = identity;
+  return { name, entity_name, entity_version, ...settings };
+}
+
+export type EntitySetting = (typeof ENTITY_SETTINGS)[number];
+
+/**
+ * Which settings of the new version come from the plan (`overridden`) and which from the entity it replaces
+ * (`inherited`; a plan's workload_size leaves out min/max_provisioned_concurrency, which it replaces).
+ */
+export function entitySettingSources(overrides: EntityOverrides): {
+  overridden: EntitySetting[];
+  inherited: EntitySetting[];
+} {
+  const overridden = ENTITY_SETTINGS.filter((key) => (overrides as Record<string, unknown>)[key] !== undefined);
+  const dropped: EntitySetting[] =
+    overrides.workload_size !== undefined ? ['min_provisioned_concurrency', 'max_provisioned_concurrency'] : [];
+  return {
+    overridden,
+    inherited: ENTITY_SETTINGS.filter((key) => !overridden.includes(key) && !dropped.includes(key)),
   };
 }

@@ -10,15 +10,31 @@ export type { RegionPhase, RolloutOutcome, RolloutPhase } from './phases';
 
 export type Workspace = PlanRegion['workspace'];
 
-/** A served entity in the API's input form (what a PUT .../config takes back). */
+/**
+ * A served entity in the API's input form (what a PUT .../config takes back), with every compute field the endpoint
+ * returned: the rollback point records them all and a restore sends them all back. `environment_vars` values may be
+ * `{{secrets/scope/key}}` references: carried as written, never resolved.
+ */
 export interface ServedEntity {
   name: string;
   entity_name: string;
   entity_version: string;
-  workload_size: string;
+  /** Absent when the entity is sized by min/max_provisioned_concurrency (or provisioned_model_units) instead. */
+  workload_size?: string;
   workload_type?: string;
   scale_to_zero_enabled: boolean;
+  environment_vars?: Record<string, string>;
+  instance_profile_arn?: string;
+  min_provisioned_concurrency?: number;
+  max_provisioned_concurrency?: number;
+  min_provisioned_throughput?: number;
+  max_provisioned_throughput?: number;
+  provisioned_model_units?: number;
+  burst_scaling_enabled?: boolean;
 }
+
+/** The settings of a served entity: everything but which model version it serves and under what name. */
+export type ServedEntitySettings = Omit<ServedEntity, 'name' | 'entity_name' | 'entity_version'>;
 
 export interface TrafficRoute {
   served_entity_name: string;

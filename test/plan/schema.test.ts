@@ -15,7 +15,8 @@ describe('plan schema', () => {
   it('accepts a minimal plan and fills in the defaults', () => {
     const plan = planSchema.parse(base);
     expect(plan.stages[0]).toEqual({ name: 'canary', traffic: 10, bake: 60_000, gate: [], approval: false });
-    expect(plan.regions[0].served_entity).toEqual({ workload_size: 'Small', scale_to_zero_enabled: false });
+    // Unset settings are inherited from the served entity the new version replaces (src/shared/endpoint-config.ts).
+    expect(plan.regions[0].served_entity).toEqual({});
     expect(plan.timeouts).toEqual({ replication: 15 * 60_000, config_update: 30 * 60_000, approval: 24 * 3_600_000 });
     expect(plan.tests).toEqual({});
     expect(plan.failure_policy).toBe('rollback-region');

@@ -23,6 +23,8 @@ import type { Plan } from '../../src/plan/schema';
 import {
   challengerName,
   describeConfig,
+  inheritedEntity,
+  replacedEntity,
   sameConfig,
   shareProblem,
   sharedStageConfig,
@@ -79,18 +81,16 @@ export const loggedConfig = (u: LoggedUpdate): EndpointConfig => ({
   routes: u.routes,
 });
 
-/** The served entity a rollout of `version` adds in `region`, as the region workflow builds it. */
-export function challengerFor(plan: Plan, region: string, version: number): ServedEntity {
+/**
+ * The served entity a rollout of `version` adds in `region`, as the region workflow builds it: the plan's settings
+ * over every setting of the entity it replaces at `pre` (none given: the plan's settings alone).
+ */
+export function challengerFor(plan: Plan, region: string, version: number, pre?: EndpointConfig): ServedEntity {
   const entry = plan.regions.find((r) => r.name === region)!;
   const model = modelNameInRegion(plan, region);
-  return {
-    name: challengerName(model, version),
-    entity_name: model,
-    entity_version: String(version),
-    workload_size: entry.served_entity.workload_size,
-    workload_type: entry.served_entity.workload_type,
-    scale_to_zero_enabled: entry.served_entity.scale_to_zero_enabled,
-  };
+  const identity = { name: challengerName(model, version), entity_name: model, entity_version: String(version) };
+  const replaced = pre && replacedEntity(pre, identity, true, entry.replaces);
+  return inheritedEntity(identity, replaced, entry.served_entity);
 }
 
 /**
@@ -99,7 +99,7 @@ export function challengerFor(plan: Plan, region: string, version: number): Serv
  * stops untouched.
  */
 export function plannedConfigs(plan: Plan, region: string, version: number, pre: EndpointConfig): EndpointConfig[] {
-  const challenger = challengerFor(plan, region, version);
+  const challenger = challengerFor(plan, region, version, pre);
   const { replaces } = plan.regions.find((r) => r.name === region)!;
   if (shareProblem(pre, challenger, replaces, region)) return [pre];
   const at = (weight: number) => sharedStageConfig(pre, challenger, weight, replaces);

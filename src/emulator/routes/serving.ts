@@ -76,6 +76,15 @@ export function servingRoutes(emulator: EmulatorForRoutes): Route[] {
       },
     },
     {
+      method: 'PATCH',
+      pattern: `${API}/:name/tags`,
+      scope: 'management',
+      permission: 'serving:manage',
+      handler: (ctx) => ({
+        json: { tags: serving(ctx).patchTags(ctx.params.name, jsonObjectBody(ctx), ctx.now).tags },
+      }),
+    },
+    {
       method: 'PUT',
       pattern: `${API}/:name/config`,
       scope: 'management',

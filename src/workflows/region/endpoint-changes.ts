@@ -10,6 +10,8 @@ import {
   challengerName,
   describeConfig,
   endpointShare,
+  inheritedEntity,
+  replacedEntity,
   shareProblem,
   sharedStageConfig,
   stageConfig,
@@ -22,17 +24,43 @@ export const SHARED_ENDPOINT_PATCH = 'shared-endpoint-entities';
 
 export type ChangeContext = Pick<RegionContext, 'input' | 'target' | 'status' | 'endpoint' | 'activities' | 'guarded'>;
 
-/** The new version as a served entity, with the plan's settings for this region. */
+/** The patch behind the new version inheriting the replaced entity's settings: rollouts before it replay without. */
+export const INHERIT_SETTINGS_PATCH = 'served-entity-inherits-settings';
+
+/**
+ * The new version as a served entity with only the plan's settings for this region (what rollouts started before
+ * `INHERIT_SETTINGS_PATCH` serve; its name, model and version are all that the share decisions read).
+ */
 export function newVersionEntity({ input }: Pick<RegionContext, 'input'>): ServedEntity {
   const { served_entity } = input.region;
   return {
     name: challengerName(input.model, input.version),
     entity_name: input.model,
     entity_version: String(input.version),
-    workload_size: served_entity.workload_size,
+    workload_size: served_entity.workload_size ?? 'Small',
     workload_type: served_entity.workload_type,
-    scale_to_zero_enabled: served_entity.scale_to_zero_enabled,
+    scale_to_zero_enabled: served_entity.scale_to_zero_enabled ?? false,
   };
+}
+
+/**
+ * The new version's served entity as it is rolled out (`patched(INHERIT_SETTINGS_PATCH)`): every setting of the
+ * entity it replaces at the rollback point (environment variables and secret references, instance profile,
+ * concurrency and scaling, workload type and size, provisioned units), except those the plan's `served_entity` sets.
+ * Decided after `shareEndpoint`, which says which entities it replaces. Rollouts before the patch keep `entity`.
+ */
+export function withInheritedSettings(
+  { input, endpoint }: Pick<RegionContext, 'input' | 'endpoint'>,
+  entity: ServedEntity,
+): ServedEntity {
+  if (!wf.patched(INHERIT_SETTINGS_PATCH)) return entity;
+  const replaced = replacedEntity(
+    endpoint.rollbackPoint!,
+    entity,
+    endpoint.keepsOthers ?? false,
+    input.region.replaces,
+  );
+  return inheritedEntity(entity, replaced, input.region.served_entity);
 }
 
 /**

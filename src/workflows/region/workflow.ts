@@ -11,7 +11,7 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import type { RegionReport, RegionRolloutInput } from '../../shared/types';
 import { endUntouched, rollBack } from './compensation';
 import { createRegionContext, type RegionContext } from './context';
-import { alreadyServes, newVersionEntity, shareEndpoint } from './endpoint-changes';
+import { alreadyServes, newVersionEntity, shareEndpoint, withInheritedSettings } from './endpoint-changes';
 import { registerRegionMessages } from './messages';
 import { endUnchanged, promote } from './promotion';
 import { waitForReplication } from './replication';
@@ -39,11 +39,13 @@ async function rolloutRegion(region: RegionContext): Promise<RegionReport> {
     throw await endUntouched(region, err);
   }
 
-  const newVersion = newVersionEntity(region);
+  const planned = newVersionEntity(region);
   // On an endpoint shared with other models, what the plan replaces and what it keeps; a problem touches nothing.
-  const problem = shareEndpoint(region, newVersion);
+  const problem = shareEndpoint(region, planned);
   if (problem)
     throw await endUntouched(region, ApplicationFailure.create({ message: problem, type: 'SharedEndpointRefused' }));
+  // The settings of the entity it replaces, except those the plan sets.
+  const newVersion = withInheritedSettings(region, planned);
   const { rollbackPoint, keepsOthers } = region.endpoint;
   if (alreadyServes(rollbackPoint!, newVersion, keepsOthers, region.input.region.replaces)) return endUnchanged(region);
 

@@ -20,14 +20,19 @@ import { regionInput, rollbackPoint, stepPlan } from '../steps/harness';
 
 it('builds the new version from the region plan, named after the model and version', () => {
   const input = regionInput(stepPlan(), 7);
+  // The plan sets no served_entity: Small and scale to zero off, as rollouts before INHERIT_SETTINGS_PATCH served it
+  // (after it, withInheritedSettings takes the replaced entity's settings instead).
   expect(newVersionEntity({ input })).toEqual({
     name: 'fraud_detector-7',
     entity_name: 'main.ml.fraud_detector',
     entity_version: '7',
-    workload_size: input.region.served_entity.workload_size,
-    workload_type: input.region.served_entity.workload_type,
-    scale_to_zero_enabled: input.region.served_entity.scale_to_zero_enabled,
+    workload_size: 'Small',
+    workload_type: undefined,
+    scale_to_zero_enabled: false,
   });
+  const sized = regionInput(stepPlan(), 7);
+  sized.region = { ...sized.region, served_entity: { workload_size: 'Large', scale_to_zero_enabled: true } };
+  expect(newVersionEntity({ input: sized })).toMatchObject({ workload_size: 'Large', scale_to_zero_enabled: true });
 });
 
 it('sees nothing to do only when the endpoint serves exactly this version, alone', () => {
