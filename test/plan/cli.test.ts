@@ -97,7 +97,7 @@ describe('rollout CLI', () => {
     expect(validate.stdout).toContain('Examples:\n');
     const plan = await rollout('plan', '-h');
     expect(plan).toMatchObject({ code: 0, stderr: '' });
-    expect(plan.stdout).toMatch(/^Usage: rollout plan <plan.yaml> \[--version N \| --alias A\]\n/);
+    expect(plan.stdout).toMatch(/^Usage: rollout plan <plan.yaml> \[--version N \| --alias A\] \[--endpoints\]\n/);
     expect(plan.stdout).toContain('  rollout plan examples/plans/three-regions.yaml --version 2\n');
     expect((await rollout('help', 'plan')).stdout).toBe(plan.stdout);
     const none = await rollout();
