@@ -7,6 +7,7 @@ import { DatabricksResponseError, DatabricksTimeoutError, EndpointUpdateFailedEr
 import { apiPath, parseJsonBody, type CallOptions, type HttpClient } from './http';
 import { parsePrometheusText, PrometheusParseError, type MetricSample, type ParsedMetrics } from './metrics';
 import { readMetricMinutes, type MetricMinuteReading } from './serving-metrics';
+import type { ServedEntity } from '../shared/types';
 import {
   listEndpointsResponseSchema,
   logsResponseSchema,
@@ -21,25 +22,8 @@ import {
 
 // --- request shapes -----------------------------------------------------------------------------------------------
 
-export interface ServedEntityInput {
-  name?: string;
-  /** UC model as `catalog.schema.model`. */
-  entity_name?: string;
-  /** A string, as the API documents. */
-  entity_version?: string;
-  workload_size?: string;
-  workload_type?: string;
-  scale_to_zero_enabled?: boolean;
-  environment_vars?: Record<string, string>;
-  instance_profile_arn?: string;
-  min_provisioned_concurrency?: number;
-  max_provisioned_concurrency?: number;
-  min_provisioned_throughput?: number;
-  max_provisioned_throughput?: number;
-  provisioned_model_units?: number;
-  burst_scaling_enabled?: boolean;
-  external_model?: Record<string, unknown>;
-}
+/** Every field optional (the API fills defaults); the fields are the rollout's own served entity's (shared/types.ts). */
+export type ServedEntityInput = Partial<ServedEntity> & { external_model?: Record<string, unknown> };
 
 /** Legacy form; `scale_to_zero_enabled` is required by the API. */
 export interface ServedModelInput {
