@@ -74,6 +74,8 @@ export interface EndpointRecord {
   updatedAt: number;
   description: string;
   tags: { key: string; value?: string }[];
+  /** Set at creation, never changed: queried at its data-plane URL only (src/emulator/data-plane.ts). */
+  routeOptimized: boolean;
   config?: ConfigRecord;
   pending?: PendingUpdate;
   lastUpdateFailed: boolean;
@@ -163,6 +165,8 @@ export class ServingEndpoints {
     if (body.description !== undefined && typeof body.description !== 'string')
       throw badRequest("'description' must be a string.");
     const tags = parseTags(body.tags);
+    if (body.route_optimized !== undefined && typeof body.route_optimized !== 'boolean')
+      throw badRequest("'route_optimized' must be true or false.");
     const config = body.config === undefined ? undefined : this.parseConfig(body.config, creator, now, 0);
     // Endpoints the world declares already exist; only API calls count against the limit.
     if (config && !extra.immediate) this.countConfigUpdate(now);
@@ -174,6 +178,7 @@ export class ServingEndpoints {
       updatedAt: now,
       description: body.description ?? '',
       tags,
+      routeOptimized: body.route_optimized === true,
       lastUpdateFailed: false,
       updateDuration: extra.updateDuration,
       metrics: new Map(),
@@ -522,7 +527,7 @@ export function endpointDetailedJson(endpoint: EndpointRecord, permissionLevel: 
     tags: endpoint.tags.length ? endpoint.tags : undefined,
     description: endpoint.description,
     permission_level: permissionLevel,
-    route_optimized: false,
+    route_optimized: endpoint.routeOptimized,
   };
 }
 

@@ -146,6 +146,8 @@ const endpointSchema = z.strictObject({
   config_update_duration: distributionSchema.optional(),
   /** Simulated users of the endpoint (docs/emulator.md, "Live traffic"). */
   live_traffic: liveTrafficSchema.optional(),
+  /** Route-optimized: queried only at its own data-plane URL, with an OAuth token scoped to it (docs/emulator.md). */
+  route_optimized: z.boolean().default(false),
 });
 
 const sharedCatalogSchema = z.strictObject({
