@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { ResolvedAuth } from './config';
 import {
   apiErrorFromResponse,
+  DatabricksApiError,
   DatabricksNetworkError,
   DatabricksResponseError,
   DatabricksTimeoutError,
@@ -95,6 +96,12 @@ interface CachedToken {
   refreshAtMs: number;
 }
 
+/** A token for a route-optimized endpoint's data plane; `header` is secret, never log it. */
+export type ScopedToken = Readonly<CachedToken>;
+
+/** The grant the SDKs exchange a workspace OAuth token with for a data-plane one (RFC 7523). */
+export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+
 export class OAuthM2MCredentials implements CredentialsProvider {
   readonly authType = 'oauth-m2m';
   readonly host: string;
@@ -154,7 +161,40 @@ export class OAuthM2MCredentials implements CredentialsProvider {
     return `OAuthM2MCredentials { host: '${this.host}', clientId: '${this.clientId}', clientSecret: ${REDACTED} }`;
   }
 
+  /**
+   * A token scoped by `authorizationDetails` (a route-optimized endpoint's `data_plane_info.query_info`), for its
+   * data-plane URL: this client's workspace token exchanged with the JWT bearer grant, client credentials included,
+   * as the SDKs' data-plane clients do. Not cached here (DataPlaneCredentials caches per endpoint). When the exchange
+   * refuses a cached workspace token (expired or revoked early), that token is refreshed and the exchange sent once more.
+   */
+  async exchangeToken(authorizationDetails: string, signal?: AbortSignal): Promise<ScopedToken> {
+    for (let attempt = 0; ; attempt++) {
+      const assertion = await this.authorize(signal);
+      const form = new URLSearchParams({
+        grant_type: JWT_BEARER_GRANT,
+        assertion: assertion.header.replace(/^Bearer /, ''),
+        authorization_details: authorizationDetails,
+      });
+      try {
+        const entry = await raceAbort(this.#requestToken(form.toString()), signal);
+        return { token: entry.token, header: entry.header, refreshAtMs: entry.refreshAtMs };
+      } catch (err) {
+        if (attempt === 0 && assertion.cached && err instanceof DatabricksApiError && [400, 401].includes(err.status)) {
+          this.invalidate(assertion.header);
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
   async #fetchToken(): Promise<CachedToken> {
+    const entry = await this.#requestToken('grant_type=client_credentials&scope=all-apis');
+    this.#cached = entry;
+    return entry;
+  }
+
+  async #requestToken(body: string): Promise<CachedToken> {
     const tokenEndpoint = await this.#discover();
     const basic = Buffer.from(`${this.clientId}:${this.#clientSecret.reveal()}`).toString('base64');
     const startedAt = this.#now();
@@ -162,7 +202,7 @@ export class OAuthM2MCredentials implements CredentialsProvider {
     const response = await this.#send('POST', tokenEndpoint, 'OAuth token request', {
       Authorization: `Basic ${basic}`,
       'Content-Type': 'application/x-www-form-urlencoded',
-      body: 'grant_type=client_credentials&scope=all-apis',
+      body,
     });
     const parsed = tokenSchema.safeParse(response.json);
     if (!parsed.success) {
@@ -171,13 +211,7 @@ export class OAuthM2MCredentials implements CredentialsProvider {
     const lifetimeMs = parsed.data.expires_in !== undefined ? parsed.data.expires_in * 1000 : DEFAULT_TOKEN_LIFETIME_MS;
     const margin = Math.min(this.#refreshMarginMs, lifetimeMs / 2);
     const token = new Secret(parsed.data.access_token);
-    const entry: CachedToken = {
-      token,
-      header: `Bearer ${token.reveal()}`,
-      refreshAtMs: startedAt + lifetimeMs - margin,
-    };
-    this.#cached = entry;
-    return entry;
+    return { token, header: `Bearer ${token.reveal()}`, refreshAtMs: startedAt + lifetimeMs - margin };
   }
 
   #discover(): Promise<string> {

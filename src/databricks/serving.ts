@@ -2,8 +2,14 @@
  * Model Serving endpoints (API 2.0) and invocations, docs/databricks-api.md §1.
  */
 import { z } from 'zod';
-import { abortReason } from './auth';
-import { DatabricksResponseError, DatabricksTimeoutError, EndpointUpdateFailedError } from './errors';
+import { abortReason, raceAbort } from './auth';
+import { dataPlaneCapable, DataPlaneCredentials, dataPlaneRoute, servedModelUrl } from './data-plane';
+import {
+  DatabricksApiError,
+  DatabricksResponseError,
+  DatabricksTimeoutError,
+  EndpointUpdateFailedError,
+} from './errors';
 import { apiPath, parseJsonBody, type CallOptions, type HttpClient } from './http';
 import { parsePrometheusText, PrometheusParseError, type MetricSample, type ParsedMetrics } from './metrics';
 import { readMetricMinutes, type MetricMinuteReading } from './serving-metrics';
@@ -145,8 +151,26 @@ export function toServedEntityInput(entity: ServedEntityOutput): ServedEntityInp
   return input;
 }
 
+/** How long what GET said about an endpoint's invocation route is trusted (route_optimized is set at creation). */
+export const INVOCATION_ROUTE_TTL_MS = 5 * 60_000;
+
+/** Where an endpoint's invocations go: the workspace, or a route-optimized endpoint's data plane. */
+type InvocationRoute =
+  | { kind: 'workspace' }
+  | { kind: 'data-plane'; http: HttpClient; invocationsUrl: string; credentials: DataPlaneCredentials };
+
 export class ServingEndpointsApi {
-  constructor(private readonly http: HttpClient) {}
+  readonly #routes = new Map<string, { route: InvocationRoute; until: number }>();
+  /** GETs under way to learn a route: concurrent first invocations (a load test's start) share one. */
+  readonly #learning = new Map<string, Promise<InvocationRoute>>();
+  /** One per authorization_details, so each endpoint's scoped token is reused across GETs. */
+  readonly #dataPlanes = new Map<string, { http: HttpClient; credentials: DataPlaneCredentials }>();
+
+  /** `workspace` names the workspace in errors (the profile and host). */
+  constructor(
+    private readonly http: HttpClient,
+    private readonly workspace: string = http.host,
+  ) {}
 
   /** `GET /api/2.0/serving-endpoints` (summary form: entity names/versions, state). */
   async listEndpoints(options: CallOptions = {}): Promise<ServingEndpointSummary[]> {
@@ -157,11 +181,60 @@ export class ServingEndpointsApi {
     return body.endpoints;
   }
 
+  /** Also learns where the endpoint's invocations go (its data plane if it is route-optimized). */
   async getEndpoint(name: string, options: CallOptions = {}): Promise<ServingEndpointDetailed> {
-    return this.http.json(
+    const endpoint = await this.http.json(
       { method: 'GET', path: apiPath`/api/2.0/serving-endpoints/${name}`, ...options },
       servingEndpointDetailedSchema,
     );
+    this.#learnRoute(name, endpoint);
+    return endpoint;
+  }
+
+  /**
+   * Makes sure invocations of `endpoint` can be sent: reads where they go (GET, unless known), and for a
+   * route-optimized endpoint checks the credentials are OAuth and obtains its data-plane token. Load tests and probe
+   * rounds call it first, so that a configuration or permission problem fails the activity instead of being counted
+   * as the endpoint's errors.
+   */
+  async prepareInvocations(endpoint: string, options: CallOptions = {}): Promise<'workspace' | 'data-plane'> {
+    const route = await this.#route(endpoint, options);
+    if (route.kind === 'data-plane') await route.credentials.authorize(options.signal);
+    return route.kind;
+  }
+
+  #learnRoute(name: string, endpoint: ServingEndpointDetailed): InvocationRoute {
+    const found = dataPlaneRoute(endpoint);
+    let route: InvocationRoute = { kind: 'workspace' };
+    if (found) {
+      let plane = this.#dataPlanes.get(found.authorizationDetails);
+      if (!plane) {
+        const credentials = new DataPlaneCredentials(
+          dataPlaneCapable(this.http.credentials, name, this.workspace),
+          found.authorizationDetails,
+        );
+        plane = { http: this.http.withHost(new URL(found.invocationsUrl).origin, credentials), credentials };
+        this.#dataPlanes.set(found.authorizationDetails, plane);
+      }
+      route = { kind: 'data-plane', invocationsUrl: found.invocationsUrl, ...plane };
+    }
+    this.#routes.set(name, { route, until: Date.now() + INVOCATION_ROUTE_TTL_MS });
+    return route;
+  }
+
+  async #route(name: string, options: CallOptions): Promise<InvocationRoute> {
+    const known = this.#routes.get(name);
+    if (known && Date.now() < known.until) return known.route;
+    let learning = this.#learning.get(name);
+    if (!learning) {
+      // Not tied to one caller's signal: other callers share it.
+      learning = this.http
+        .json({ method: 'GET', path: apiPath`/api/2.0/serving-endpoints/${name}` }, servingEndpointDetailedSchema)
+        .then((endpoint) => this.#learnRoute(name, endpoint))
+        .finally(() => this.#learning.delete(name));
+      this.#learning.set(name, learning);
+    }
+    return raceAbort(learning, options.signal);
   }
 
   /** Does not wait: use `waitForEndpointNotUpdating` (or your own poll loop) for the config to be served. */
@@ -203,7 +276,7 @@ export class ServingEndpointsApi {
 
   /** `POST /serving-endpoints/{name}/invocations` (traffic split applies). */
   async query(endpoint: string, body: QueryEndpointInput, options: CallOptions = {}): Promise<QueryResult> {
-    return this.invoke(apiPath`/serving-endpoints/${endpoint}/invocations`, body, options);
+    return this.invoke(endpoint, undefined, body, options);
   }
 
   /** `POST /serving-endpoints/{name}/served-models/{served_model_name}/invocations`: one served entity directly. */
@@ -213,16 +286,41 @@ export class ServingEndpointsApi {
     body: QueryEndpointInput,
     options: CallOptions = {},
   ): Promise<QueryResult> {
-    return this.invoke(
-      apiPath`/serving-endpoints/${endpoint}/served-models/${servedModelName}/invocations`,
-      body,
-      options,
-    );
+    return this.invoke(endpoint, servedModelName, body, options);
   }
 
-  private async invoke(path: string, body: QueryEndpointInput, options: CallOptions): Promise<QueryResult> {
+  /**
+   * At the workspace URL, or at a route-optimized endpoint's data-plane URL (read from GET the first time) with its
+   * scoped OAuth token. A 404 from the data plane forgets the route (the endpoint may have been re-created).
+   */
+  private async invoke(
+    endpoint: string,
+    servedModel: string | undefined,
+    body: QueryEndpointInput,
+    options: CallOptions,
+  ): Promise<QueryResult> {
+    const route = await this.#route(endpoint, options);
+    let http = this.http;
+    let path =
+      servedModel === undefined
+        ? apiPath`/serving-endpoints/${endpoint}/invocations`
+        : apiPath`/serving-endpoints/${endpoint}/served-models/${servedModel}/invocations`;
+    if (route.kind === 'data-plane') {
+      http = route.http;
+      const url = new URL(
+        servedModel === undefined ? route.invocationsUrl : servedModelUrl(route.invocationsUrl, servedModel),
+      );
+      path = `${url.pathname}${url.search}`;
+    }
     const spec = { method: 'POST' as const, path, body, ...options };
-    const response = await this.http.request(spec);
+    let response;
+    try {
+      response = await http.request(spec);
+    } catch (err) {
+      if (route.kind === 'data-plane' && err instanceof DatabricksApiError && err.status === 404)
+        this.#routes.delete(endpoint);
+      throw err;
+    }
     const raw = parseJsonBody(spec, response, queryResponseSchema);
     return {
       predictions: raw.predictions,
