@@ -306,6 +306,7 @@ export function createDatabricksActivities(clients: WorkspaceClients, poll: Poll
         const api = client(input.workspace).serving;
         const failures: string[] = [];
         const endpoint = await api.getEndpoint(input.endpoint);
+        await api.prepareInvocations(input.endpoint); // a route-optimized endpoint: OAuth only, at its data plane
         if (endpoint.state.ready !== 'READY') failures.push(`endpoint state is ${endpoint.state.ready}`);
         for (let i = 0; i < input.queries; i++) {
           heartbeat(i);
@@ -348,6 +349,7 @@ export function createDatabricksActivities(clients: WorkspaceClients, poll: Poll
     ): Promise<CheckResult> {
       return classified(`${input.region}/${input.endpoint}: shadow check`, async () => {
         const api = client(input.workspace).serving;
+        await api.prepareInvocations(input.endpoint);
         const pairs: ShadowPair[] = [];
         const failedQueries: string[] = [];
         for (const [i, { name, record }] of input.inputs.entries()) {
@@ -400,6 +402,7 @@ export function createDatabricksActivities(clients: WorkspaceClients, poll: Poll
     ): Promise<CheckResult> {
       return classified(`${input.region}/${input.endpoint}: edge cases`, async () => {
         const api = client(input.workspace).serving;
+        await api.prepareInvocations(input.endpoint);
         const failures: string[] = [];
         for (const [i, edgeCase] of input.cases.entries()) {
           heartbeat(i);
