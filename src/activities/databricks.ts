@@ -149,10 +149,15 @@ export function createDatabricksActivities(clients: WorkspaceClients, poll: Poll
       });
     },
 
-    /** Pre-flight: the endpoint exists and serves a config (this also proves the workspace is reachable). */
+    /**
+     * Pre-flight: the endpoint exists and serves a config (this also proves the workspace is reachable), and it can
+     * be queried: a route-optimized endpoint takes OAuth tokens only, so a PAT-only profile is refused here, before
+     * anything is touched, rather than at the first probe.
+     */
     async checkEndpoint(target: EndpointTarget) {
       return classified(`${target.region}/${target.endpoint}`, async () => {
         const endpoint = await client(target.workspace).serving.getEndpoint(target.endpoint);
+        await client(target.workspace).serving.prepareInvocations(target.endpoint);
         if (!endpoint.config)
           throw ApplicationFailure.create({
             message: `${target.region}/${target.endpoint} serves no config yet; create it with a champion first`,

@@ -6,6 +6,7 @@ import { abortReason, raceAbort } from './auth';
 import { dataPlaneCapable, DataPlaneCredentials, dataPlaneRoute, servedModelUrl } from './data-plane';
 import {
   DatabricksApiError,
+  DatabricksError,
   DatabricksResponseError,
   DatabricksTimeoutError,
   EndpointUpdateFailedError,
@@ -157,7 +158,9 @@ export const INVOCATION_ROUTE_TTL_MS = 5 * 60_000;
 /** Where an endpoint's invocations go: the workspace, or a route-optimized endpoint's data plane. */
 type InvocationRoute =
   | { kind: 'workspace' }
-  | { kind: 'data-plane'; http: HttpClient; invocationsUrl: string; credentials: DataPlaneCredentials };
+  | { kind: 'data-plane'; http: HttpClient; invocationsUrl: string; credentials: DataPlaneCredentials }
+  /** Route-optimized, but not queryable with these credentials or this GET answer: invocations throw `error`. */
+  | { kind: 'refused'; error: DatabricksError };
 
 export class ServingEndpointsApi {
   readonly #routes = new Map<string, { route: InvocationRoute; until: number }>();
@@ -199,11 +202,26 @@ export class ServingEndpointsApi {
    */
   async prepareInvocations(endpoint: string, options: CallOptions = {}): Promise<'workspace' | 'data-plane'> {
     const route = await this.#route(endpoint, options);
+    if (route.kind === 'refused') throw route.error;
     if (route.kind === 'data-plane') await route.credentials.authorize(options.signal);
     return route.kind;
   }
 
+  /** Never throws: management calls on a route-optimized endpoint work with any credentials; invocations may not. */
   #learnRoute(name: string, endpoint: ServingEndpointDetailed): InvocationRoute {
+    let route: InvocationRoute;
+    try {
+      route = this.#routeOf(name, endpoint);
+    } catch (err) {
+      if (!(err instanceof DatabricksError)) throw err;
+      route = { kind: 'refused', error: err };
+    }
+    // A refusal is not kept: the next invocation reads GET again (the data-plane info may appear, the config change).
+    this.#routes.set(name, { route, until: route.kind === 'refused' ? 0 : Date.now() + INVOCATION_ROUTE_TTL_MS });
+    return route;
+  }
+
+  #routeOf(name: string, endpoint: ServingEndpointDetailed): InvocationRoute {
     const found = dataPlaneRoute(endpoint);
     let route: InvocationRoute = { kind: 'workspace' };
     if (found) {
@@ -218,7 +236,6 @@ export class ServingEndpointsApi {
       }
       route = { kind: 'data-plane', invocationsUrl: found.invocationsUrl, ...plane };
     }
-    this.#routes.set(name, { route, until: Date.now() + INVOCATION_ROUTE_TTL_MS });
     return route;
   }
 
@@ -300,6 +317,7 @@ export class ServingEndpointsApi {
     options: CallOptions,
   ): Promise<QueryResult> {
     const route = await this.#route(endpoint, options);
+    if (route.kind === 'refused') throw route.error;
     let http = this.http;
     let path =
       servedModel === undefined

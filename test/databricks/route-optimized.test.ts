@@ -83,6 +83,8 @@ it('fails with a non-retryable configuration error naming endpoint, profile and 
   const patFile = join(mkdtempSync(join(tmpdir(), 'dbcfg-pat-')), 'databrickscfg');
   writeFileSync(patFile, emu.databricksConfig());
   const client = DatabricksClient.forProfile(US, { env: { DATABRICKS_CONFIG_FILE: patFile } });
+  // Management calls work with the PAT; only invocations need OAuth.
+  expect((await client.serving.getEndpoint('fast')).route_optimized).toBe(true);
   const err = await client.serving.prepareInvocations('fast').catch((e: unknown) => e);
   expect(err).toBeInstanceOf(DatabricksConfigError);
   expect((err as DatabricksConfigError).retryable).toBe(false);
