@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
 import { DatabricksClient, DatabricksConfigError, OAuthM2MCredentials } from '../../src/databricks';
+import { pairedRound, probeRound } from '../../src/activities/judge-sources';
 import { invocationSender } from '../../src/load/databricks-target';
 import { MODEL, splitConfig, testWorld } from '../support/emulator';
 
@@ -110,4 +111,39 @@ it('the load sender reaches the data plane; no token appears in the client or it
   expect(bad.status).toBe(400);
   const printed = `${inspect(client, { depth: 5 })} ${JSON.stringify(client)}`;
   expect(printed).not.toMatch(/eyJemu\.|test-secret-value/);
+});
+
+it('canary probe rounds (random split and paired) query both versions at the data plane', async () => {
+  const client = oauthClient();
+  const target = { endpoint: 'fast', champion: 'champion', challenger: 'challenger', payloads: [{ tenure: 4 }] };
+  const options = { rps: 20, durationMs: 300, quantiles: [0.5] };
+  const probes = await probeRound(client, target, options);
+  const paired = await pairedRound(client, target, options);
+  for (const batch of [probes, paired]) expect(batch.champion.requests + batch.challenger.requests).toBeGreaterThan(0);
+  const invocations = requests().filter((r) => r.includes('invocations'));
+  expect(invocations.length).toBeGreaterThan(5);
+  expect(
+    invocations.every((r) =>
+      /^POST \/serving-data-plane\/[^/]+\/serving-endpoints\/fast\/served-models\/(champion|challenger)\/invocations 200$/.test(
+        r,
+      ),
+    ),
+  ).toBe(true);
+});
+
+it('exchanges again for a fresh data-plane token as the old one nears expiry', async () => {
+  await emu.close();
+  const world = testWorld();
+  world.defaults = { ...world.defaults, oauth_token_ttl_seconds: 1 };
+  world.regions[0].endpoints!.push({ name: 'fast', route_optimized: true, ...splitConfig(MODEL, '1', '1', 0) });
+  log = [];
+  emu = await startEmulator(world, { log: (line) => log.push(line) });
+  writeFileSync(configFile, emu.databricksConfig({ auth: 'oauth-m2m' }));
+  const client = oauthClient();
+  await client.serving.query('fast', record);
+  await new Promise((resolve) => setTimeout(resolve, 600)); // past the refresh point, half the 1 s lifetime
+  await client.serving.query('fast', record);
+  const seen = requests();
+  expect(seen.filter((r) => r === 'POST /oidc/v1/token 200')).toHaveLength(4); // workspace + exchange, twice
+  expect(seen.filter((r) => r.includes('/serving-data-plane/') && r.endsWith(' 200'))).toHaveLength(2);
 });
