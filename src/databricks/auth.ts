@@ -90,17 +90,55 @@ const tokenSchema = z.object({
 const DEFAULT_TOKEN_LIFETIME_MS = 5 * 60_000;
 export const OIDC_DISCOVERY_PATH = '/oidc/.well-known/oauth-authorization-server';
 
-interface CachedToken {
+export interface CachedToken {
   token: Secret;
   header: string;
   refreshAtMs: number;
 }
 
 /** A token for a route-optimized endpoint's data plane; `header` is secret, never log it. */
-export type ScopedToken = Readonly<CachedToken>;
+export type ScopedToken = CachedToken;
 
 /** The grant the SDKs exchange a workspace OAuth token with for a data-plane one (RFC 7523). */
 export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+
+/**
+ * One token at a time: reused until its refresh time; when it is due, one request fetches the next, shared by every
+ * caller waiting. A caller's abort signal only stops that caller's wait.
+ */
+export class TokenCache {
+  #cached?: CachedToken;
+  #inflight?: Promise<CachedToken>;
+
+  constructor(
+    private readonly fetchToken: () => Promise<CachedToken>,
+    private readonly now: () => number,
+  ) {}
+
+  async authorize(signal?: AbortSignal): Promise<Authorization> {
+    signal?.throwIfAborted();
+    const cached = this.#cached;
+    if (cached && this.now() < cached.refreshAtMs) return { header: cached.header, cached: true };
+    if (!this.#inflight) {
+      this.#inflight = this.fetchToken()
+        .then((token) => (this.#cached = token))
+        .finally(() => {
+          this.#inflight = undefined;
+        });
+    }
+    const fresh = await raceAbort(this.#inflight, signal);
+    return { header: fresh.header, cached: false };
+  }
+
+  invalidate(header: string): void {
+    if (this.#cached?.header === header) this.#cached = undefined;
+  }
+
+  /** The cached token's value, to scrub from error messages. */
+  secretValues(): string[] {
+    return this.#cached ? [this.#cached.token.reveal()] : [];
+  }
+}
 
 export class OAuthM2MCredentials implements CredentialsProvider {
   readonly authType = 'oauth-m2m';
@@ -113,8 +151,7 @@ export class OAuthM2MCredentials implements CredentialsProvider {
   readonly #headers: Record<string, string>;
   readonly #now: () => number;
   #tokenEndpoint?: Promise<string>;
-  #cached?: CachedToken;
-  #inflight?: Promise<CachedToken>;
+  readonly #tokens: TokenCache;
   /** Number of token requests sent (for tests and metrics). */
   tokenRequests = 0;
 
@@ -128,29 +165,19 @@ export class OAuthM2MCredentials implements CredentialsProvider {
     this.#refreshMarginMs = options.refreshMarginMs ?? 60_000;
     this.#headers = options.headers ?? {};
     this.#now = options.now ?? Date.now;
+    this.#tokens = new TokenCache(() => this.#requestToken('grant_type=client_credentials&scope=all-apis'), this.#now);
   }
 
-  async authorize(signal?: AbortSignal): Promise<Authorization> {
-    signal?.throwIfAborted();
-    const cached = this.#cached;
-    if (cached && this.#now() < cached.refreshAtMs) return { header: cached.header, cached: true };
-    if (!this.#inflight) {
-      this.#inflight = this.#fetchToken().finally(() => {
-        this.#inflight = undefined;
-      });
-    }
-    const fresh = await raceAbort(this.#inflight, signal);
-    return { header: fresh.header, cached: false };
+  authorize(signal?: AbortSignal): Promise<Authorization> {
+    return this.#tokens.authorize(signal);
   }
 
   invalidate(header: string): void {
-    if (this.#cached?.header === header) this.#cached = undefined;
+    this.#tokens.invalidate(header);
   }
 
   secretValues(): string[] {
-    const values = [this.#clientSecret.reveal()];
-    if (this.#cached) values.push(this.#cached.token.reveal());
-    return values;
+    return [this.#clientSecret.reveal(), ...this.#tokens.secretValues()];
   }
 
   toJSON(): object {
@@ -186,12 +213,6 @@ export class OAuthM2MCredentials implements CredentialsProvider {
         throw err;
       }
     }
-  }
-
-  async #fetchToken(): Promise<CachedToken> {
-    const entry = await this.#requestToken('grant_type=client_credentials&scope=all-apis');
-    this.#cached = entry;
-    return entry;
   }
 
   async #requestToken(body: string): Promise<CachedToken> {

@@ -5,7 +5,7 @@
  * all of it from GET, as on a real workspace; the worker's credentials never leave the worker.
  */
 import { inspect } from 'node:util';
-import { OAuthM2MCredentials, raceAbort, type Authorization, type CredentialsProvider, type ScopedToken } from './auth';
+import { OAuthM2MCredentials, TokenCache, type Authorization, type CredentialsProvider } from './auth';
 import { DatabricksConfigError, DatabricksResponseError } from './errors';
 import type { ServingEndpointDetailed } from './schemas';
 import { REDACTED } from './secret';
@@ -66,38 +66,26 @@ export function dataPlaneCapable(
 /** Credentials for one endpoint's data plane: its scoped token, cached until shortly before it expires. */
 export class DataPlaneCredentials implements CredentialsProvider {
   readonly authType = 'oauth-m2m-data-plane';
-  #cached?: ScopedToken;
-  #inflight?: Promise<ScopedToken>;
+  readonly #tokens: TokenCache;
 
   constructor(
     private readonly workspace: OAuthM2MCredentials,
-    private readonly authorizationDetails: string,
-    private readonly now: () => number = Date.now,
-  ) {}
+    authorizationDetails: string,
+    now: () => number = Date.now,
+  ) {
+    this.#tokens = new TokenCache(() => workspace.exchangeToken(authorizationDetails), now);
+  }
 
-  async authorize(signal?: AbortSignal): Promise<Authorization> {
-    signal?.throwIfAborted();
-    const cached = this.#cached;
-    if (cached && this.now() < cached.refreshAtMs) return { header: cached.header, cached: true };
-    if (!this.#inflight) {
-      // Not tied to one caller's signal: other callers share it.
-      this.#inflight = this.workspace
-        .exchangeToken(this.authorizationDetails)
-        .then((token) => (this.#cached = token))
-        .finally(() => {
-          this.#inflight = undefined;
-        });
-    }
-    const fresh = await raceAbort(this.#inflight, signal);
-    return { header: fresh.header, cached: false };
+  authorize(signal?: AbortSignal): Promise<Authorization> {
+    return this.#tokens.authorize(signal);
   }
 
   invalidate(header: string): void {
-    if (this.#cached?.header === header) this.#cached = undefined;
+    this.#tokens.invalidate(header);
   }
 
   secretValues(): string[] {
-    return [...this.workspace.secretValues(), ...(this.#cached ? [this.#cached.token.reveal()] : [])];
+    return [...this.workspace.secretValues(), ...this.#tokens.secretValues()];
   }
 
   toJSON(): object {

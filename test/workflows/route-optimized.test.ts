@@ -35,12 +35,8 @@ const plan = () =>
     ],
   });
 
-const invocations = (region: string) =>
-  rig.requests.filter((line) => line.startsWith(`[${region}] POST `) && line.includes('/invocations'));
-
-it('promotes a version on a route-optimized endpoint, probing it at its data-plane URL with an OAuth token', async () => {
-  const state = (await (await fetch(`${rig.emu.url('us-east-1')}/__emulator/state`)).json()) as any;
-  const id = state.regions['us-east-1'].endpoints[0].id as string;
+/** Registers a good version, rolls it out with the plan above, and checks the invariant. */
+async function rollOutGoodVersion() {
   const version = await rig.register('candidate-good');
   const { handle } = await startRollout(rig.client, {
     plan: plan(),
@@ -50,6 +46,16 @@ it('promotes a version on a route-optimized endpoint, probing it at its data-pla
   });
   const report = await handle.result();
   await invariantHolds();
+  return { handle, report };
+}
+
+const invocations = (region: string) =>
+  rig.requests.filter((line) => line.startsWith(`[${region}] POST `) && line.includes('/invocations'));
+
+it('promotes a version on a route-optimized endpoint, probing it at its data-plane URL with an OAuth token', async () => {
+  const state = (await (await fetch(`${rig.emu.url('us-east-1')}/__emulator/state`)).json()) as any;
+  const id = state.regions['us-east-1'].endpoints[0].id as string;
+  const { handle, report } = await rollOutGoodVersion();
   expect(report.outcome).toBe('succeeded');
   expect(report.regions.map((r) => [r.region, r.outcome])).toEqual([
     ['us-east-1', 'promoted'],
@@ -83,15 +89,7 @@ it('promotes a version on a route-optimized endpoint, probing it at its data-pla
 
 it('refuses in pre-flight, touching nothing, when the route-optimized region has a PAT-only profile', async () => {
   writeFileSync(rig.configFile, rig.emu.databricksConfig()); // PATs only, before any worker has read the file
-  const version = await rig.register('candidate-good');
-  const { handle } = await startRollout(rig.client, {
-    plan: plan(),
-    edgeCases: EDGE_CASES,
-    version,
-    triggeredBy: 'test',
-  });
-  const report = await handle.result();
-  await invariantHolds();
+  const { report } = await rollOutGoodVersion();
   expect(report.outcome).toBe('failed');
   expect(report.regions.map((r) => r.outcome)).toEqual(['skipped', 'skipped']);
   expect(report.error).toMatch(
