@@ -35,6 +35,8 @@ export function createAnalysisActivities(clients: WorkspaceClients) {
     ): Promise<CheckResult> {
       return classified(`${input.region}/${input.endpoint}: load test`, async () => {
         const client = clients.get(input.workspace);
+        // Where invocations go (a route-optimized endpoint's data plane) and its token: problems fail the activity.
+        await client.serving.prepareInvocations(input.endpoint, { signal: cancellationSignal() });
         const resumed = activityInfo().heartbeatDetails as LoadCheckpoint | undefined;
         const result: LoadResult = await runLoad({
           rps: input.load.rps,

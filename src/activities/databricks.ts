@@ -169,9 +169,11 @@ export function createDatabricksActivities(clients: WorkspaceClients, poll: Poll
     },
 
     /**
-     * Pre-flight: the endpoint exists and serves a config (this also proves the workspace is reachable). And its AI
-     * Gateway: with `liveJudged` (stages judging live traffic), fallbacks are refused, or a warning where the plan says
-     * `on_gateway_fallback: warn`; with `peakTestRate`, a rate limit below it is a warning.
+     * Pre-flight: the endpoint exists and serves a config (this also proves the workspace is reachable), and it can
+     * be queried: a route-optimized endpoint takes OAuth tokens only, so a PAT-only profile is refused here, before
+     * anything is touched, rather than at the first probe. And its AI Gateway: with `liveJudged` (stages judging live
+     * traffic), fallbacks are refused, or a warning where the plan says `on_gateway_fallback: warn`; with
+     * `peakTestRate`, a rate limit below it is a warning.
      */
     async checkEndpoint(
       target: EndpointTarget & {
@@ -181,6 +183,7 @@ export function createDatabricksActivities(clients: WorkspaceClients, poll: Poll
     ) {
       return classified(`${target.region}/${target.endpoint}`, async () => {
         const endpoint = await client(target.workspace).serving.getEndpoint(target.endpoint);
+        await client(target.workspace).serving.prepareInvocations(target.endpoint);
         if (!endpoint.config)
           throw ApplicationFailure.create({
             message: `${target.region}/${target.endpoint} serves no config yet; create it with a champion first`,
@@ -349,6 +352,7 @@ export function createDatabricksActivities(clients: WorkspaceClients, poll: Poll
         const api = client(input.workspace).serving;
         const failures: string[] = [];
         const endpoint = await api.getEndpoint(input.endpoint);
+        await api.prepareInvocations(input.endpoint); // a route-optimized endpoint: OAuth only, at its data plane
         if (endpoint.state.ready !== 'READY') failures.push(`endpoint state is ${endpoint.state.ready}`);
         for (let i = 0; i < input.queries; i++) {
           heartbeat(i);
@@ -391,6 +395,7 @@ export function createDatabricksActivities(clients: WorkspaceClients, poll: Poll
     ): Promise<CheckResult> {
       return classified(`${input.region}/${input.endpoint}: shadow check`, async () => {
         const api = client(input.workspace).serving;
+        await api.prepareInvocations(input.endpoint);
         const pairs: ShadowPair[] = [];
         const failedQueries: string[] = [];
         for (const [i, { name, record }] of input.inputs.entries()) {
@@ -443,6 +448,7 @@ export function createDatabricksActivities(clients: WorkspaceClients, poll: Poll
     ): Promise<CheckResult> {
       return classified(`${input.region}/${input.endpoint}: edge cases`, async () => {
         const api = client(input.workspace).serving;
+        await api.prepareInvocations(input.endpoint);
         const failures: string[] = [];
         for (const [i, edgeCase] of input.cases.entries()) {
           heartbeat(i);

@@ -57,6 +57,7 @@ function throwIfAborted(signal?: AbortSignal) {
 /** One round of probes: about `rps × 2 × duration` requests, each to a version drawn at random. */
 export async function probeRound(client: DatabricksClient, target: ProbeTarget, options: RoundOptions): Promise<Batch> {
   const random = options.random ?? Math.random;
+  await client.serving.prepareInvocations(target.endpoint, { signal: options.signal });
   const answers = { champion: [] as Answer[], challenger: [] as Answer[] };
   const senders = {
     champion: recording(invocationSender(client, target.endpoint, target.champion), (a) => answers.champion.push(a)),
@@ -91,6 +92,7 @@ export async function pairedRound(
   options: RoundOptions,
 ): Promise<Batch> {
   const pairs: { champion: Answer; challenger: Answer }[] = [];
+  await client.serving.prepareInvocations(target.endpoint, { signal: options.signal });
   const champion = invocationSender(client, target.endpoint, target.champion);
   const challenger = invocationSender(client, target.endpoint, target.challenger);
   await runLoad({

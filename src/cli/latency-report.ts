@@ -91,6 +91,8 @@ async function measure(
   requests: number,
   rps: number,
 ): Promise<LatencyFigures> {
+  // A route-optimized endpoint is measured at its data-plane URL; a credentials problem fails here, not as errors.
+  await target.client.serving.prepareInvocations(target.endpoint);
   const result = await runLoad({
     rps,
     durationMs: (requests * 1000) / rps,
@@ -177,8 +179,18 @@ function positiveInteger(flag: string, value: string | undefined, fallback: numb
 export function emulatorLatencyPlans(emu: RunningEmulator, endpoint: string, from: string[]): LatencyPlan[] {
   const world = emu.world;
   const serving = world.regions.filter((r) => r.endpoints.some((e) => e.name === endpoint)).map((r) => r.name);
+  // A route-optimized endpoint takes OAuth tokens only: its region's client uses the world's OAuth M2M credentials.
+  const oauth = (region: string) => {
+    const spec = world.regions.find((r) => r.name === region)?.endpoints.find((e) => e.name === endpoint);
+    const principal = world.principals.find(
+      (p) => p.client_id && p.client_secret && (p.workspaces.includes('*') || p.workspaces.includes(region)),
+    );
+    return spec?.route_optimized && principal
+      ? { clientId: principal.client_id, clientSecret: principal.client_secret }
+      : { token: emu.token(region) };
+  };
   const clientFor = (region: string, clientRegion: string, options: Partial<DatabricksClientOptions> = {}) =>
-    new DatabricksClient({ host: emu.url(region), token: emu.token(region), env: {}, clientRegion, ...options });
+    new DatabricksClient({ host: emu.url(region), ...oauth(region), env: {}, clientRegion, ...options });
   return from.map((client) => {
     const nearest = [...serving].sort(
       (a, b) =>

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { ResolvedAuth } from './config';
 import {
   apiErrorFromResponse,
+  DatabricksApiError,
   DatabricksNetworkError,
   DatabricksResponseError,
   DatabricksTimeoutError,
@@ -89,10 +90,54 @@ const tokenSchema = z.object({
 const DEFAULT_TOKEN_LIFETIME_MS = 5 * 60_000;
 export const OIDC_DISCOVERY_PATH = '/oidc/.well-known/oauth-authorization-server';
 
-interface CachedToken {
+export interface CachedToken {
   token: Secret;
   header: string;
   refreshAtMs: number;
+}
+
+/** A token for a route-optimized endpoint's data plane; `header` is secret, never log it. */
+export type ScopedToken = CachedToken;
+
+/** The grant the SDKs exchange a workspace OAuth token with for a data-plane one (RFC 7523). */
+export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+
+/**
+ * One token at a time: reused until its refresh time; when it is due, one request fetches the next, shared by every
+ * caller waiting. A caller's abort signal only stops that caller's wait.
+ */
+export class TokenCache {
+  #cached?: CachedToken;
+  #inflight?: Promise<CachedToken>;
+
+  constructor(
+    private readonly fetchToken: () => Promise<CachedToken>,
+    private readonly now: () => number,
+  ) {}
+
+  async authorize(signal?: AbortSignal): Promise<Authorization> {
+    signal?.throwIfAborted();
+    const cached = this.#cached;
+    if (cached && this.now() < cached.refreshAtMs) return { header: cached.header, cached: true };
+    if (!this.#inflight) {
+      this.#inflight = this.fetchToken()
+        .then((token) => (this.#cached = token))
+        .finally(() => {
+          this.#inflight = undefined;
+        });
+    }
+    const fresh = await raceAbort(this.#inflight, signal);
+    return { header: fresh.header, cached: false };
+  }
+
+  invalidate(header: string): void {
+    if (this.#cached?.header === header) this.#cached = undefined;
+  }
+
+  /** The cached token's value, to scrub from error messages. */
+  secretValues(): string[] {
+    return this.#cached ? [this.#cached.token.reveal()] : [];
+  }
 }
 
 export class OAuthM2MCredentials implements CredentialsProvider {
@@ -106,8 +151,7 @@ export class OAuthM2MCredentials implements CredentialsProvider {
   readonly #headers: Record<string, string>;
   readonly #now: () => number;
   #tokenEndpoint?: Promise<string>;
-  #cached?: CachedToken;
-  #inflight?: Promise<CachedToken>;
+  readonly #tokens: TokenCache;
   /** Number of token requests sent (for tests and metrics). */
   tokenRequests = 0;
 
@@ -121,29 +165,19 @@ export class OAuthM2MCredentials implements CredentialsProvider {
     this.#refreshMarginMs = options.refreshMarginMs ?? 60_000;
     this.#headers = options.headers ?? {};
     this.#now = options.now ?? Date.now;
+    this.#tokens = new TokenCache(() => this.#requestToken('grant_type=client_credentials&scope=all-apis'), this.#now);
   }
 
-  async authorize(signal?: AbortSignal): Promise<Authorization> {
-    signal?.throwIfAborted();
-    const cached = this.#cached;
-    if (cached && this.#now() < cached.refreshAtMs) return { header: cached.header, cached: true };
-    if (!this.#inflight) {
-      this.#inflight = this.#fetchToken().finally(() => {
-        this.#inflight = undefined;
-      });
-    }
-    const fresh = await raceAbort(this.#inflight, signal);
-    return { header: fresh.header, cached: false };
+  authorize(signal?: AbortSignal): Promise<Authorization> {
+    return this.#tokens.authorize(signal);
   }
 
   invalidate(header: string): void {
-    if (this.#cached?.header === header) this.#cached = undefined;
+    this.#tokens.invalidate(header);
   }
 
   secretValues(): string[] {
-    const values = [this.#clientSecret.reveal()];
-    if (this.#cached) values.push(this.#cached.token.reveal());
-    return values;
+    return [this.#clientSecret.reveal(), ...this.#tokens.secretValues()];
   }
 
   toJSON(): object {
@@ -154,7 +188,34 @@ export class OAuthM2MCredentials implements CredentialsProvider {
     return `OAuthM2MCredentials { host: '${this.host}', clientId: '${this.clientId}', clientSecret: ${REDACTED} }`;
   }
 
-  async #fetchToken(): Promise<CachedToken> {
+  /**
+   * A token scoped by `authorizationDetails` (a route-optimized endpoint's `data_plane_info.query_info`), for its
+   * data-plane URL: this client's workspace token exchanged with the JWT bearer grant, client credentials included,
+   * as the SDKs' data-plane clients do. Not cached here (DataPlaneCredentials caches per endpoint). When the exchange
+   * refuses a cached workspace token (expired or revoked early), that token is refreshed and the exchange sent once more.
+   */
+  async exchangeToken(authorizationDetails: string, signal?: AbortSignal): Promise<ScopedToken> {
+    for (let attempt = 0; ; attempt++) {
+      const assertion = await this.authorize(signal);
+      const form = new URLSearchParams({
+        grant_type: JWT_BEARER_GRANT,
+        assertion: assertion.header.replace(/^Bearer /, ''),
+        authorization_details: authorizationDetails,
+      });
+      try {
+        const entry = await raceAbort(this.#requestToken(form.toString()), signal);
+        return { token: entry.token, header: entry.header, refreshAtMs: entry.refreshAtMs };
+      } catch (err) {
+        if (attempt === 0 && assertion.cached && err instanceof DatabricksApiError && [400, 401].includes(err.status)) {
+          this.invalidate(assertion.header);
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  async #requestToken(body: string): Promise<CachedToken> {
     const tokenEndpoint = await this.#discover();
     const basic = Buffer.from(`${this.clientId}:${this.#clientSecret.reveal()}`).toString('base64');
     const startedAt = this.#now();
@@ -162,7 +223,7 @@ export class OAuthM2MCredentials implements CredentialsProvider {
     const response = await this.#send('POST', tokenEndpoint, 'OAuth token request', {
       Authorization: `Basic ${basic}`,
       'Content-Type': 'application/x-www-form-urlencoded',
-      body: 'grant_type=client_credentials&scope=all-apis',
+      body,
     });
     const parsed = tokenSchema.safeParse(response.json);
     if (!parsed.success) {
@@ -171,13 +232,7 @@ export class OAuthM2MCredentials implements CredentialsProvider {
     const lifetimeMs = parsed.data.expires_in !== undefined ? parsed.data.expires_in * 1000 : DEFAULT_TOKEN_LIFETIME_MS;
     const margin = Math.min(this.#refreshMarginMs, lifetimeMs / 2);
     const token = new Secret(parsed.data.access_token);
-    const entry: CachedToken = {
-      token,
-      header: `Bearer ${token.reveal()}`,
-      refreshAtMs: startedAt + lifetimeMs - margin,
-    };
-    this.#cached = entry;
-    return entry;
+    return { token, header: `Bearer ${token.reveal()}`, refreshAtMs: startedAt + lifetimeMs - margin };
   }
 
   #discover(): Promise<string> {

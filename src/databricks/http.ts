@@ -101,14 +101,21 @@ export class HttpClient {
   readonly #headers: Record<string, string>;
   readonly #fetch: FetchLike;
   readonly #now: () => number;
+  readonly #options: HttpClientOptions;
 
   constructor(options: HttpClientOptions) {
+    this.#options = options;
     this.host = options.host;
     this.credentials = options.credentials;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
     this.#now = options.now ?? Date.now;
     this.#headers = commonHeaders(options);
+  }
+
+  /** A client for another host (a route-optimized endpoint's data plane) with other credentials, same options. */
+  withHost(host: string, credentials: CredentialsProvider): HttpClient {
+    return new HttpClient({ ...this.#options, host, credentials });
   }
 
   url(path: string, query?: Record<string, QueryValue>): string {

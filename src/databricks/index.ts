@@ -68,7 +68,10 @@ export class DatabricksClient {
       fetch: options.fetch,
       now: options.now,
     });
-    this.serving = new ServingEndpointsApi(this.http);
+    this.serving = new ServingEndpointsApi(
+      this.http,
+      this.config.profile ? `profile "${this.config.profile}" (${this.host})` : this.host,
+    );
     this.unityCatalog = new UnityCatalogApi(this.http);
     this.sharing = new SharingApi(this.http);
   }
@@ -108,6 +111,7 @@ export {
   OAuthM2MCredentials,
   createCredentials,
   OIDC_DISCOVERY_PATH,
+  JWT_BEARER_GRANT,
   type Authorization,
   type CredentialsProvider,
   type FetchLike,
@@ -168,6 +172,7 @@ export {
   type ListRegisteredModelsOptions,
   type CreateCatalogInput,
 } from './unity-catalog';
+export { dataPlaneRoute, DataPlaneCredentials, type DataPlaneRoute } from './data-plane';
 export { SharingApi, type GetShareOptions, type ListOptions } from './sharing';
 export {
   parsePrometheusText,

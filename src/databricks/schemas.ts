@@ -160,7 +160,14 @@ export const servingEndpointDetailedSchema = z.object({
   permission_level: openEnum(PERMISSION_LEVELS).optional(),
   route_optimized: z.boolean().optional(),
   endpoint_url: z.string().optional(),
-  data_plane_info: z.object({ query_info: z.object({ endpoint_url: z.string().optional() }).optional() }).optional(),
+  /** Route-optimized endpoints: where to query them, and the authorization_details (a JSON string) of their tokens. */
+  data_plane_info: z
+    .object({
+      query_info: z
+        .object({ endpoint_url: z.string().optional(), authorization_details: z.string().optional() })
+        .optional(),
+    })
+    .optional(),
   email_notifications: unknownRecord.optional(),
   telemetry_config: unknownRecord.optional(),
 });

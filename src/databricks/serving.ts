@@ -2,8 +2,15 @@
  * Model Serving endpoints (API 2.0) and invocations, docs/databricks-api.md §1.
  */
 import { z } from 'zod';
-import { abortReason } from './auth';
-import { DatabricksResponseError, DatabricksTimeoutError, EndpointUpdateFailedError } from './errors';
+import { abortReason, raceAbort } from './auth';
+import { dataPlaneCapable, DataPlaneCredentials, dataPlaneRoute, servedModelUrl } from './data-plane';
+import {
+  DatabricksApiError,
+  DatabricksError,
+  DatabricksResponseError,
+  DatabricksTimeoutError,
+  EndpointUpdateFailedError,
+} from './errors';
 import { apiPath, parseJsonBody, type CallOptions, type HttpClient } from './http';
 import { parsePrometheusText, PrometheusParseError, type MetricSample, type ParsedMetrics } from './metrics';
 import { readMetricMinutes, type MetricMinuteReading } from './serving-metrics';
@@ -129,8 +136,28 @@ export function toServedEntityInput(entity: ServedEntityOutput): ServedEntityInp
   return input;
 }
 
+/** How long what GET said about an endpoint's invocation route is trusted (route_optimized is set at creation). */
+export const INVOCATION_ROUTE_TTL_MS = 5 * 60_000;
+
+/** Where an endpoint's invocations go: the workspace, or a route-optimized endpoint's data plane. */
+type InvocationRoute =
+  | { kind: 'workspace' }
+  | { kind: 'data-plane'; http: HttpClient; invocationsUrl: string; credentials: DataPlaneCredentials }
+  /** Route-optimized, but not queryable with these credentials or this GET answer: invocations throw `error`. */
+  | { kind: 'refused'; error: DatabricksError };
+
 export class ServingEndpointsApi {
-  constructor(private readonly http: HttpClient) {}
+  readonly #routes = new Map<string, { route: InvocationRoute; until: number }>();
+  /** GETs under way to learn a route: concurrent first invocations (a load test's start) share one. */
+  readonly #learning = new Map<string, Promise<InvocationRoute>>();
+  /** One per authorization_details, so each endpoint's scoped token is reused across GETs. */
+  readonly #dataPlanes = new Map<string, { http: HttpClient; credentials: DataPlaneCredentials }>();
+
+  /** `workspace` names the workspace in errors (the profile and host). */
+  constructor(
+    private readonly http: HttpClient,
+    private readonly workspace: string = http.host,
+  ) {}
 
   /** `GET /api/2.0/serving-endpoints` (summary form: entity names/versions, state). */
   async listEndpoints(options: CallOptions = {}): Promise<ServingEndpointSummary[]> {
@@ -141,11 +168,74 @@ export class ServingEndpointsApi {
     return body.endpoints;
   }
 
+  /** Also learns where the endpoint's invocations go (its data plane if it is route-optimized). */
   async getEndpoint(name: string, options: CallOptions = {}): Promise<ServingEndpointDetailed> {
-    return this.http.json(
+    const endpoint = await this.http.json(
       { method: 'GET', path: apiPath`/api/2.0/serving-endpoints/${name}`, ...options },
       servingEndpointDetailedSchema,
     );
+    this.#learnRoute(name, endpoint);
+    return endpoint;
+  }
+
+  /**
+   * Makes sure invocations of `endpoint` can be sent: reads where they go (GET, unless known), and for a
+   * route-optimized endpoint checks the credentials are OAuth and obtains its data-plane token. Load tests and probe
+   * rounds call it first, so that a configuration or permission problem fails the activity instead of being counted
+   * as the endpoint's errors.
+   */
+  async prepareInvocations(endpoint: string, options: CallOptions = {}): Promise<'workspace' | 'data-plane'> {
+    const route = await this.#route(endpoint, options);
+    if (route.kind === 'refused') throw route.error;
+    if (route.kind === 'data-plane') await route.credentials.authorize(options.signal);
+    return route.kind;
+  }
+
+  /** Never throws: management calls on a route-optimized endpoint work with any credentials; invocations may not. */
+  #learnRoute(name: string, endpoint: ServingEndpointDetailed): InvocationRoute {
+    let route: InvocationRoute;
+    try {
+      route = this.#routeOf(name, endpoint);
+    } catch (err) {
+      if (!(err instanceof DatabricksError)) throw err;
+      route = { kind: 'refused', error: err };
+    }
+    // A refusal is not kept: the next invocation reads GET again (the data-plane info may appear, the config change).
+    this.#routes.set(name, { route, until: route.kind === 'refused' ? 0 : Date.now() + INVOCATION_ROUTE_TTL_MS });
+    return route;
+  }
+
+  #routeOf(name: string, endpoint: ServingEndpointDetailed): InvocationRoute {
+    const found = dataPlaneRoute(endpoint);
+    let route: InvocationRoute = { kind: 'workspace' };
+    if (found) {
+      let plane = this.#dataPlanes.get(found.authorizationDetails);
+      if (!plane) {
+        const credentials = new DataPlaneCredentials(
+          dataPlaneCapable(this.http.credentials, name, this.workspace),
+          found.authorizationDetails,
+        );
+        plane = { http: this.http.withHost(new URL(found.invocationsUrl).origin, credentials), credentials };
+        this.#dataPlanes.set(found.authorizationDetails, plane);
+      }
+      route = { kind: 'data-plane', invocationsUrl: found.invocationsUrl, ...plane };
+    }
+    return route;
+  }
+
+  async #route(name: string, options: CallOptions): Promise<InvocationRoute> {
+    const known = this.#routes.get(name);
+    if (known && Date.now() < known.until) return known.route;
+    let learning = this.#learning.get(name);
+    if (!learning) {
+      // Not tied to one caller's signal: other callers share it.
+      learning = this.http
+        .json({ method: 'GET', path: apiPath`/api/2.0/serving-endpoints/${name}` }, servingEndpointDetailedSchema)
+        .then((endpoint) => this.#learnRoute(name, endpoint))
+        .finally(() => this.#learning.delete(name));
+      this.#learning.set(name, learning);
+    }
+    return raceAbort(learning, options.signal);
   }
 
   /** Does not wait: use `waitForEndpointNotUpdating` (or your own poll loop) for the config to be served. */
@@ -187,7 +277,7 @@ export class ServingEndpointsApi {
 
   /** `POST /serving-endpoints/{name}/invocations` (traffic split applies). */
   async query(endpoint: string, body: QueryEndpointInput, options: CallOptions = {}): Promise<QueryResult> {
-    return this.invoke(apiPath`/serving-endpoints/${endpoint}/invocations`, body, options);
+    return this.invoke(endpoint, undefined, body, options);
   }
 
   /** `POST /serving-endpoints/{name}/served-models/{served_model_name}/invocations`: one served entity directly. */
@@ -197,16 +287,42 @@ export class ServingEndpointsApi {
     body: QueryEndpointInput,
     options: CallOptions = {},
   ): Promise<QueryResult> {
-    return this.invoke(
-      apiPath`/serving-endpoints/${endpoint}/served-models/${servedModelName}/invocations`,
-      body,
-      options,
-    );
+    return this.invoke(endpoint, servedModelName, body, options);
   }
 
-  private async invoke(path: string, body: QueryEndpointInput, options: CallOptions): Promise<QueryResult> {
+  /**
+   * At the workspace URL, or at a route-optimized endpoint's data-plane URL (read from GET the first time) with its
+   * scoped OAuth token. A 404 from the data plane forgets the route (the endpoint may have been re-created).
+   */
+  private async invoke(
+    endpoint: string,
+    servedModel: string | undefined,
+    body: QueryEndpointInput,
+    options: CallOptions,
+  ): Promise<QueryResult> {
+    const route = await this.#route(endpoint, options);
+    if (route.kind === 'refused') throw route.error;
+    let http = this.http;
+    let path =
+      servedModel === undefined
+        ? apiPath`/serving-endpoints/${endpoint}/invocations`
+        : apiPath`/serving-endpoints/${endpoint}/served-models/${servedModel}/invocations`;
+    if (route.kind === 'data-plane') {
+      http = route.http;
+      const url = new URL(
+        servedModel === undefined ? route.invocationsUrl : servedModelUrl(route.invocationsUrl, servedModel),
+      );
+      path = `${url.pathname}${url.search}`;
+    }
     const spec = { method: 'POST' as const, path, body, ...options };
-    const response = await this.http.request(spec);
+    let response;
+    try {
+      response = await http.request(spec);
+    } catch (err) {
+      if (route.kind === 'data-plane' && err instanceof DatabricksApiError && err.status === 404)
+        this.#routes.delete(endpoint);
+      throw err;
+    }
     const raw = parseJsonBody(spec, response, queryResponseSchema);
     return {
       predictions: raw.predictions,

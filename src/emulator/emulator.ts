@@ -27,6 +27,7 @@ import { unityCatalogRoutes } from './routes/unity-catalog';
 import { mlflowRegistryRoutes } from './routes/mlflow-registry';
 import { filesRoutes } from './routes/files';
 import { schemaRoutes } from './routes/uc-schemas';
+import { routeOptimizedJson } from './data-plane';
 import { endpointDetailedJson, ServingEndpoints, type EndpointRecord, type EntityRecord } from './serving';
 import { WorldError, type RegionSpec, type World } from './world';
 
@@ -280,6 +281,7 @@ export class Emulator implements EmulatorForRoutes {
           workspace.serving.create(
             {
               name: endpoint.name,
+              route_optimized: endpoint.route_optimized,
               config: { served_entities: endpoint.served_entities, traffic_config: endpoint.traffic_config },
               ai_gateway: endpoint.ai_gateway,
               tags: endpoint.tags,
@@ -458,7 +460,10 @@ export class Emulator implements EmulatorForRoutes {
                 stalled: replication.stalledSince !== undefined,
                 visible_at: Object.fromEntries(replication.visibleAt),
               },
-              endpoints: endpoints.map((e) => endpointDetailedJson(e, 'CAN_MANAGE')),
+              endpoints: endpoints.map((e) => ({
+                ...endpointDetailedJson(e, 'CAN_MANAGE'),
+                ...routeOptimizedJson(e, workspace.url),
+              })),
               update_log: Object.fromEntries(endpoints.map((e) => [e.name, e.updateLog])),
             },
           ];

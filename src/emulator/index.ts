@@ -17,8 +17,11 @@ export interface RunningEmulator {
   url(region: string): string;
   /** A personal access token of the first principal that has one and belongs to the region's workspace. */
   token(region: string): string;
-  /** A ~/.databrickscfg-style file: one profile per region, named after it, with its URL and token. */
-  databricksConfig(): string;
+  /**
+   * A ~/.databrickscfg-style file: one profile per region, named after it, with its URL and a token, or with OAuth M2M
+   * client credentials (`{ auth: 'oauth-m2m' }`, of the first principal that has them and belongs to the region).
+   */
+  databricksConfig(options?: { auth?: 'pat' | 'oauth-m2m' }): string;
   close(): Promise<void>;
 }
 
@@ -40,8 +43,13 @@ export async function startEmulator(
     world: parsed,
     regions: emulator.regions,
     url: (region) => emulator.workspace(region).url,
-    databricksConfig: () =>
-      running.regions.map((r) => `[${r}]\nhost = ${running.url(r)}\ntoken = ${running.token(r)}\n`).join('\n'),
+    databricksConfig: (options = {}) =>
+      running.regions
+        .map(
+          (r) =>
+            `[${r}]\nhost = ${running.url(r)}\n${options.auth === 'oauth-m2m' ? m2m(r) : `token = ${running.token(r)}`}\n`,
+        )
+        .join('\n'),
     token: (region) => {
       const principal = parsed.principals.find(
         (p) => p.token && (p.workspaces.includes('*') || p.workspaces.includes(region)),
@@ -50,6 +58,13 @@ export async function startEmulator(
       return principal.token;
     },
     close: () => emulator.close(),
+  };
+  const m2m = (region: string) => {
+    const principal = parsed.principals.find(
+      (p) => p.client_id && p.client_secret && (p.workspaces.includes('*') || p.workspaces.includes(region)),
+    );
+    if (!principal) throw new Error(`no principal with OAuth client credentials belongs to ${region}`);
+    return `client_id = ${principal.client_id}\nclient_secret = ${principal.client_secret}`;
   };
   return running;
 }

@@ -90,6 +90,8 @@ export interface EndpointRecord {
   gatewayLimiter: GatewayRateLimiter;
   /** budget_policy_id, email_notifications, telemetry_config: stored and returned as written. */
   settings: EndpointSettings;
+  /** Set at creation, never changed: queried at its data-plane URL only (src/emulator/data-plane.ts). */
+  routeOptimized: boolean;
   config?: ConfigRecord;
   pending?: PendingUpdate;
   lastUpdateFailed: boolean;
@@ -181,6 +183,8 @@ export class ServingEndpoints {
     const tags = parseTags(body.tags);
     const aiGateway = body.ai_gateway === undefined ? undefined : parseAiGateway(body.ai_gateway, 'ai_gateway');
     const settings = parseEndpointSettings(body);
+    if (body.route_optimized !== undefined && typeof body.route_optimized !== 'boolean')
+      throw badRequest("'route_optimized' must be true or false.");
     const config = body.config === undefined ? undefined : this.parseConfig(body.config, creator, now, 0);
     // Endpoints the world declares already exist; only API calls count against the limit.
     if (config && !extra.immediate) this.countConfigUpdate(now);
@@ -195,6 +199,7 @@ export class ServingEndpoints {
       aiGateway,
       gatewayLimiter: new GatewayRateLimiter(),
       settings,
+      routeOptimized: body.route_optimized === true,
       lastUpdateFailed: false,
       updateDuration: extra.updateDuration,
       metrics: new Map(),
@@ -585,7 +590,7 @@ export function endpointDetailedJson(endpoint: EndpointRecord, permissionLevel: 
     description: endpoint.description,
     ai_gateway: endpoint.aiGateway,
     permission_level: permissionLevel,
-    route_optimized: false,
+    route_optimized: endpoint.routeOptimized,
   };
 }
 

@@ -169,6 +169,8 @@ const endpointSchema = z.strictObject({
   live_traffic: liveTrafficSchema.optional(),
   /** AI Gateway config, as `ai_gateway` on create (validated by the serving API; docs/emulator.md, "AI Gateway"). */
   ai_gateway: z.record(z.string(), z.unknown()).optional(),
+  /** Route-optimized: queried only at its own data-plane URL, with an OAuth token scoped to it (docs/emulator.md). */
+  route_optimized: z.boolean().default(false),
 });
 
 const sharedCatalogSchema = z.strictObject({

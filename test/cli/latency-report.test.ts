@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main';
 import type { LatencyRow } from '../../src/cli/latency-report';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { loadWorldFile, startEmulator } from '../../src/emulator';
 
 async function rollout(args: string[], env: Record<string, string> = {}) {
@@ -52,6 +53,32 @@ it('measures before (primary) and after (nearest) per client region: far clients
   const svg = readFileSync(join(dir, 'latency.svg'), 'utf8');
   expect(svg).toContain('<svg');
   expect(svg).toContain('ap-southeast-1');
+});
+
+it("measures a route-optimized endpoint at its data-plane URL, with the world's OAuth client credentials", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'latency-ro-'));
+  const world = parseYaml(readFileSync(WORLD, 'utf8'));
+  for (const region of world.regions) for (const endpoint of region.endpoints ?? []) endpoint.route_optimized = true;
+  writeFileSync(join(dir, 'world.yaml'), stringifyYaml(world));
+  const run = await rollout([
+    'latency-report',
+    '--world',
+    join(dir, 'world.yaml'),
+    '--from',
+    'eu-west-1',
+    '--input',
+    INPUT,
+    '--requests',
+    '10',
+    '--rps',
+    '40',
+    '--json',
+    join(dir, 'latency.json'),
+  ]);
+  expect([run.code, run.err]).toEqual([0, '']);
+  const { rows } = JSON.parse(readFileSync(join(dir, 'latency.json'), 'utf8')) as { rows: LatencyRow[] };
+  // At the workspace URL every request would be refused (400): none is.
+  for (const row of rows) expect([row.before.errors, row.after.errors]).toEqual([0, 0]);
 });
 
 it('with --plan, queries the workspaces of the plan from this host, labelled (and, on an emulator, simulated) by --from', async () => {

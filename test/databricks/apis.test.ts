@@ -139,8 +139,10 @@ describe('serving endpoints', () => {
   });
 
   it('queries an endpoint and reports the served-model-name header and latency', async () => {
-    server.handle((_req, res) =>
-      sendJson(res, 200, { predictions: [0.12, 0.87], extra: 'x' }, { 'served-model-name': 'fraud-2' }),
+    server.handle((req, res) =>
+      req.method === 'GET'
+        ? sendJson(res, 200, DETAILED)
+        : sendJson(res, 200, { predictions: [0.12, 0.87], extra: 'x' }, { 'served-model-name': 'fraud-2' }),
     );
     const body = {
       dataframe_records: [
@@ -153,15 +155,26 @@ describe('serving endpoints', () => {
     expect(result.servedModelName).toBe('fraud-2');
     expect(result.latencyMs).toBeGreaterThanOrEqual(0);
     expect(result.raw).toEqual({ predictions: [0.12, 0.87], extra: 'x' });
-    const [req] = server.requests;
-    expect(`${req.method} ${req.path}`).toBe('POST /serving-endpoints/fraud-detector/invocations');
-    expect(JSON.parse(req.body)).toEqual(body);
+    // The first invocation reads where the endpoint is served (GET: not route-optimized, so the workspace URL).
+    expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /api/2.0/serving-endpoints/fraud-detector',
+      'POST /serving-endpoints/fraud-detector/invocations',
+    ]);
+    expect(JSON.parse(server.requests[1].body)).toEqual(body);
+    await client.serving.query('fraud-detector', body);
+    expect(server.requests.map((r) => r.method)).toEqual(['GET', 'POST', 'POST']);
   });
 
   it('queries one served model directly; a missing header gives undefined', async () => {
-    server.handle((_req, res) => sendJson(res, 200, { choices: [{ text: 'hi' }] }));
+    server.handle((req, res) =>
+      req.method === 'GET' ? sendJson(res, 200, DETAILED) : sendJson(res, 200, { choices: [{ text: 'hi' }] }),
+    );
+    await client.serving.getEndpoint('fraud-detector'); // a GET tells where invocations go: no second one
     const result = await client.serving.queryServedModel('fraud-detector', 'fraud-1', { inputs: [[1, 2]] });
-    expect(server.requests[0].path).toBe('/serving-endpoints/fraud-detector/served-models/fraud-1/invocations');
+    expect(server.requests.map((r) => r.path)).toEqual([
+      '/api/2.0/serving-endpoints/fraud-detector',
+      '/serving-endpoints/fraud-detector/served-models/fraud-1/invocations',
+    ]);
     expect(result.servedModelName).toBeUndefined();
     expect(result.predictions).toBeUndefined();
     expect(result.raw).toEqual({ choices: [{ text: 'hi' }] });

@@ -32,6 +32,26 @@ describe('the N-region world generator', () => {
     }
   });
 
+  it('makes every endpoint route-optimized on request, queryable at its data plane only', async () => {
+    const world = parseWorld(generateWorld({ regions: 2, routeOptimized: true }));
+    expect(world.regions.map((r) => r.endpoints[0].route_optimized)).toEqual([true, true]);
+    expect(parseWorld(generateWorld({ regions: 1 })).regions[0].endpoints[0].route_optimized).toBe(false);
+    const emu = await startEmulator(world);
+    try {
+      const region = emu.regions[1];
+      const token = emu.token(region);
+      const endpoint = await call(emu, region, 'GET', '/api/2.0/serving-endpoints/fraud-detector', { token });
+      expect(endpoint.body.data_plane_info.query_info.endpoint_url).toContain('/serving-data-plane/');
+      const answer = await call(emu, region, 'POST', '/serving-endpoints/fraud-detector/invocations', {
+        token,
+        body: { dataframe_records: [{ amount: 100 }] },
+      });
+      expect(answer.status).toBe(400);
+    } finally {
+      await emu.close();
+    }
+  });
+
   it('refuses a region count out of range', () => {
     expect(() => generateWorld({ regions: 0 })).toThrow('--regions must be an integer from 1 to 500');
     expect(() => generateWorld({ regions: 2.5 })).toThrow('--regions');

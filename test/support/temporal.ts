@@ -119,7 +119,14 @@ export const EDGE_CASES: EdgeCase[] = [50, 200, 400].map((amount) => ({
  * Jest hooks for a test file: one dev server and one workflow bundle for the file, a fresh emulator and workers
  * per test. Returns a getter for the current test's rig.
  */
-export function useRig(world?: () => WorldInput): () => Rig {
+/** How a rig sets up the workers' profiles, and whether it keeps the emulator's request log (`Rig.requests`). */
+export interface RigOptions {
+  /** `oauth-m2m`: each region's profile holds the world's OAuth client credentials instead of a PAT. */
+  auth?: 'pat' | 'oauth-m2m';
+  logRequests?: boolean;
+}
+
+export function useRig(world?: () => WorldInput, options: RigOptions = {}): () => Rig {
   let env: TestWorkflowEnvironment | undefined;
   let bundle: WorkflowBundleWithSourceMap;
   let rig: Rig | undefined;
@@ -130,7 +137,7 @@ export function useRig(world?: () => WorldInput): () => Rig {
     await env?.teardown();
   });
   beforeEach(async () => {
-    rig = await Rig.start(env!, bundle, world?.());
+    rig = await Rig.start(env!, bundle, world?.(), options);
   });
   afterEach(async () => {
     await rig?.close();
@@ -150,17 +157,23 @@ export class Rig {
     readonly env: TestWorkflowEnvironment,
     readonly emu: RunningEmulator,
     readonly bundle: WorkflowBundleWithSourceMap,
+    options: RigOptions = {},
+    /** The emulator's request log ("[region] METHOD /path status"), when the rig was started with logRequests. */
+    readonly requests: string[] = [],
   ) {
     this.configFile = join(mkdtempSync(join(tmpdir(), 'rollout-cfg-')), 'databrickscfg');
-    writeFileSync(this.configFile, emu.databricksConfig());
+    writeFileSync(this.configFile, emu.databricksConfig({ auth: options.auth }));
   }
 
   static async start(
     env: TestWorkflowEnvironment,
     bundle: WorkflowBundleWithSourceMap,
     world: WorldInput = rolloutWorld(),
+    options: RigOptions = {},
   ) {
-    const rig = new Rig(env, await startEmulator(world), bundle);
+    const requests: string[] = [];
+    const log = options.logRequests ? (line: string) => requests.push(line.replace(/ \d+ms$/, '')) : undefined;
+    const rig = new Rig(env, await startEmulator(world, { log }), bundle, options, requests);
     await rig.startWorkers();
     return rig;
   }

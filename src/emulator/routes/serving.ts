@@ -2,6 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fallbackOrder, fallsBack, type Caller } from '../ai-gateway';
 import { ApiError, notFound } from '../api-error';
+import { DATA_PLANE_PREFIX, dataPlaneInvocationsUrl, routeOptimizedJson } from '../data-plane';
 import type { EmulatorForRoutes } from './emulator-for-routes';
 import type { RequestContext, Route } from '../http';
 import { jsonBody, jsonObjectBody } from '../http';
@@ -30,8 +31,10 @@ export function errorCodeForStatus(status: number): string {
 
 export function servingRoutes(emulator: EmulatorForRoutes): Route[] {
   const serving = (ctx: RequestContext) => emulator.workspace(ctx.region).serving;
-  const detailed = (ctx: RequestContext, endpoint: EndpointRecord) =>
-    endpointDetailedJson(endpoint, emulator.auth.servingPermissionLevel(ctx.principal));
+  const detailed = (ctx: RequestContext, endpoint: EndpointRecord) => ({
+    ...endpointDetailedJson(endpoint, emulator.auth.servingPermissionLevel(ctx.principal)),
+    ...routeOptimizedJson(endpoint, emulator.workspace(ctx.region).url),
+  });
   const servedEntity = (ctx: RequestContext) => {
     const endpoint = serving(ctx).get(ctx.params.name, ctx.now);
     const entity = [...(endpoint.config?.entities ?? []), ...(endpoint.pending?.config.entities ?? [])].find(
@@ -166,12 +169,51 @@ export function servingRoutes(emulator: EmulatorForRoutes): Route[] {
       permission: 'serving:query',
       handler: (ctx) => invoke(emulator, ctx, ctx.params.served),
     },
+    // A route-optimized endpoint's data plane (src/emulator/data-plane.ts): authenticated by the handler, which takes
+    // only OAuth tokens scoped to the endpoint.
+    {
+      method: 'POST',
+      pattern: `${DATA_PLANE_PREFIX}/:id/serving-endpoints/:name/invocations`,
+      scope: 'invocations',
+      permission: null,
+      handler: (ctx) => invokeDataPlane(emulator, ctx, undefined),
+    },
+    {
+      method: 'POST',
+      pattern: `${DATA_PLANE_PREFIX}/:id/serving-endpoints/:name/served-models/:served/invocations`,
+      scope: 'invocations',
+      permission: null,
+      handler: (ctx) => invokeDataPlane(emulator, ctx, ctx.params.served),
+    },
   ];
 }
 
-async function invoke(emulator: EmulatorForRoutes, ctx: RequestContext, servedName: string | undefined) {
+function invokeDataPlane(emulator: EmulatorForRoutes, ctx: RequestContext, servedName: string | undefined) {
+  const endpoint = emulator.workspace(ctx.region).serving.endpoints.get(ctx.params.name);
+  // The data-plane host of an endpoint that is not (or no longer) there, or not route-optimized, serves nothing.
+  if (!endpoint || !endpoint.routeOptimized || endpoint.id !== ctx.params.id)
+    throw notFound(`Route-optimized endpoint '${ctx.params.name}' does not exist at this data-plane URL.`);
+  ctx.principal = emulator.auth.authenticateDataPlane(ctx.headers.authorization, ctx.region, endpoint.id, ctx.now);
+  emulator.auth.authorize(ctx.principal, 'serving:query');
+  return invoke(emulator, ctx, servedName, 'data-plane');
+}
+
+async function invoke(
+  emulator: EmulatorForRoutes,
+  ctx: RequestContext,
+  servedName: string | undefined,
+  via: 'workspace' | 'data-plane' = 'workspace',
+) {
   const workspace = emulator.workspace(ctx.region);
   const endpoint = workspace.serving.get(ctx.params.name, ctx.now);
+  if (endpoint.routeOptimized && via === 'workspace')
+    throw new ApiError(
+      400,
+      'BAD_REQUEST',
+      `Endpoint '${endpoint.name}' is route-optimized: it is not served at the workspace URL. Query it at its ` +
+        `data-plane URL ${dataPlaneInvocationsUrl(workspace.url, endpoint)} with an OAuth token requested with ` +
+        `its authorization_details (GET /api/2.0/serving-endpoints/${endpoint.name}: data_plane_info.query_info).`,
+    );
   const config = endpoint.config;
   if (!config) {
     if (endpoint.pending)
