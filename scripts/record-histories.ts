@@ -9,6 +9,10 @@
  *   - `queued`: two versions started together, ordered by the model queue (whose history is kept too), with message
  *     keys, two approvers at once (the second answered AlreadyDecided) and a forged region command (recorded after
  *     the model queue, message keys and shared-endpoint entities were added behind patched()).
+ *   - `live-canary`: a canary judged on live traffic that is still undecided at its deadline and goes to
+ *     the approval gate (on_deadline: approval), on an endpoint whose AI Gateway falls back (on_gateway_fallback:
+ *     warn), with the new entity inheriting the replaced one's settings (recorded after the sequential judge, the
+ *     AI Gateway pre-flight and settings inheritance were added behind patched()).
  * Histories of older code are kept as they are: they prove that today's code still replays rollouts that were in
  * flight when it was deployed. Record a scenario after an intended change to workflow code *and* a patched() guard,
  * never to paper over a replay failure:
@@ -40,7 +44,7 @@ const IDS = join(DIR, 'workflow-ids.json');
 const workflowIds: Record<string, string> = existsSync(IDS)
   ? (JSON.parse(readFileSync(IDS, 'utf8')) as Record<string, string>)
   : {};
-const SCENARIOS = ['approved', 'rolled-back', 'shadow-ab', 'aborted', 'queued'];
+const SCENARIOS = ['approved', 'rolled-back', 'shadow-ab', 'aborted', 'queued', 'live-canary'];
 
 async function save(handle: WorkflowHandle, name: string) {
   const history = await handle.fetchHistory();
@@ -65,6 +69,7 @@ async function main() {
     if (run('shadow-ab')) await recordShadowAb(rig);
     if (run('aborted')) await recordAborted(rig);
     if (run('queued')) await recordQueued(rig);
+    if (run('live-canary')) await recordLiveCanary(rig);
     writeFileSync(IDS, JSON.stringify(workflowIds, null, 2) + '\n');
   } finally {
     await rig.close();
@@ -73,9 +78,12 @@ async function main() {
 }
 
 async function everyRegionIn(handle: WorkflowHandle, phase: RegionPhase) {
+  const deadline = Date.now() + 120_000;
   for (;;) {
     const status = await handle.query(rolloutStatusQuery);
     if (status.regions.every((r) => r.phase === phase)) return;
+    if (Date.now() > deadline || status.phase === 'done')
+      throw new Error(`waited for every region in ${phase}; the rollout is at ${JSON.stringify(status, null, 2)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -204,6 +212,37 @@ async function recordAborted(rig: Rig) {
   await rollout.handle.result();
   await save(rollout.handle, 'rollout-aborted');
   await save(rig.client.workflow.getHandle(regionWorkflowId(rollout.workflowId, 'eu-west-1')), 'region-aborted');
+}
+
+async function recordLiveCanary(rig: Rig) {
+  const good = await rig.register('candidate-good');
+  const region = rig.plan().regions[0];
+  const gateway = await fetch(`${rig.emu.url(region.name)}/api/2.0/serving-endpoints/${region.endpoint}/ai-gateway`, {
+    method: 'PUT',
+    headers: { Authorization: `Bearer ${rig.emu.world.principals[0].token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ fallback_config: { enabled: true } }),
+  });
+  if (!gateway.ok) throw new Error(`PUT ai-gateway: ${gateway.status} ${await gateway.text()}`);
+  const rollout = await startRollout(rig.client, {
+    plan: rig.plan({
+      regions: [region],
+      tests: {
+        health: { queries: 1, input: { amount: 100 } },
+        // No users call the recording world's endpoints: live traffic cannot decide, so the deadline hands it over.
+        canary: { sources: ['live'], max_extension: '2s', on_deadline: 'approval' },
+      },
+      stages: [{ name: 'canary', traffic: 10, bake: '1s', gate: ['canary'] }],
+      on_gateway_fallback: 'warn',
+    }),
+    edgeCases: [],
+    version: good,
+    triggeredBy: 'record-histories',
+  });
+  await everyRegionIn(rollout.handle, 'awaiting-approval');
+  await rollout.handle.executeUpdate(approveUpdate, { args: [{ approver: 'recorder', reason: 'replay fixture' }] });
+  await rollout.handle.result();
+  await save(rollout.handle, 'rollout-live-canary');
+  await save(rig.client.workflow.getHandle(regionWorkflowId(rollout.workflowId, region.name)), 'region-live-canary');
 }
 
 main().catch((err: unknown) => {

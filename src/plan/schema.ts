@@ -555,6 +555,14 @@ export const planSchema = z
             });
         }
       });
+      const judged = isObject(plan.tests.canary) ? plan.tests.canary.sources : undefined;
+      // Our probes go through the served-model route, which the endpoint's metrics count like users' requests.
+      if (Array.isArray(judged) && judged.includes('live') && judged.some((source) => source !== 'live'))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tests', 'canary', 'sources'],
+          message: `live cannot be judged together with ${judged.filter((source) => source !== 'live').join(' or ')}: the endpoint's metrics count our own probe requests as if users sent them, so the live split would look skewed towards 50/50 (a sample-ratio mismatch) and users' errors diluted; judge a stage on [live] alone, or on probes and paired`,
+        });
       if (plan.tests.shadow && !plan.tests.health && !plan.tests.edge_cases)
         ctx.addIssue({
           code: 'custom',

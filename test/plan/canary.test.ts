@@ -49,6 +49,10 @@ describe('in a plan', () => {
     ]);
     expect(problems(plan({ sources: ['live', 'probes'] }, 10))).toEqual([
       'stages.0.gate: load and canary probes send the inputs of tests.health and tests.edge_cases: give at least one',
+      "tests.canary.sources: live cannot be judged together with probes: the endpoint's metrics count our own probe requests as if users sent them, so the live split would look skewed towards 50/50 (a sample-ratio mismatch) and users' errors diluted; judge a stage on [live] alone, or on probes and paired",
     ]);
+    expect(problems(plan({ sources: ['paired', 'live'] }, 10))[1]).toMatch(
+      /^tests.canary.sources: live cannot be judged together with paired: /,
+    );
   });
 });

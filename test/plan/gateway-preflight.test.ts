@@ -13,7 +13,7 @@ const plan = (overrides: Partial<PlanInput>) =>
 describe('liveJudgedStages', () => {
   it('names canary gates judged on live traffic and A/B stages decided on it, in order', () => {
     const p = plan({
-      tests: { canary: { sources: ['probes', 'live'] }, health: { queries: 1, input: {} } },
+      tests: { canary: { sources: ['live'] }, health: { queries: 1, input: {} } },
       stages: [
         { name: 'first', traffic: 5, bake: '1m', gate: ['canary'] },
         { name: 'ab-probes', traffic: 20, bake: '1m', ab: { source: 'probes' } },

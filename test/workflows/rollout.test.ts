@@ -175,14 +175,19 @@ it('refuses at pre-flight, touching nothing, a live-judged canary on an endpoint
   expect(await rig.serving()).toEqual({ 'us-east-1': ORIGINAL, 'eu-west-1': ORIGINAL, 'ap-southeast-1': ORIGINAL });
 });
 
-it('goes ahead with warnings in its report: on_gateway_fallback: warn, and a rate limit below its probes', async () => {
+it('goes ahead with warnings in its report: on_gateway_fallback: warn, and a rate limit below its load test', async () => {
   await putAiGateway('eu-west-1', { fallback_config: { enabled: true } });
   await putAiGateway('us-east-1', { rate_limits: [{ calls: 600, renewal_period: 'minute' }] });
   const version = await rig.register('candidate-good');
   const warned = await startRollout(rig.client, {
     plan: rig.plan({
       ...liveCanary,
-      tests: { canary: { sources: ['live', 'probes'], max_extension: '1s' }, health: { queries: 1, input: {} } },
+      tests: {
+        canary: { sources: ['live'], max_extension: '1s' },
+        health: { queries: 1, input: { amount: 100 } },
+        load: { rps: 20, duration: '1s' },
+      },
+      stages: [{ name: 'canary', traffic: 10, bake: '300ms', gate: ['canary', 'load'] }],
       on_gateway_fallback: 'warn',
     }),
     edgeCases: [],
@@ -193,7 +198,7 @@ it('goes ahead with warnings in its report: on_gateway_fallback: warn, and a rat
   await invariantHolds();
   expect([...(report.warnings ?? [])].sort()).toEqual([
     expect.stringMatching(/^eu-west-1\/fraud-detector has AI Gateway fallbacks on .*\(on_gateway_fallback: warn\)$/),
-    "us-east-1/fraud-detector: AI Gateway allows 600 calls per minute per endpoint, and stage canary's tests send up to 100 requests per second (6000 a minute): expect 429s, which the judge counts apart from the model's errors (it decides later) and a load test measures as the limit",
+    "us-east-1/fraud-detector: AI Gateway allows 600 calls per minute per endpoint, and stage canary's tests send up to 20 requests per second (1200 a minute): expect 429s, which the judge counts apart from the model's errors (it decides later) and a load test measures as the limit",
   ]);
   // It went past pre-flight: every region was touched (whatever the judge then made of the few seconds it had).
   expect(report.regions.every((r) => r.rollbackPoint !== undefined)).toBe(true);

@@ -115,9 +115,13 @@ it('fails, touching nothing, with every problem found at once', async () => {
 describe('AI Gateway fallbacks (the check itself runs over HTTP in test/workflows/rollout.test.ts)', () => {
   const liveCanary = (onGatewayFallback?: 'refuse' | 'warn') =>
     stepPlan({
-      tests: { canary: { sources: ['live', 'probes'] }, health: { queries: 1, input: {} } },
+      tests: {
+        canary: { sources: ['live'] },
+        health: { queries: 1, input: {} },
+        load: { rps: 100, duration: '10s' },
+      },
       stages: [
-        { name: 'canary', traffic: 10, bake: '1m', gate: ['canary'] },
+        { name: 'canary', traffic: 10, bake: '1m', gate: ['canary', 'load'] },
         { name: 'ab', traffic: 50, bake: '1m', ab: { source: 'live' } },
         { name: 'all', traffic: 100 },
       ],
@@ -135,7 +139,7 @@ describe('AI Gateway fallbacks (the check itself runs over HTTP in test/workflow
       { stages: ['canary', 'ab'], onGatewayFallback: 'refuse' },
       { stages: ['canary', 'ab'], onGatewayFallback: 'refuse' },
     ]);
-    // The canary's probes (50 per second to each version) are the busiest test: what a rate limit is checked against.
+    // The load test (100 per second) is the busiest test: what a rate limit is checked against.
     const peaks = rigOf()
       .calls.filter((c) => c.name === 'checkEndpoint')
       .map((c) => c.input.peakTestRate);
