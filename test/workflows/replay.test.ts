@@ -22,17 +22,19 @@ beforeAll(async () => {
   bundle = await bundleWorkflows();
 }, 60_000);
 
-it('has histories of promoted, rolled-back, shadow + A/B, aborted and queued rollouts: parents, children, a lease and a model queue', () => {
+it('has histories of promoted, rolled-back, shadow + A/B, aborted, queued and live-judged rollouts: parents, children, a lease and a model queue', () => {
   expect(files.sort()).toEqual([
     'endpoint-lease.json',
     'model-queue.json',
     'region-aborted.json',
     'region-approved.json',
+    'region-live-canary.json',
     'region-queued.json',
     'region-rolled-back.json',
     'region-shadow-ab.json',
     'rollout-aborted.json',
     'rollout-approved.json',
+    'rollout-live-canary.json',
     'rollout-queued.json',
     'rollout-rolled-back.json',
     'rollout-shadow-ab.json',
