@@ -325,25 +325,29 @@ const registrySchema = z.strictObject({
       /** Set on the version, e.g. { stage: prod }. */
       tags: z
         .record(
-          z
-            .string()
-            .regex(
-              /^[A-Za-z0-9_]+$/,
-              'tag keys are letters, digits or "_" (Unity Catalog refuses . , - = / : in tag keys), e.g. deployed_stage',
-            )
-            .max(MAX_TAG_KEY, `tag keys are at most ${MAX_TAG_KEY} characters (Unity Catalog)`)
-            .refine(
-              (key) => !key.startsWith(TAG_PREFIX),
-              `keys starting with ${TAG_PREFIX} are the rollout's own outcome tags; pick another key`,
-            ),
+          z.string(),
           z
             .string({ error: 'tag values are strings: quote it, e.g. stage: "prod" or tier: "1"' })
             .max(MAX_TAG_VALUE, `tag values are at most ${MAX_TAG_VALUE} characters (Unity Catalog)`),
         )
-        .refine(
-          (tags) => Object.keys(tags).length <= MAX_SUCCESS_TAGS,
-          `at most ${MAX_SUCCESS_TAGS} tags (Unity Catalog keeps 50 per version, and the rollout's outcome tags need room)`,
-        )
+        .superRefine((tags, ctx) => {
+          const keys = Object.keys(tags);
+          if (keys.length > MAX_SUCCESS_TAGS)
+            ctx.addIssue({
+              code: 'custom',
+              message: `at most ${MAX_SUCCESS_TAGS} tags (Unity Catalog keeps 50 per version, and the rollout's outcome tags need room)`,
+            });
+          for (const key of keys) {
+            const problem = !/^[A-Za-z0-9_]+$/.test(key)
+              ? 'tag keys are letters, digits or "_" (Unity Catalog refuses . , - = / : in tag keys), e.g. deployed_stage'
+              : key.length > MAX_TAG_KEY
+                ? `tag keys are at most ${MAX_TAG_KEY} characters (Unity Catalog)`
+                : key.startsWith(TAG_PREFIX)
+                  ? `keys starting with ${TAG_PREFIX} are the rollout's own outcome tags; pick another key`
+                  : undefined;
+            if (problem) ctx.addIssue({ code: 'custom', path: [key], message: problem });
+          }
+        })
         .optional(),
     })
     .optional(),
