@@ -61,9 +61,13 @@ export function fitTagValue(value: string, max = MAX_TAG_VALUE): string {
   return chars.length <= max ? value : `${chars.slice(0, max - 1).join('')}…`;
 }
 
+/** The error of a region cancelled by the rollout (rollback-all, abort), which says nothing about why. */
+const CANCELLED = 'cancelled';
+
 /**
- * Why the version was rolled back, or undefined when no region was: an operator's stop, else the first rolled-back
- * region's error.
+ * Why the version was rolled back, or undefined when no region was: an operator's stop; else the error of a
+ * rolled-back region that failed by itself; else that of the region whose failure made the policy restore the others
+ * (rollback-all); else the first rolled-back region.
  */
 export function rollbackReason(
   regions: RegionEnd[],
@@ -72,8 +76,10 @@ export function rollbackReason(
   const rolledBack = regions.filter((r) => r.outcome === 'rolled-back' || r.outcome === 'rollback-failed');
   if (!rolledBack.length) return undefined;
   if (stop) return `${stop.kind} by ${stop.by}${stop.reason ? `: ${stop.reason}` : ''}`;
-  const first = rolledBack.find((r) => r.error) ?? rolledBack[0];
-  return `${first.region}: ${first.error ?? first.outcome}`;
+  const failedItself = (r: RegionEnd) => r.error !== undefined && r.error !== CANCELLED;
+  const cause =
+    rolledBack.find(failedItself) ?? regions.find(failedItself) ?? rolledBack.find((r) => r.error) ?? rolledBack[0];
+  return `${cause.region}: ${cause.error ?? cause.outcome}`;
 }
 
 /** Regions grouped by outcome, the ones that need a look first: "rolled-back: eu-west-1; promoted: us-east-1, ...". */

@@ -125,3 +125,21 @@ describe('rollbackReason', () => {
     expect(rollbackReason(promoted)).toBeUndefined();
   });
 });
+
+describe('rollbackReason under rollback-all', () => {
+  it('gives the region that failed, not one the policy cancelled', () => {
+    const regions: RegionEnd[] = [
+      { region: 'us-east-1', outcome: 'rolled-back' },
+      { region: 'eu-west-1', outcome: 'rolled-back', error: 'cancelled' },
+      { region: 'ap-southeast-1', outcome: 'rolled-back', error: 'UPDATE_FAILED' },
+    ];
+    expect(rollbackReason(regions)).toBe('ap-southeast-1: UPDATE_FAILED');
+  });
+  it('gives an untouched region whose failure made the policy restore the others', () => {
+    const regions: RegionEnd[] = [
+      { region: 'us-east-1', outcome: 'rolled-back' },
+      { region: 'eu-west-1', outcome: 'untouched', error: 'did not appear in eu-west-1 within 2s' },
+    ];
+    expect(rollbackReason(regions)).toBe('eu-west-1: did not appear in eu-west-1 within 2s');
+  });
+});
