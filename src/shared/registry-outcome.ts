@@ -117,3 +117,30 @@ export function registryWrites(
     aliasNotMoved: `${alias} not moved: the rollout ${outcome}, and the alias moves only when it succeeded`,
   };
 }
+
+/** Tags set on the version and the alias moved, in the primary region's workspace. */
+export interface RegistryRecord {
+  /** The primary region, whose workspace's Unity Catalog holds the model. */
+  region: string;
+  /** Tags written (all of them, or those before a failure: then `failed` says what was not). */
+  tags: Record<string, string>;
+  alias?: string;
+  /** Why the plan's on_success alias was not moved. */
+  aliasNotMoved?: string;
+  /** Recording failed (also a warning): the rollout's outcome stands; this is what was not recorded, and why. */
+  failed?: string;
+}
+
+/** What was recorded, in a sentence for the status table, the follow lines and the step summary. */
+export function describeRegistryRecord(record: RegistryRecord, version: number): string {
+  const tags = Object.entries(record.tags).map(([key, value]) => `${key}=${fitTagValue(value, 80)}`);
+  const parts = [
+    tags.length ? `tagged v${version} ${tags.join(', ')}` : '',
+    record.alias !== undefined ? `moved alias ${record.alias} to v${version}` : '',
+    record.aliasNotMoved ?? '',
+  ].filter(Boolean);
+  const where = `registry (${record.region})`;
+  // The warning says the same: the activity failed, so nothing it wrote is confirmed.
+  if (record.failed) return `${where}: NOT RECORDED: ${record.failed}`;
+  return `${where}: ${parts.join('; ') || 'nothing to record'}`;
+}

@@ -7,6 +7,8 @@ import type { Plan, PlanRegion, PlanStage } from '../plan/schema';
 import type { RegionPhase, RolloutOutcome, RolloutPhase } from './phases';
 
 export type { RegionPhase, RolloutOutcome, RolloutPhase } from './phases';
+import type { RegistryRecord } from './registry-outcome';
+export type { RegistryRecord } from './registry-outcome';
 
 export type Workspace = PlanRegion['workspace'];
 
@@ -196,19 +198,6 @@ export interface RolloutStatus {
   refusedMessages?: RefusedMessages;
   /** What the rollout recorded in the primary's Unity Catalog at its end (the plan's `registry`). */
   registry?: RegistryRecord;
-}
-
-/** Tags set on the version and the alias moved, in the primary region's workspace. */
-export interface RegistryRecord {
-  /** The primary region, whose workspace's Unity Catalog holds the model. */
-  region: string;
-  /** Tags written (all of them, or those before a failure: then `failed` says what was not). */
-  tags: Record<string, string>;
-  alias?: string;
-  /** Why the plan's on_success alias was not moved. */
-  aliasNotMoved?: string;
-  /** Recording failed (also a warning): the rollout's outcome stands; this is what was not recorded, and why. */
-  failed?: string;
 }
 
 export interface RolloutReport extends RolloutStatus {

@@ -1,6 +1,10 @@
 /** Which tags and alias a finished rollout records, and tag values within Unity Catalog's limits. */
+import { renderStepSummary } from '../../src/cli/step-summary';
+import { describeChanges } from '../../src/follow';
+import type { RolloutReport } from '../../src/shared/types';
 import {
   DEFAULT_REGISTRY_SETTINGS,
+  describeRegistryRecord,
   fitTagValue,
   MAX_REGION_TAGS,
   RESERVED_TAG_KEY_CHARACTERS,
@@ -141,5 +145,56 @@ describe('rollbackReason under rollback-all', () => {
       { region: 'eu-west-1', outcome: 'untouched', error: 'did not appear in eu-west-1 within 2s' },
     ];
     expect(rollbackReason(regions)).toBe('eu-west-1: did not appear in eu-west-1 within 2s');
+  });
+});
+
+describe('what the operator is told', () => {
+  const recorded = {
+    region: 'us-east-1',
+    tags: { model_rollout_outcome: 'succeeded', stage: 'prod' },
+    alias: 'live',
+  };
+  it('says which tags were set and which alias moved, where', () => {
+    expect(describeRegistryRecord(recorded, 12)).toBe(
+      'registry (us-east-1): tagged v12 model_rollout_outcome=succeeded, stage=prod; moved alias live to v12',
+    );
+  });
+  it('says when the alias was not moved, and when nothing could be recorded', () => {
+    expect(
+      describeRegistryRecord(
+        {
+          region: 'us-east-1',
+          tags: { model_rollout_outcome: 'partially-failed' },
+          aliasNotMoved: 'live not moved: x',
+        },
+        3,
+      ),
+    ).toBe('registry (us-east-1): tagged v3 model_rollout_outcome=partially-failed; live not moved: x');
+    expect(describeRegistryRecord({ region: 'us-east-1', tags: {}, failed: 'PERMISSION_DENIED' }, 3)).toBe(
+      'registry (us-east-1): NOT RECORDED: PERMISSION_DENIED',
+    );
+  });
+  it('in the step summary and in the follow lines', () => {
+    const report: RolloutReport = {
+      rolloutId: 'rollout-main.ml.m-v12',
+      model: 'main.ml.m',
+      version: 12,
+      phase: 'done',
+      outcome: 'succeeded',
+      paused: false,
+      startedAt: '2026-01-01T00:00:00.000Z',
+      finishedAt: '2026-01-01T00:01:00.000Z',
+      regions: [],
+      registry: recorded,
+    };
+    // Markdown-escaped, as all free text in the summary.
+    expect(renderStepSummary(report)).toContain(
+      '- registry (us-east-1): tagged v12 model\\_rollout\\_outcome=succeeded, stage=prod; moved alias live to v12\n',
+    );
+    const before = { ...report, registry: undefined };
+    expect(describeChanges(before, report)).toContain(
+      'rollout: registry (us-east-1): tagged v12 model_rollout_outcome=succeeded, stage=prod; moved alias live to v12',
+    );
+    expect(describeChanges(report, report)).toEqual([]);
   });
 });
