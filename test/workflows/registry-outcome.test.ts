@@ -3,9 +3,9 @@
  * the version and the alias in the primary's Unity Catalog, by outcome; a failure to record is a warning, and the
  * outcome stands.
  */
-import { rolloutStatusQuery } from '../../src/shared/messages';
+import { abortUpdate, rolloutStatusQuery } from '../../src/shared/messages';
 import { checkedRollouts } from '../support/invariant';
-import { MODEL, Rig, useRig } from '../support/temporal';
+import { MODEL, Rig, until, useRig } from '../support/temporal';
 
 const rigOf = useRig();
 let rig: Rig;
@@ -139,4 +139,45 @@ it('records nothing with tag_outcomes: false and no on_success', async () => {
   expect(report.outcome).toBe('succeeded');
   expect(outcomeTags(registry(version).tags)).toEqual({});
   expect(report.registry).toBeUndefined();
+});
+
+it('a plan from a client that predates `registry` gets its defaults: outcome tags, no alias', async () => {
+  const version = await rig.register('candidate-good');
+  const { registry: _dropped, ...older } = rig.plan();
+  const { handle } = await startRollout(rig.client, {
+    plan: older as ReturnType<Rig['plan']>,
+    edgeCases: [],
+    version,
+    triggeredBy: 'test',
+  });
+  const report = await handle.result();
+  expect(report.outcome).toBe('succeeded');
+  expect(outcomeTags(registry(version).tags)).toEqual({
+    model_rollout_outcome: 'succeeded',
+    model_rollout_us_east_1: 'promoted',
+    model_rollout_eu_west_1: 'promoted',
+    model_rollout_ap_southeast_1: 'promoted',
+  });
+  expect(Object.keys(registry(version).aliases)).toEqual(['champion']);
+});
+
+it('an abort that restores the regions tags the version with who aborted it and why', async () => {
+  const version = await rig.register('candidate-good');
+  const plan = rig.plan({ stages: [{ name: 'canary', traffic: 10, bake: '100ms', approval: true }] });
+  const { handle } = await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' });
+  await until('every region awaiting approval', async () => {
+    const status = await handle.query(rolloutStatusQuery);
+    return status.regions.every((r) => r.phase === 'awaiting-approval') || undefined;
+  });
+  await handle.executeUpdate(abortUpdate, { args: [{ by: 'alice', reason: 'dashboards look wrong' }] });
+  const report = await handle.result();
+  await invariantHolds();
+  expect(report.outcome).toBe('aborted');
+  expect(outcomeTags(registry(version).tags)).toEqual({
+    model_rollout_rolled_back: 'aborted by alice: dashboards look wrong',
+    model_rollout_outcome: 'aborted',
+    model_rollout_us_east_1: 'rolled-back',
+    model_rollout_eu_west_1: 'rolled-back',
+    model_rollout_ap_southeast_1: 'rolled-back',
+  });
 });
