@@ -25,6 +25,12 @@ function registry(version: number) {
 }
 
 const OUTCOME_KEYS = /^model_rollout_/;
+/** Every region's outcome tag, all with the same outcome. */
+const everyRegion = (outcome: string) => ({
+  model_rollout_us_east_1: outcome,
+  model_rollout_eu_west_1: outcome,
+  model_rollout_ap_southeast_1: outcome,
+});
 const outcomeTags = (tags: Record<string, string>) =>
   Object.fromEntries(Object.entries(tags).filter(([key]) => OUTCOME_KEYS.test(key)));
 
@@ -37,9 +43,7 @@ it('on success: outcome and per-region tags, the plan tags, and the alias moved 
   expect(report.outcome).toBe('succeeded');
   const expectedTags = {
     model_rollout_outcome: 'succeeded',
-    model_rollout_us_east_1: 'promoted',
-    model_rollout_eu_west_1: 'promoted',
-    model_rollout_ap_southeast_1: 'promoted',
+    ...everyRegion('promoted'),
     stage: 'prod',
   };
   const recorded = registry(version);
@@ -72,9 +76,7 @@ it('on rollback: tags the version with the reason, each region with its outcome,
   expect(outcomeTags(tags)).toEqual({
     model_rollout_rolled_back: tags.model_rollout_rolled_back,
     model_rollout_outcome: 'rolled-back',
-    model_rollout_us_east_1: 'rolled-back',
-    model_rollout_eu_west_1: 'rolled-back',
-    model_rollout_ap_southeast_1: 'rolled-back',
+    ...everyRegion('rolled-back'),
   });
   expect(tags.stage).toBeUndefined();
   expect(aliases.live).toBeUndefined();
@@ -154,9 +156,7 @@ it('a plan from a client that predates `registry` gets its defaults: outcome tag
   expect(report.outcome).toBe('succeeded');
   expect(outcomeTags(registry(version).tags)).toEqual({
     model_rollout_outcome: 'succeeded',
-    model_rollout_us_east_1: 'promoted',
-    model_rollout_eu_west_1: 'promoted',
-    model_rollout_ap_southeast_1: 'promoted',
+    ...everyRegion('promoted'),
   });
   expect(Object.keys(registry(version).aliases)).toEqual(['champion']);
 });
@@ -176,8 +176,6 @@ it('an abort that restores the regions tags the version with who aborted it and 
   expect(outcomeTags(registry(version).tags)).toEqual({
     model_rollout_rolled_back: 'aborted by alice: dashboards look wrong',
     model_rollout_outcome: 'aborted',
-    model_rollout_us_east_1: 'rolled-back',
-    model_rollout_eu_west_1: 'rolled-back',
-    model_rollout_ap_southeast_1: 'rolled-back',
+    ...everyRegion('rolled-back'),
   });
 });
