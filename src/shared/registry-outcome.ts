@@ -144,3 +144,24 @@ export function describeRegistryRecord(record: RegistryRecord, version: number):
   if (record.failed) return `${where}: NOT RECORDED: ${record.failed}`;
   return `${where}: ${parts.join('; ') || 'nothing to record'}`;
 }
+
+/** What a plan's `registry` will record, in a sentence for `rollout plan`. */
+export function describeRegistrySettings(settings: RegistrySettings, primary: string): string {
+  const parts: string[] = [];
+  if (settings.tag_outcomes)
+    parts.push(
+      `tags the version with its outcome (${OUTCOME_TAG}, one ${TAG_PREFIX}<region> each, and ${ROLLED_BACK_TAG} with the reason when a region is rolled back)`,
+    );
+  const { alias, tags = {} } = settings.on_success ?? {};
+  const onSuccess = [
+    alias !== undefined ? `moves alias ${alias} to the version` : '',
+    Object.keys(tags).length
+      ? `tags it ${Object.entries(tags)
+          .map(([key, value]) => `${key}=${value}`)
+          .join(', ')}`
+      : '',
+  ].filter(Boolean);
+  if (onSuccess.length) parts.push(`when every region promoted, ${onSuccess.join(' and ')}`);
+  if (!parts.length) return 'records nothing in the registry (registry.tag_outcomes: false)';
+  return `in ${primary}'s Unity Catalog, ${parts.join('; ')}`;
+}

@@ -1,5 +1,6 @@
 /** The plan's `registry` field: what a finished rollout records in the primary's Unity Catalog. */
 import { planSchema } from '../../src/plan/schema';
+import { describePlan } from '../../src/plan/describe';
 import { formatZodIssues } from '../../src/shared/duration';
 import { planInput } from './helpers';
 
@@ -62,4 +63,27 @@ it('refuses more on_success tags than leave room for the outcome tags', () => {
   expect(problems({ on_success: { tags } })).toEqual([
     "registry.on_success.tags: at most 8 tags (Unity Catalog keeps 50 per version, and the rollout's outcome tags need room)",
   ]);
+});
+
+describe('rollout plan says what the registry will record', () => {
+  it('by default: the outcome tags, in the primary', () => {
+    expect(describePlan(planSchema.parse(base), [])).toContain(
+      "At the end: in us-east-1's Unity Catalog, tags the version with its outcome (model_rollout_outcome, one model_rollout_<region> each, and model_rollout_rolled_back with the reason when a region is rolled back)\n",
+    );
+  });
+  it('with an alias and tags on success', () => {
+    const plan = planSchema.parse({
+      ...base,
+      registry: { on_success: { alias: 'live', tags: { stage: 'prod' } }, tag_outcomes: false },
+    });
+    expect(describePlan(plan, [])).toContain(
+      "At the end: in us-east-1's Unity Catalog, when every region promoted, moves alias live to the version and tags it stage=prod\n",
+    );
+  });
+  it('with nothing to record', () => {
+    const plan = planSchema.parse({ ...base, registry: { tag_outcomes: false } });
+    expect(describePlan(plan, [])).toContain(
+      'At the end: records nothing in the registry (registry.tag_outcomes: false)\n',
+    );
+  });
 });
