@@ -39,13 +39,13 @@ export function createRegistryActivities(clients: WorkspaceClients) {
       return classified(`${region}: record the outcome of ${model} v${version} in Unity Catalog`, async () => {
         const api = clients.get(workspace).unityCatalog;
         const written: Record<string, string> = {};
-        const denied = (err: unknown, what: string, grant: string) => {
+        const denied = (err: unknown, what: string, fix: string) => {
           if (!(err instanceof DatabricksApiError && err.kind === 'permission-denied')) return err;
           const done = Object.keys(written);
           return ApplicationFailure.create({
             message:
               `the worker's identity in ${region} (${workspaceName(workspace)}) may not ${what} on ${model} v${version}: ` +
-              `grant it ${grant} in that workspace's Unity Catalog, or set registry.tag_outcomes: false and remove ` +
+              `${fix} in that workspace's Unity Catalog, or set registry.tag_outcomes: false and remove ` +
               `registry.on_success from the plan (${err.apiMessage})` +
               (done.length ? `; already recorded: ${done.join(', ')}` : '; nothing was recorded'),
             type: RegistryFailureType.PermissionDenied,
@@ -59,7 +59,7 @@ export function createRegistryActivities(clients: WorkspaceClients) {
             throw denied(
               err,
               `set tag ${key}`,
-              `APPLY TAG on ${model} (with USE CATALOG and USE SCHEMA on its parents)`,
+              `grant it APPLY TAG on ${model} (with USE CATALOG and USE SCHEMA on its parents)`,
             );
           }
           written[key] = value;
@@ -68,7 +68,11 @@ export function createRegistryActivities(clients: WorkspaceClients) {
         try {
           await api.setAlias(model, input.alias, version);
         } catch (err) {
-          throw denied(err, `move alias ${input.alias}`, `ownership of ${model} (aliases are set by its owner)`);
+          throw denied(
+            err,
+            `move alias ${input.alias}`,
+            `make it the owner of ${model} (only the owner or a metastore admin sets aliases)`,
+          );
         }
         return { tags: written, alias: input.alias };
       });
