@@ -1,5 +1,6 @@
 /** Following a rollout from a client: one line per change of a region's phase, stage, weight, checks or approvals. */
 import type { RegionStatus, RolloutStatus } from './shared/types';
+import { describeRegistryRecord } from './shared/registry-outcome';
 import { terminalLine } from './shared/untrusted-text';
 
 function regionLine(r: RegionStatus): string {
@@ -14,6 +15,8 @@ export function describeChanges(previous: RolloutStatus | undefined, next: Rollo
     lines.push(`rollout: ${next.phase}${next.wave ? ` (wave ${next.wave})` : ''}`);
   for (const warning of (next.warnings ?? []).slice(previous?.warnings?.length ?? 0))
     lines.push(`rollout: WARNING: ${warning}`);
+  if (next.registry && !previous?.registry)
+    lines.push(`rollout: ${describeRegistryRecord(next.registry, next.version)}`);
   for (const refused of (next.refusedApprovals ?? []).slice(previous?.refusedApprovals?.length ?? 0))
     lines.push(`rollout: approval REFUSED: ${refused.why}`);
   for (const region of next.regions) {

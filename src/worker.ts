@@ -19,6 +19,7 @@ import {
   createAnalysisActivities,
   createControlActivities,
   createDatabricksActivities,
+  createRegistryActivities,
   WorkspaceClients,
   type PollSettings,
 } from './activities';
@@ -67,6 +68,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
   const activities = {
     ...createDatabricksActivities(setup.clients, setup.poll),
     ...createAnalysisActivities(setup.clients),
+    ...createRegistryActivities(setup.clients),
   };
   for (const region of setup.regions)
     workers.push(await Worker.create({ ...common, taskQueue: regionTaskQueue(region), activities }));

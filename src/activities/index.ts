@@ -4,12 +4,14 @@ import type { WorkspaceClients } from './clients';
 import { createAnalysisActivities } from './analysis';
 import { createControlActivities } from './control';
 import { createDatabricksActivities, type PollSettings } from './databricks';
+import { createRegistryActivities } from './registry';
 
 export { WorkspaceClients } from './clients';
 export { createAnalysisActivities, type AnalysisActivities } from './analysis';
 export { createControlActivities, type ControlActivities } from './control';
 export { createDatabricksActivities, type DatabricksActivities, DEFAULT_POLL, type PollSettings } from './databricks';
 export { FailureType } from './errors';
+export { createRegistryActivities, RegistryFailureType, type RecordRegistryInput } from './registry';
 
 export function createActivities(deps: {
   clients: WorkspaceClients;
@@ -19,6 +21,7 @@ export function createActivities(deps: {
 }) {
   return {
     ...createDatabricksActivities(deps.clients, deps.poll),
+    ...createRegistryActivities(deps.clients),
     ...createAnalysisActivities(deps.clients),
     ...createControlActivities(deps.temporal, deps.controlPollMs),
   };

@@ -15,6 +15,7 @@ import { renderStepSummary } from './step-summary';
 import { terminalLine } from '../shared/untrusted-text';
 import { reportPlanError } from './validate';
 import { watchRollout } from './watch';
+import { describeRegistryRecord } from '../shared/registry-outcome';
 
 const HELP = `Usage: rollout start --plan <plan.yaml> [--version N | --alias A] [--wait [--timeout D]] [--json] [--as who]
 
@@ -73,6 +74,7 @@ function printReport(report: RolloutReport, link: string | undefined, io: Io) {
     io.out(
       `${terminalLine(`  ${r.region.padEnd(16)} ${r.outcome.padEnd(12)} new version at ${r.challengerWeight}%${r.error && r.outcome !== 'promoted' ? `  (${r.error})` : ''}`)}\n`,
     );
+  if (report.registry) io.out(`  ${terminalLine(describeRegistryRecord(report.registry, report.version))}\n`);
   if (link) io.out(`  ${link}\n`);
 }
 

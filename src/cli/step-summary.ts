@@ -12,6 +12,7 @@ import { redact } from '../databricks/secret';
 import { markdownText } from '../shared/untrusted-text';
 import type { Plan } from '../plan/schema';
 import { CRITICAL_PHASES, ENDED_REGION_PHASES, STAGE_PHASES } from '../shared/phases';
+import { describeRegistryRecord } from '../shared/registry-outcome';
 import type { CheckResult, RefusedApproval, RegionReport, RolloutOutcome, RolloutReport } from '../shared/types';
 
 export interface StepSummaryOptions {
@@ -248,6 +249,7 @@ export function renderStepSummary(report: RolloutReport, options: StepSummaryOpt
     `- ${n} ${n === 1 ? 'region' : 'regions'}${n ? `: ${[...counts].map(([outcome, count]) => `${count} ${outcome}`).join(', ')}` : ''}`,
   );
   for (const warning of report.warnings ?? []) out.push(`- Warning: ${text(warning)}`);
+  if (report.registry) out.push(`- ${text(describeRegistryRecord(report.registry, report.version))}`);
   if (report.error) out.push(`- Error: ${text(report.error)}`);
   const refusedForAll = (report.refusedApprovals ?? []).filter((r) => r.region === undefined);
   if (refusedForAll.length)

@@ -6,6 +6,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { describeChanges } from '../follow';
 import { formatDurationMs } from '../shared/duration';
 import { rolloutStatusQuery } from '../shared/messages';
+import { describeRegistryRecord } from '../shared/registry-outcome';
 import type { RolloutReport, RolloutStatus } from '../shared/types';
 import type { rolloutWorkflow } from '../workflows';
 import type { Io } from './command';
@@ -36,6 +37,7 @@ export function statusTable(status: RolloutStatus, now: number): string[] {
       rows.map((row) => row.map(terminalLine)),
     ),
     ...(status.warnings ?? []).map((warning) => terminalLine(`warning: ${warning}`)),
+    ...(status.registry ? [terminalLine(describeRegistryRecord(status.registry, status.version))] : []),
     ...(status.error ? [terminalLine(`error: ${status.error}`)] : []),
   ];
 }

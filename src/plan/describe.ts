@@ -8,6 +8,7 @@ import type { EdgeCase } from './edge-cases';
 import { describeStageForecast, type StageForecast } from './judge-forecast';
 import { estimateDuration, modelNameInRegion, resolveWaves, selectVersion, type VersionOverride } from './resolve';
 import type { Plan, PlanRegion } from './schema';
+import { describeRegistrySettings } from '../shared/registry-outcome';
 
 export { estimateDuration, modelNameInRegion, resolveWaves, selectVersion } from './resolve';
 export type { DurationEstimate, ResolvedWave, VersionOverride, VersionSelection } from './resolve';
@@ -182,6 +183,7 @@ export function describePlan(
   line(
     `If another version of ${plan.model} is rolling out: ${plan.on_concurrent_rollout}: ${CONCURRENT_POLICIES[plan.on_concurrent_rollout]}`,
   );
+  line(`At the end: ${describeRegistrySettings(plan.registry, plan.primary)}`);
   line();
 
   const estimate = estimateDuration(plan);

@@ -17,6 +17,7 @@ import {
   TEMPORAL_HISTORY_EVENT_LIMIT,
 } from './limits';
 import { WORKSPACE_URL_HINT, workspaceUrlProblem } from './workspace-url';
+import { MAX_SUCCESS_TAGS, MAX_TAG_KEY, MAX_TAG_VALUE, TAG_PREFIX } from '../shared/registry-outcome';
 
 /** catalog.schema.model (each part at most MAX_UC_NAME characters, checked apart). */
 export const MODEL_FULL_NAME = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -303,6 +304,60 @@ const testsSchema = z.strictObject({
   canary: canarySchema.optional(),
 });
 
+/**
+ * What a finished rollout records in the primary workspace's Unity Catalog (src/shared/registry-outcome.ts). Default:
+ * outcome tags on the version, no alias.
+ */
+const registrySchema = z.strictObject({
+  /** Written only when every region promoted (outcome succeeded). */
+  on_success: z
+    .strictObject({
+      /** Moved to the rolled-out version, e.g. live. */
+      alias: z
+        .string({ error: 'write the alias to move to the version, e.g. alias: live' })
+        .regex(/^[A-Za-z0-9_][A-Za-z0-9_-]*$/, 'aliases are letters, digits, "_" or "-", e.g. live')
+        .max(MAX_UC_NAME, `aliases are at most ${MAX_UC_NAME} characters (Unity Catalog)`)
+        .refine(
+          (alias) => !/^v\d+$/i.test(alias) && alias.toLowerCase() !== 'latest',
+          'latest and v<number> name versions already (Unity Catalog reserves them); pick another alias, e.g. live',
+        )
+        .optional(),
+      /** Set on the version, e.g. { stage: prod }. */
+      tags: z
+        .record(
+          z.string(),
+          z
+            .string({ error: 'tag values are strings: quote it, e.g. stage: "prod" or tier: "1"' })
+            .max(MAX_TAG_VALUE, `tag values are at most ${MAX_TAG_VALUE} characters (Unity Catalog)`),
+        )
+        .superRefine((tags, ctx) => {
+          const keys = Object.keys(tags);
+          if (keys.length > MAX_SUCCESS_TAGS)
+            ctx.addIssue({
+              code: 'custom',
+              message: `at most ${MAX_SUCCESS_TAGS} tags (Unity Catalog keeps 50 per version, and the rollout's outcome tags need room)`,
+            });
+          for (const key of keys) {
+            const problem = !/^[A-Za-z0-9_]+$/.test(key)
+              ? 'tag keys are letters, digits or "_" (Unity Catalog refuses . , - = / : in tag keys), e.g. deployed_stage'
+              : key.length > MAX_TAG_KEY
+                ? `tag keys are at most ${MAX_TAG_KEY} characters (Unity Catalog)`
+                : key.startsWith(TAG_PREFIX)
+                  ? `keys starting with ${TAG_PREFIX} are the rollout's own outcome tags; pick another key`
+                  : undefined;
+            if (problem) ctx.addIssue({ code: 'custom', path: [key], message: problem });
+          }
+        })
+        .optional(),
+    })
+    .optional(),
+  /**
+   * Tag the version with the outcome: model_rollout_outcome, model_rollout_<region> per region, and, when a region
+   * was rolled back, model_rollout_rolled_back with the reason (a watcher skips such a version).
+   */
+  tag_outcomes: z.boolean({ error: 'tag_outcomes is true or false' }).default(true),
+});
+
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 const isArrayOf = (value: unknown, item: (element: unknown) => boolean) => Array.isArray(value) && value.every(item);
@@ -387,6 +442,8 @@ export const planSchema = z
      * the rollout, nothing touched. `warn`: it goes ahead, and the warning is in its status and report.
      */
     on_gateway_fallback: z.enum(['refuse', 'warn']).default('refuse'),
+    /** What the rollout records in the primary's Unity Catalog when it ends (see registrySchema). */
+    registry: registrySchema.prefault({}),
     /** Who may approve this plan's approval stages; omitted: anyone who can reach the rollout. */
     approvals: z
       .strictObject({

@@ -7,6 +7,8 @@ import type { Plan, PlanRegion, PlanStage } from '../plan/schema';
 import type { RegionPhase, RolloutOutcome, RolloutPhase } from './phases';
 
 export type { RegionPhase, RolloutOutcome, RolloutPhase } from './phases';
+import type { RegistryRecord } from './registry-outcome';
+export type { RegistryRecord } from './registry-outcome';
 
 export type Workspace = PlanRegion['workspace'];
 
@@ -194,6 +196,8 @@ export interface RolloutStatus {
   refusedApprovals?: RefusedApproval[];
   /** Messages refused because they did not carry the rollout's message key (the newest 20), and how many in all. */
   refusedMessages?: RefusedMessages;
+  /** What the rollout recorded in the primary's Unity Catalog at its end (the plan's `registry`). */
+  registry?: RegistryRecord;
 }
 
 export interface RolloutReport extends RolloutStatus {

@@ -146,6 +146,26 @@ describe("MLflow's Unity Catalog registry", () => {
       ['POST', 'registered-models/alias', { name: MODEL, alias: 'v3', version: '1' }, /'alias': 'v3' is reserved/],
       ['POST', 'registered-models/create', { name: 'main.ml' }, /expected <catalog>.<schema>.<model>/],
       ['GET', 'model-versions/search?filter=tags.x%3D%271%27', undefined, /'filter': unsupported clause/],
+      // Unity Catalog refuses . , - = / : in tag keys (as real workspaces refused MLflow's own mlflow.source.type).
+      [
+        'POST',
+        'model-versions/set-tag',
+        { name: MODEL, version: '1', key: 'model_rollout.rolled_back', value: 'x' },
+        /Tag name model_rollout.rolled_back contains one or more of the reserved characters/,
+      ],
+      [
+        'POST',
+        'model-versions/create',
+        { name: MODEL, source: 's', tags: [{ key: 'mlflow.source.type', value: 'NOTEBOOK' }] },
+        /Tag name mlflow.source.type contains one or more of the reserved characters/,
+      ],
+      ['POST', 'registered-models/set-tag', { name: MODEL, key: 'eu-west-1', value: 'x' }, /reserved characters/],
+      [
+        'POST',
+        'model-versions/set-tag',
+        { name: MODEL, version: '1', key: 'reason', value: 'x'.repeat(1001) },
+        /tag values are at most 1000 characters/,
+      ],
     ];
     for (const [method, path, body, message] of cases) {
       const answer = await primary(method, `${UC}/${path}`, body);

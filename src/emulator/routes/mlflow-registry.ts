@@ -88,6 +88,17 @@ function versionNumber(fields: Record<string, unknown>): number {
   return number;
 }
 
+/**
+ * Unity Catalog's rules for tag keys and values: no reserved character in a key (the refusal real workspaces give, e.g.
+ * for MLflow's own `mlflow.source.type`), keys up to 255 characters, values up to 1000.
+ */
+function checkTag(key: string, value: string, field: string): void {
+  if (/[.,\-=/:]/.test(key))
+    throw badRequest(`Tag name ${key} contains one or more of the reserved characters: List(., ,, -, =, /, :)`);
+  if (key.length > 255) throw badRequest(`'${field}': tag keys are at most 255 characters.`);
+  if (value.length > 1000) throw badRequest(`'${field}': tag values are at most 1000 characters.`);
+}
+
 /** `[{key, value}]` as MLflow sends tags; each key non-empty, each value a string. */
 function tagList(fields: Record<string, unknown>): Map<string, string> {
   const raw = fields.tags;
@@ -98,6 +109,7 @@ function tagList(fields: Record<string, unknown>): Map<string, string> {
     const t = (tag ?? {}) as Record<string, unknown>;
     if (typeof t.key !== 'string' || !t.key) throw badRequest(`'tags[${i}].key' is required: the tag's key.`);
     if (t.value !== undefined && typeof t.value !== 'string') throw badRequest(`'tags[${i}].value' must be a string.`);
+    checkTag(t.key, t.value ?? '', `tags[${i}]`);
     tags.set(t.key, t.value ?? '');
   });
   return tags;
@@ -241,7 +253,9 @@ function modelRoutes(uc: UnityCatalog): Route[] {
         const body = jsonObjectBody(ctx);
         const view = writable(ctx, body);
         const key = requiredString(body, 'key', "the tag's key");
-        view.model.tags.set(key, optionalString(body, 'value') ?? '');
+        const value = optionalString(body, 'value') ?? '';
+        checkTag(key, value, 'key');
+        view.model.tags.set(key, value);
         view.model.updatedAt = ctx.now;
         return { json: {} };
       },
@@ -448,6 +462,7 @@ function versionRoutes(emulator: EmulatorForRoutes, uc: UnityCatalog): Route[] {
         const { version } = writable(ctx, body);
         const key = requiredString(body, 'key', "the tag's key");
         if (typeof body.value !== 'string') throw badRequest("'value' must be a string.");
+        checkTag(key, body.value, 'key');
         version.record.tags.set(key, body.value);
         version.record.updatedAt = ctx.now;
         return { json: {} };

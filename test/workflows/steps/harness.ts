@@ -44,6 +44,7 @@ const ACTIVITY_NAMES: (keyof Activities)[] = [
   'enqueueRollout',
   'verifyQueueEntry',
   'findRolloutsOutsideQueue',
+  'recordRegistryOutcome',
 ];
 
 export class StepRig {
