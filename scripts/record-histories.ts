@@ -11,8 +11,9 @@
  *     the model queue, message keys and shared-endpoint entities were added behind patched()).
  *   - `live-canary`: a canary judged on live traffic that is still undecided at its deadline and goes to
  *     the approval gate (on_deadline: approval), on an endpoint whose AI Gateway falls back (on_gateway_fallback:
- *     warn), with the new entity inheriting the replaced one's settings (recorded after the sequential judge, the
- *     AI Gateway pre-flight and settings inheritance were added behind patched()).
+ *     warn), with the new entity inheriting the replaced one's settings, and the outcome recorded in the registry
+ *     (recorded after the sequential judge, the AI Gateway pre-flight, settings inheritance and the registry outcome
+ *     were added behind patched()).
  * Histories of older code are kept as they are: they prove that today's code still replays rollouts that were in
  * flight when it was deployed. Record a scenario after an intended change to workflow code *and* a patched() guard,
  * never to paper over a replay failure:
@@ -233,6 +234,7 @@ async function recordLiveCanary(rig: Rig) {
       },
       stages: [{ name: 'canary', traffic: 10, bake: '1s', gate: ['canary'] }],
       on_gateway_fallback: 'warn',
+      registry: { on_success: { alias: 'live' } },
     }),
     edgeCases: [],
     version: good,
