@@ -19,6 +19,8 @@ import {
   createAnalysisActivities,
   createControlActivities,
   createDatabricksActivities,
+  createWatcherPollActivities,
+  createWatcherStartActivities,
   WorkspaceClients,
   type PollSettings,
 } from './activities';
@@ -61,12 +63,16 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
         ...(setup.workflowBundle
           ? { workflowBundle: setup.workflowBundle }
           : { workflowsPath: require.resolve('./workflows') }),
-        activities: createControlActivities(setup.temporal, setup.controlPollMs),
+        activities: {
+          ...createControlActivities(setup.temporal, setup.controlPollMs),
+          ...createWatcherStartActivities(setup.temporal),
+        },
       }),
     );
   const activities = {
     ...createDatabricksActivities(setup.clients, setup.poll),
     ...createAnalysisActivities(setup.clients),
+    ...createWatcherPollActivities(setup.clients),
   };
   for (const region of setup.regions)
     workers.push(await Worker.create({ ...common, taskQueue: regionTaskQueue(region), activities }));

@@ -4,12 +4,14 @@ import type { WorkspaceClients } from './clients';
 import { createAnalysisActivities } from './analysis';
 import { createControlActivities } from './control';
 import { createDatabricksActivities, type PollSettings } from './databricks';
+import { createWatcherPollActivities, createWatcherStartActivities } from './watcher';
 
 export { WorkspaceClients } from './clients';
 export { createAnalysisActivities, type AnalysisActivities } from './analysis';
 export { createControlActivities, type ControlActivities } from './control';
 export { createDatabricksActivities, type DatabricksActivities, DEFAULT_POLL, type PollSettings } from './databricks';
 export { FailureType } from './errors';
+export { createWatcherPollActivities, createWatcherStartActivities, type WatcherActivities } from './watcher';
 
 export function createActivities(deps: {
   clients: WorkspaceClients;
@@ -21,6 +23,8 @@ export function createActivities(deps: {
     ...createDatabricksActivities(deps.clients, deps.poll),
     ...createAnalysisActivities(deps.clients),
     ...createControlActivities(deps.temporal, deps.controlPollMs),
+    ...createWatcherPollActivities(deps.clients),
+    ...createWatcherStartActivities(deps.temporal),
   };
 }
 
