@@ -55,7 +55,10 @@ export function createWatcherPollActivities(clients: WorkspaceClients) {
           .sort((a, b) => b.version - a.version)
           .slice(0, MAX_VERSIONS_PER_POLL);
         const versions: ObservedVersion[] = [];
-        for (const v of fresh) versions.push(await withTags(v));
+        for (const v of fresh) {
+          versions.push(await withTags(v));
+          heartbeat({ tagged: versions.length });
+        }
         return { versions, newest };
       });
     },

@@ -21,10 +21,9 @@ export async function observe(ctx: WatcherContext): Promise<Observation | undefi
   const registry = wf.proxyActivities<WatcherActivities>({
     taskQueue: regionTaskQueue(plan.primary),
     startToCloseTimeout: '2m',
-    heartbeatTimeout: '30s',
+    heartbeatTimeout: '10s',
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3 },
   });
-  state.polls++;
   try {
     const observation = await registry.observeModel({
       region: primary.name,
@@ -35,9 +34,11 @@ export async function observe(ctx: WatcherContext): Promise<Observation | undefi
       after: Math.max(state.baseline ?? 0, state.highestStarted),
     });
     state.failures = 0;
+    state.polls++;
     return observation;
   } catch (err) {
     state.failures++;
+    state.polls++;
     const cause = err instanceof wf.ActivityFailure && err.cause ? err.cause.message : (err as Error).message;
     record(state, { at: new Date().toISOString(), what: 'poll-failed', why: cause });
     return undefined;
