@@ -141,29 +141,23 @@ it('starts, attaches, holds, releases, pauses, resumes and tells what it saw; re
 it('takes a hold from the stock temporal CLI, recorded with who and why', async () => {
   const plan = planFile({ on: 'version-ready', poll: '100ms' });
   expect((await rollout(['watch', '--plan', plan])).code).toBe(EXIT.ok);
-  const hold = await temporal(
-    'workflow',
-    'update',
-    'execute',
-    '--workflow-id',
-    WATCHER_ID,
-    '--name',
-    'hold',
-    '--input',
-    JSON.stringify({ version: 3, by: 'ana', reason: 'holiday freeze' }),
-  );
-  expect(hold).toMatchObject({ code: 0, stdout: expect.stringContaining('held at v3 by ana') });
-  const refused = await temporal(
-    'workflow',
-    'update',
-    'execute',
-    '--workflow-id',
-    WATCHER_ID,
-    '--name',
-    'hold',
-    '--input',
-    JSON.stringify({ version: 3, by: 'ana' }),
-  );
+  const hold = (input: object) =>
+    temporal(
+      'workflow',
+      'update',
+      'execute',
+      '--workflow-id',
+      WATCHER_ID,
+      '--name',
+      'hold',
+      '--input',
+      JSON.stringify(input),
+    );
+  expect(await hold({ version: 3, by: 'ana', reason: 'holiday freeze' })).toMatchObject({
+    code: 0,
+    stdout: expect.stringContaining('held at v3 by ana'),
+  });
+  const refused = await hold({ version: 3, by: 'ana' });
   expect(refused.code).not.toBe(0);
   expect(refused.stderr).toContain('needs a "reason"');
   const status = await rig.client.workflow.getHandle(WATCHER_ID).query(watcherStatusQuery);

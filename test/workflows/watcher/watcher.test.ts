@@ -4,6 +4,7 @@
  * polls every 100 ms.
  */
 import type { WorkflowHandle } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
 import { DatabricksClient } from '../../../src/databricks';
 import type { PlanInput } from '../../../src/plan/schema';
 import { startRollout } from '../../../src/rollouts';
@@ -175,6 +176,8 @@ it('a paused watcher starts nothing until resumed, and a version someone else st
   for await (const run of rig.client.workflow.list({ query: `WorkflowId = '${rolloutWorkflowId(MODEL, version)}'` }))
     runs.push(run.runId);
   expect(runs).toHaveLength(1);
+  // Its history (updates, timers, activities) replays deterministically with the same code.
+  await Worker.runReplayHistory({ workflowBundle: rig.bundle }, await watcher.fetchHistory());
 });
 
 it('restarting the worker mid-watch starts nothing twice', async () => {
