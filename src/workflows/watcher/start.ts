@@ -31,7 +31,8 @@ export async function startVersion(ctx: WatcherContext, version: number): Promis
     state.started.push({ version, rolloutId: result.rolloutId, at, started: result.started });
     if (state.started.length > MAX_STARTED_KEPT) state.started.splice(0, state.started.length - MAX_STARTED_KEPT);
     state.highestStarted = Math.max(state.highestStarted, version);
-    if (result.started) state.lastStartMs = Date.parse(at);
+    // A rollout found running counts as a start for the minimum interval (this watcher may have started it before a crash).
+    if (result.started || result.status === 'RUNNING') state.lastStartMs = Date.parse(at);
     record(state, {
       at,
       version,

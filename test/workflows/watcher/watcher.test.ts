@@ -105,6 +105,35 @@ it('a version registered in the primary starts exactly one rollout, and the vers
   });
 });
 
+it('a version registered through MLflow starts once it is READY (finalized), not while pending', async () => {
+  const watcher = await watch();
+  const primary = rig.emu.world.primary;
+  const mlflow = async (path: string, body: object) => {
+    const res = await fetch(`${rig.emu.url(primary)}/api/2.0/mlflow/unity-catalog/model-versions/${path}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${rig.emu.token(primary)}` },
+      body: JSON.stringify(body),
+    });
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { model_version: { version: string } }).model_version;
+  };
+  const created = await mlflow('create', {
+    name: MODEL,
+    source: '/tmp/model',
+    tags: [{ key: 'emulator_behavior', value: 'candidate-good' }],
+  });
+  const version = Number(created.version);
+  const pending = await polls(watcher);
+  expect(pending.started).toEqual([]);
+  expect(pending.events).toContainEqual(
+    expect.objectContaining({ version, what: 'skipped', why: 'PENDING_REGISTRATION, not READY' }),
+  );
+  await mlflow('finalize', { name: MODEL, version: created.version });
+  await untilStarted(watcher, version);
+  await polls(watcher);
+  expect(await rollouts()).toEqual([version]);
+});
+
 it('an alias moving starts one rollout of the version it moved to', async () => {
   const watcher = await watch({ on: 'alias', alias: 'champion' });
   const version = await rig.register('candidate-good');
