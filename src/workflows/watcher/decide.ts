@@ -7,6 +7,7 @@
 import { ROLLED_BACK_TAG, type WatchSettings } from '../../plan/schema';
 import {
   MAX_WATCH_EVENTS,
+  type Hold,
   type Observation,
   type ObservedVersion,
   type WatchEvent,
@@ -74,9 +75,12 @@ function aliasCandidate(state: WatcherState, observation: Observation, settings:
   return undefined;
 }
 
+const heldWhy = (hold: Hold) => `newer than v${hold.version}, held by ${hold.by}: ${hold.reason ?? ''}`;
+
 /**
  * on: version-ready — the newest eligible version newer than the baseline and every version started; the others are
- * passed over, with the reason. A new newest one is the change: the quiet period runs from it.
+ * passed over, with the reason. A version newer than a hold is held (recorded), not a candidate: the hold pins the
+ * newest one at or below it. A new newest one is the change: the quiet period runs from it.
  */
 function readyCandidate(state: WatcherState, observation: Observation, settings: WatchSettings, nowMs: number) {
   const at = new Date(nowMs).toISOString();
@@ -86,6 +90,8 @@ function readyCandidate(state: WatcherState, observation: Observation, settings:
     if (version.version <= mark) continue;
     const why = ineligibility(version, settings);
     if (why) record(state, { at, version: version.version, what: 'skipped', why });
+    else if (state.hold && version.version > state.hold.version)
+      record(state, { at, version: version.version, what: 'held', why: heldWhy(state.hold) });
     else if (best === undefined) best = version.version;
     else record(state, { at, version: version.version, what: 'skipped', why: `superseded by v${best}` });
   }
@@ -130,13 +136,7 @@ export function decide(
     return {};
   }
   if (state.hold && version > state.hold.version) {
-    const { hold } = state;
-    record(state, {
-      at,
-      version,
-      what: 'held',
-      why: `newer than v${hold.version}, held by ${hold.by}: ${hold.reason ?? ''}`,
-    });
+    record(state, { at, version, what: 'held', why: heldWhy(state.hold) });
     return {};
   }
   const quietUntil = (state.lastChange?.atMs ?? nowMs) + settings.quiet_period;

@@ -95,7 +95,9 @@ test('a hold starts nothing newer than the held version, and says who held it an
     what: 'held',
     why: expect.stringMatching(/v4.*ana.*freeze/),
   });
-  expect(decide(state, seen(ready(4)), settings(), 1000)).toEqual({ start: 4 });
+  // A pin: the newest version at or below the hold still rolls out; the newer one stays held.
+  expect(decide(state, seen(ready(5), ready(4)), settings(), 1000)).toEqual({ start: 4 });
+  expect(state.events.filter((e) => e.version === 5).map((e) => e.what)).toEqual(['held']);
 });
 
 test('versions tagged rolled back, or missing the plan tags, are skipped with the reason', () => {
