@@ -2,6 +2,7 @@
 import { watchSchema, type WatchSettings } from '../../../src/plan/schema';
 import type { Observation, ObservedVersion, WatcherState } from '../../../src/shared/watch';
 import { decide, ineligibility, initialWatcherState, record } from '../../../src/workflows/watcher/decide';
+import { nextDelayMs } from '../../../src/workflows/watcher/poll';
 
 const ready = (version: number, tags: Record<string, string> = {}): ObservedVersion => ({
   version,
@@ -150,4 +151,19 @@ test('the plan refuses unclear watch settings, naming the field', () => {
   expect(() => settings({ poll: '1ms' })).toThrow(/at least 50ms/);
   expect(() => settings({ tags: { 'model_rollout.rolled_back': 'x' } })).toThrow(/never picked/);
   expect(settings({ quiet_period: '2m', poll: '30s' })).toMatchObject({ quiet_period: 120_000, poll: 30_000 });
+});
+
+test('polls at the plan interval, backs off after failed polls (up to 16 times), and wakes when a candidate may start', () => {
+  const ctx = (failures: number, poll = 30_000) => ({
+    input: {} as never,
+    settings: settings({ poll }),
+    state: { ...initialWatcherState(), failures },
+    wake: { now: false },
+  });
+  expect(nextDelayMs(ctx(0), undefined, 0)).toBe(30_000);
+  expect(nextDelayMs(ctx(1), undefined, 0)).toBe(60_000);
+  expect(nextDelayMs(ctx(9), undefined, 0)).toBe(16 * 30_000);
+  expect(nextDelayMs(ctx(9, 3_600_000), undefined, 0)).toBe(3_600_000);
+  expect(nextDelayMs(ctx(0), 5_000, 1_000)).toBe(4_000);
+  expect(nextDelayMs(ctx(0), 1_000, 1_000)).toBe(1);
 });

@@ -266,3 +266,19 @@ it('a version tagged model_rollout.rolled_back is not picked; the next one is', 
   await untilStarted(watcher, next);
   expect(await rollouts()).toEqual([next]);
 });
+
+it('records a poll that fails (a model that does not exist: not retried) and keeps watching, backing off', async () => {
+  const plan = rig.plan({ model: 'main.ml.no_such_model', watch: { poll: '100ms' } });
+  const { handle } = await startWatcher(rig.client, { plan, edgeCases: [], planName: 'missing', triggeredBy: 'test' });
+  const failed = await until('two failed polls', async () => {
+    const now = await status(handle);
+    return now.polls >= 2 ? now : undefined;
+  });
+  expect(failed.events[0]).toMatchObject({ what: 'poll-failed', why: expect.stringMatching(/no_such_model/) });
+  expect(failed.started).toEqual([]);
+  expect((await handle.describe()).status.name).toBe('RUNNING');
+  // Not found is not retried: one attempt per poll.
+  const history = await handle.fetchHistory();
+  const attempts = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes);
+  expect(attempts.every((e) => (e.activityTaskStartedEventAttributes?.attempt ?? 1) === 1)).toBe(true);
+});
