@@ -20,6 +20,8 @@ import {
   createControlActivities,
   createDatabricksActivities,
   createRegistryActivities,
+  createWatcherPollActivities,
+  createWatcherStartActivities,
   WorkspaceClients,
   type PollSettings,
 } from './activities';
@@ -62,13 +64,17 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
         ...(setup.workflowBundle
           ? { workflowBundle: setup.workflowBundle }
           : { workflowsPath: require.resolve('./workflows') }),
-        activities: createControlActivities(setup.temporal, setup.controlPollMs),
+        activities: {
+          ...createControlActivities(setup.temporal, setup.controlPollMs),
+          ...createWatcherStartActivities(setup.temporal),
+        },
       }),
     );
   const activities = {
     ...createDatabricksActivities(setup.clients, setup.poll),
     ...createAnalysisActivities(setup.clients),
     ...createRegistryActivities(setup.clients),
+    ...createWatcherPollActivities(setup.clients),
   };
   for (const region of setup.regions)
     workers.push(await Worker.create({ ...common, taskQueue: regionTaskQueue(region), activities }));

@@ -5,6 +5,7 @@ import { createAnalysisActivities } from './analysis';
 import { createControlActivities } from './control';
 import { createDatabricksActivities, type PollSettings } from './databricks';
 import { createRegistryActivities } from './registry';
+import { createWatcherPollActivities, createWatcherStartActivities } from './watcher';
 
 export { WorkspaceClients } from './clients';
 export { createAnalysisActivities, type AnalysisActivities } from './analysis';
@@ -12,6 +13,7 @@ export { createControlActivities, type ControlActivities } from './control';
 export { createDatabricksActivities, type DatabricksActivities, DEFAULT_POLL, type PollSettings } from './databricks';
 export { FailureType } from './errors';
 export { createRegistryActivities, RegistryFailureType, type RecordRegistryInput } from './registry';
+export { createWatcherPollActivities, createWatcherStartActivities, type WatcherActivities } from './watcher';
 
 export function createActivities(deps: {
   clients: WorkspaceClients;
@@ -24,6 +26,8 @@ export function createActivities(deps: {
     ...createRegistryActivities(deps.clients),
     ...createAnalysisActivities(deps.clients),
     ...createControlActivities(deps.temporal, deps.controlPollMs),
+    ...createWatcherPollActivities(deps.clients),
+    ...createWatcherStartActivities(deps.temporal),
   };
 }
 

@@ -13,12 +13,14 @@ import { planCommand } from './plan';
 import { startCommand } from './start';
 import { statusCommand } from './status';
 import { validateCommand } from './validate';
+import { watchCommand } from './watcher';
 import { commandSafeWriter, terminalLines } from '../shared/untrusted-text';
 
 export const COMMANDS: Command[] = [
   startCommand,
   statusCommand,
   ...operationCommands,
+  watchCommand,
   listCommand,
   historyCommand,
   validateCommand,
@@ -46,6 +48,7 @@ Examples:
   rollout status rollout-main.ml.fraud_detector-v2
   rollout approve rollout-main.ml.fraud_detector-v2 --region eu-west-1 --reason "canary looks good"
   rollout list --model main.ml.fraud_detector --status rolling-out
+  rollout watch --plan plans/fraud.yaml
   rollout latency-report --world worlds/three-regions.yaml --svg latency.svg
   rollout start --help
 `;

@@ -17,7 +17,7 @@ import {
   TEMPORAL_HISTORY_EVENT_LIMIT,
 } from './limits';
 import { WORKSPACE_URL_HINT, workspaceUrlProblem } from './workspace-url';
-import { MAX_SUCCESS_TAGS, MAX_TAG_KEY, MAX_TAG_VALUE, TAG_PREFIX } from '../shared/registry-outcome';
+import { MAX_SUCCESS_TAGS, MAX_TAG_KEY, MAX_TAG_VALUE, ROLLED_BACK_TAG, TAG_PREFIX } from '../shared/registry-outcome';
 
 /** catalog.schema.model (each part at most MAX_UC_NAME characters, checked apart). */
 export const MODEL_FULL_NAME = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -59,6 +59,56 @@ const rate = (max: number) =>
 
 /** A key the canary judge no longer reads: refused with what to write instead. */
 const removedKey = (fix: string) => z.never({ error: fix }).optional();
+
+/** The rollback tag the rollout sets on a version it rolled back (value: the reason); the watcher never picks one. */
+export { ROLLED_BACK_TAG };
+
+/**
+ * Continuous delivery (`rollout watch`): what the watcher follows in the primary's Unity Catalog, with the semantics
+ * of Databricks' model update triggers (a minimum time between rollouts, a quiet period after the last change).
+ */
+export const watchSchema = z
+  .strictObject({
+    /** version-ready: a new version becoming READY; alias: the alias moving to another version. */
+    on: z.enum(['version-ready', 'alias'], { error: 'write on: version-ready or on: alias' }).default('version-ready'),
+    alias: z
+      .string()
+      .regex(/^[A-Za-z0-9_][A-Za-z0-9_-]*$/, 'aliases are letters, digits, "_" or "-", e.g. champion')
+      .max(MAX_UC_NAME, `aliases are at most ${MAX_UC_NAME} characters (Unity Catalog)`)
+      .optional(),
+    /** Only versions carrying every one of these Unity Catalog tags (key: value) are rolled out. */
+    tags: z
+      .record(z.string().min(1, 'tag keys are not empty'), z.string())
+      .refine((tags) => Object.keys(tags).length <= 20, 'at most 20 tags')
+      .optional(),
+    /** No rollout starts sooner than this after the previous one the watcher started. */
+    min_time_between_rollouts: durationBetween(0, 30 * DAY, { min: '0', max: '30 days (720h)' }).default(0),
+    /** A rollout starts only once nothing has changed for this long: a burst of versions rolls out only the newest. */
+    quiet_period: durationBetween(0, DAY, { min: '0', max: '24h' }).default(0),
+    /** How often the primary's registry is read (one or two Databricks calls per poll). */
+    poll: durationBetween(50, HOUR, { min: '50ms', max: '1h' }).default(30 * SECOND),
+  })
+  .superRefine((watch, ctx) => {
+    if (watch.on === 'alias' && !watch.alias)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alias'],
+        message: 'on: alias needs the alias to follow, e.g. alias: champion',
+      });
+    if (watch.on === 'version-ready' && watch.alias)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alias'],
+        message: 'alias is read only with on: alias; remove it or write on: alias',
+      });
+    if (watch.tags && ROLLED_BACK_TAG in watch.tags)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tags', ROLLED_BACK_TAG],
+        message: `versions tagged ${ROLLED_BACK_TAG} are never picked; remove this filter`,
+      });
+  });
+export type WatchSettings = z.output<typeof watchSchema>;
 
 /**
  * The statistical canary judge: the new version against the current one, judged sequentially (anytime-valid) on the
@@ -444,6 +494,8 @@ export const planSchema = z
     on_gateway_fallback: z.enum(['refuse', 'warn']).default('refuse'),
     /** What the rollout records in the primary's Unity Catalog when it ends (see registrySchema). */
     registry: registrySchema.prefault({}),
+    /** Continuous delivery: what `rollout watch` follows; without it the plan is rolled out only by `rollout start`. */
+    watch: watchSchema.optional(),
     /** Who may approve this plan's approval stages; omitted: anyone who can reach the rollout. */
     approvals: z
       .strictObject({

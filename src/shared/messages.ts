@@ -13,6 +13,7 @@ import type {
   RegionStatus,
   RolloutStatus,
 } from './types';
+import type { HoldRequest, WatcherStatus } from './watch';
 
 // Operator -> rollout (parent) or region (child).
 export const approveUpdate = defineUpdate<ApprovalAnswer, [ApprovalRequest]>('approve');
@@ -103,7 +104,31 @@ export const RolloutModel = defineSearchAttributeKey('RolloutModel', SearchAttri
 export const RolloutVersion = defineSearchAttributeKey('RolloutVersion', SearchAttributeType.INT);
 export const RolloutStatusAttribute = defineSearchAttributeKey('RolloutStatus', SearchAttributeType.KEYWORD);
 export const RolloutRegions = defineSearchAttributeKey('RolloutRegions', SearchAttributeType.KEYWORD_LIST);
-export const ROLLOUT_SEARCH_ATTRIBUTES = [RolloutModel, RolloutVersion, RolloutStatusAttribute, RolloutRegions];
+/** A watcher's state for the UI's search box: watching, paused, held at vN. */
+export const WatcherStateAttribute = defineSearchAttributeKey('WatcherState', SearchAttributeType.KEYWORD);
+export const ROLLOUT_SEARCH_ATTRIBUTES = [
+  RolloutModel,
+  RolloutVersion,
+  RolloutStatusAttribute,
+  RolloutRegions,
+  WatcherStateAttribute,
+];
+
+/*
+ * The watcher (`rollout watch`, src/workflows/watcher/): operators pause, resume, hold and release it through updates
+ * (the same names work with `temporal workflow update execute`), and ask what it saw and started.
+ */
+export const watcherPauseUpdate = defineUpdate<string, [OperatorRequest]>('pause');
+export const watcherResumeUpdate = defineUpdate<string, [OperatorRequest]>('resume');
+/** Nothing newer than the version is rolled out until `release`; recorded with who and why. */
+export const holdUpdate = defineUpdate<string, [HoldRequest]>('hold');
+export const releaseUpdate = defineUpdate<string, [OperatorRequest]>('release');
+export const watcherStatusQuery = defineQuery<WatcherStatus>('watcherStatus');
+
+/** One watcher per plan: a second `rollout watch` of the same plan attaches to it. */
+export function watcherWorkflowId(model: string, planName: string): string {
+  return `rollout-watch/${model}/${planName}`;
+}
 
 /** One rollout per model version: a second trigger attaches to the running one. */
 export function rolloutWorkflowId(model: string, version: number): string {

@@ -3,3 +3,4 @@ export { rolloutWorkflow } from './rollout/workflow';
 export { regionRolloutWorkflow } from './region/workflow';
 export { endpointLeaseWorkflow } from './endpoint-lease';
 export { rolloutQueueWorkflow } from './model-queue';
+export { rolloutWatcherWorkflow } from './watcher/workflow';
