@@ -5,7 +5,7 @@
  *
  *   npm run bench                          # everything (about 10-15 minutes on 2 cores)
  *   npm run bench -- --quick               # fewer sizes and seeds (a few minutes)
- *   npm run bench -- --only fanout,load    # some sections: fanout, overhead, verdict, judge, scale, load, latency
+ *   npm run bench -- --only fanout,load    # some sections: fanout, overhead, verdict, judge, scale, load, latency, watch
  */
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -24,9 +24,10 @@ import type { WORKER_RUNTIME } from '../src/worker-runtime';
 import { renderSummary, type BenchResults } from './summary';
 import { runJudgeSection } from './judge';
 import { runVerdict, type VerdictFigures } from './verdict';
+import { runWatchBench } from './watch';
 
 const ROOT = resolve(__dirname, '..');
-export const SECTIONS = ['fanout', 'overhead', 'verdict', 'judge', 'scale', 'load', 'latency'] as const;
+export const SECTIONS = ['fanout', 'overhead', 'verdict', 'judge', 'scale', 'load', 'latency', 'watch'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const USAGE = `usage: npm run bench -- [--quick] [--only ${SECTIONS.join(',')}] [--out DIR] [--publish]
@@ -129,7 +130,7 @@ async function addStockServerFanout(
 function report(results: BenchResults, out: string, publish: boolean) {
   const charts = writeCharts(out, results);
   writeFileSync(join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
-  for (const key of ['fanout', 'overhead', 'verdict', 'judge', 'scale', 'load', 'latency'] as const)
+  for (const key of ['fanout', 'overhead', 'verdict', 'judge', 'scale', 'load', 'latency', 'watch'] as const)
     if (results[key] !== undefined)
       writeFileSync(join(out, `${key}.json`), JSON.stringify(results[key], null, 2) + '\n');
   const summary = renderSummary(results, charts);
@@ -167,7 +168,9 @@ async function main() {
   };
   // Written after each section, so that a failure later keeps what was measured.
   const checkpoint = () => writeFileSync(join(opts.out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
-  const needsTemporal = ['fanout', 'overhead', 'verdict', 'scale'].some((s) => opts.sections.has(s as Section));
+  const needsTemporal = ['fanout', 'overhead', 'verdict', 'scale', 'watch'].some((s) =>
+    opts.sections.has(s as Section),
+  );
   const env = needsTemporal ? await startTemporal() : undefined;
   const bundlePath = needsTemporal ? await writeWorkflowBundle() : '';
   // The worker runs as production runs it: compiled to JavaScript, under plain node.
@@ -201,6 +204,19 @@ async function main() {
         log,
       });
     checkpoint();
+    if (env && opts.sections.has('watch')) {
+      results.watch = await runWatchBench({
+        client: env.client,
+        address: env.address,
+        bundlePath,
+        workerEntry,
+        pollIntervalsMs: opts.quick ? [1000, 5000] : [1000, 5000, 30_000],
+        versionsPerInterval: opts.quick ? 3 : 5,
+        idleWindowMs: opts.quick ? 30_000 : 120_000,
+        log,
+      });
+      checkpoint();
+    }
     if (env && opts.sections.has('scale')) {
       const scale = (worker: { workerEntry?: string; runtime?: typeof WORKER_RUNTIME }) =>
         runScale({ client: env.client, address: env.address, bundlePath, rollouts: 20, regions: 5, log, ...worker });

@@ -8,6 +8,7 @@ import type { LoadRow } from './load';
 import type { ScaleFigures } from './scale';
 import type { JudgeFigures } from './judge';
 import type { VerdictFigures } from './verdict';
+import { renderWatch, type WatchFigures } from './watch';
 
 export interface BenchResults {
   machine: {
@@ -35,6 +36,7 @@ export interface BenchResults {
   scaleWithV8Defaults?: ScaleFigures;
   load?: LoadRow[];
   latency?: LatencyRow[];
+  watch?: WatchFigures;
 }
 
 /** Per bad challenger, from the rollout runs: how many reached the canary, were failed by it, were rolled back. */
@@ -308,6 +310,7 @@ export function renderSummary(results: BenchResults, charts: string[]): string {
     );
     if (charts.includes('latency.svg')) out.push('![latency](latency.svg)', '');
   }
+  if (results.watch?.rows.length) out.push(...renderWatch(results.watch));
   return out.join('\n');
 }
 
