@@ -14,6 +14,8 @@
  *     warn), with the new entity inheriting the replaced one's settings, and the outcome recorded in the registry
  *     (recorded after the sequential judge, the AI Gateway pre-flight, settings inheritance and the registry outcome
  *     were added behind patched()).
+ *   - `watcher`: a plan's watcher that sees a version registered, starts its rollout, is held, released, paused and
+ *     resumed, then terminated (its history replays to where it stopped).
  * Histories of older code are kept as they are: they prove that today's code still replays rollouts that were in
  * flight when it was deployed. Record a scenario after an intended change to workflow code *and* a patched() guard,
  * never to paper over a replay failure:
@@ -29,6 +31,12 @@ import { startRollout } from '../src/rollouts';
 import {
   abortUpdate,
   approveUpdate,
+  holdUpdate,
+  releaseUpdate,
+  rolloutWorkflowId,
+  watcherPauseUpdate,
+  watcherResumeUpdate,
+  watcherStatusQuery,
   endpointLeaseWorkflowId,
   modelQueueQuery,
   modelQueueWorkflowId,
@@ -37,6 +45,8 @@ import {
   rolloutStatusQuery,
 } from '../src/shared/messages';
 import type { RegionPhase } from '../src/shared/types';
+import type { WatcherStatus } from '../src/shared/watch';
+import { startWatcher } from '../src/watchers';
 import { bundleWorkflows, createTemporalEnv, EDGE_CASES, Rig } from '../test/support/temporal';
 
 const DIR = join(__dirname, '..', 'test', 'histories');
@@ -45,7 +55,7 @@ const IDS = join(DIR, 'workflow-ids.json');
 const workflowIds: Record<string, string> = existsSync(IDS)
   ? (JSON.parse(readFileSync(IDS, 'utf8')) as Record<string, string>)
   : {};
-const SCENARIOS = ['approved', 'rolled-back', 'shadow-ab', 'aborted', 'queued', 'live-canary'];
+const SCENARIOS = ['approved', 'rolled-back', 'shadow-ab', 'aborted', 'queued', 'live-canary', 'watcher'];
 
 async function save(handle: WorkflowHandle, name: string) {
   const history = await handle.fetchHistory();
@@ -71,6 +81,7 @@ async function main() {
     if (run('aborted')) await recordAborted(rig);
     if (run('queued')) await recordQueued(rig);
     if (run('live-canary')) await recordLiveCanary(rig);
+    if (run('watcher')) await recordWatcher(rig);
     writeFileSync(IDS, JSON.stringify(workflowIds, null, 2) + '\n');
   } finally {
     await rig.close();
@@ -245,6 +256,37 @@ async function recordLiveCanary(rig: Rig) {
   await rollout.handle.result();
   await save(rollout.handle, 'rollout-live-canary');
   await save(rig.client.workflow.getHandle(regionWorkflowId(rollout.workflowId, region.name)), 'region-live-canary');
+}
+
+async function recordWatcher(rig: Rig) {
+  const plan = rig.plan({ regions: rig.plan().regions.slice(0, 1), watch: { poll: '200ms', quiet_period: '300ms' } });
+  const { handle } = await startWatcher(rig.client, {
+    plan,
+    edgeCases: [],
+    planName: 'record-histories',
+    triggeredBy: 'record-histories',
+  });
+  const status = () => handle.query(watcherStatusQuery);
+  const until = async (what: string, check: (s: WatcherStatus) => boolean) => {
+    const deadline = Date.now() + 120_000;
+    while (!check(await status())) {
+      if (Date.now() > deadline) throw new Error(`watcher: waited for ${what}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  await until('its baseline', (s) => s.polls >= 1);
+  const version = await rig.register('candidate-good');
+  await until(`v${version} started`, (s) => s.started.some((started) => started.version === version));
+  await rig.client.workflow.getHandle(rolloutWorkflowId(plan.model, version)).result();
+  const by = { by: 'recorder', reason: 'replay fixture' };
+  await handle.executeUpdate(holdUpdate, { args: [{ version, ...by }] });
+  await handle.executeUpdate(releaseUpdate, { args: [by] });
+  await handle.executeUpdate(watcherPauseUpdate, { args: [by] });
+  await handle.executeUpdate(watcherResumeUpdate, { args: [by] });
+  const polled = (await status()).polls;
+  await until('two more polls', (s) => s.polls >= polled + 2);
+  await handle.terminate('replay fixture recorded');
+  await save(handle, 'watcher');
 }
 
 main().catch((err: unknown) => {

@@ -22,7 +22,7 @@ beforeAll(async () => {
   bundle = await bundleWorkflows();
 }, 60_000);
 
-it('has histories of promoted, rolled-back, shadow + A/B, aborted, queued and live-judged rollouts: parents, children, a lease and a model queue', () => {
+it('has histories of promoted, rolled-back, shadow + A/B, aborted, queued and live-judged rollouts: parents, children, a lease, a model queue and a watcher', () => {
   expect(files.sort()).toEqual([
     'endpoint-lease.json',
     'model-queue.json',
@@ -38,6 +38,7 @@ it('has histories of promoted, rolled-back, shadow + A/B, aborted, queued and li
     'rollout-queued.json',
     'rollout-rolled-back.json',
     'rollout-shadow-ab.json',
+    'watcher.json',
   ]);
 });
 
