@@ -5,10 +5,9 @@
 import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { main } from '../../src/cli/main';
 import { EXIT } from '../../src/cli/context';
 import { rolloutStatusQuery } from '../../src/shared/messages';
+import { runCli, writePlanFile, type CliRun } from '../support/cli';
 import { Rig, until, useRig } from '../support/temporal';
 
 const rigOf = useRig();
@@ -17,45 +16,11 @@ beforeEach(() => {
   rig = rigOf();
 });
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function rollout(args: string[], env: Record<string, string> = {}, isTTY = false): Promise<Run> {
-  let out = '';
-  let err = '';
-  const code = await main(args, {
-    out: (t) => (out += t),
-    err: (t) => (err += t),
-    isTTY,
-    env: {
-      TEMPORAL_ADDRESS: rig.env.address,
-      TEMPORAL_NAMESPACE: 'default',
-      DATABRICKS_CONFIG_FILE: rig.configFile,
-      HOME: tmpdir(),
-      ...env,
-    },
-  });
-  return { code, out, err };
-}
+const rollout = (args: string[], env: Record<string, string> = {}, isTTY = false): Promise<CliRun> =>
+  runCli(rig, args, env, isTTY);
 
 /** Writes a plan for the rig's world to a temporary file. */
-function planFile(overrides: Record<string, unknown> = {}): string {
-  const plan = rig.plan(overrides);
-  const dir = mkdtempSync(join(tmpdir(), 'cli-plan-'));
-  const path = join(dir, 'plan.yaml');
-  writeFileSync(
-    path,
-    stringify({
-      ...plan,
-      stages: plan.stages.map((s) => ({ ...s, bake: `${s.bake}ms` })),
-      timeouts: { replication: '10s', config_update: '10s', approval: '30s' },
-    }),
-  );
-  return path;
-}
+const planFile = (overrides: Record<string, unknown> = {}): string => writePlanFile(rig.plan(overrides));
 
 it('starts with --wait: one line per change without a TTY, exit 0, and a step summary for GitHub', async () => {
   const version = await rig.register('candidate-good');

@@ -3,15 +3,11 @@
  * hold through the stock `temporal workflow update execute`.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { resolveTemporalCli } from '../../scripts/temporal-cli';
 import { EXIT } from '../../src/cli/context';
-import { main } from '../../src/cli/main';
 import { watcherStatusQuery, watcherWorkflowId } from '../../src/shared/messages';
 import type { WatcherStatus } from '../../src/shared/watch';
+import { runCli, writePlanFile, type CliRun } from '../support/cli';
 import { MODEL, Rig, until, useRig } from '../support/temporal';
 
 const rigOf = useRig();
@@ -20,23 +16,7 @@ beforeEach(() => {
   rig = rigOf();
 });
 
-async function rollout(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, {
-    out: (t) => (out += t),
-    err: (t) => (err += t),
-    isTTY: false,
-    env: {
-      TEMPORAL_ADDRESS: rig.env.address,
-      TEMPORAL_NAMESPACE: 'default',
-      DATABRICKS_CONFIG_FILE: rig.configFile,
-      HOME: tmpdir(),
-      GITHUB_ACTOR: 'ci-bot',
-    },
-  });
-  return { code, out, err };
-}
+const rollout = (args: string[]): Promise<CliRun> => runCli(rig, args, { GITHUB_ACTOR: 'ci-bot' });
 
 function temporal(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const all = [...args, '--address', rig.env.address, '--namespace', 'default'];
@@ -50,20 +30,8 @@ function temporal(...args: string[]): Promise<{ code: number; stdout: string; st
 }
 
 /** Writes the rig's plan, with `watch` when given, as fraud-prod.yaml. */
-function planFile(watch?: Record<string, unknown>): string {
-  const plan = rig.plan();
-  const path = join(mkdtempSync(join(tmpdir(), 'watch-plan-')), 'fraud-prod.yaml');
-  writeFileSync(
-    path,
-    stringify({
-      ...plan,
-      stages: plan.stages.map((s) => ({ ...s, bake: `${s.bake}ms` })),
-      timeouts: { replication: '10s', config_update: '10s', approval: '30s' },
-      ...(watch ? { watch } : {}),
-    }),
-  );
-  return path;
-}
+const planFile = (watch?: Record<string, unknown>): string =>
+  writePlanFile(rig.plan(), 'fraud-prod.yaml', watch ? { watch } : {});
 
 const WATCHER_ID = watcherWorkflowId(MODEL, 'fraud-prod');
 

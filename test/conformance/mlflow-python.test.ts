@@ -6,14 +6,13 @@
  * The Python side is test/conformance/mlflow_register.py; it prints JSON, which this file checks.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { stringify } from 'yaml';
 import { ensurePythonClients } from '../../scripts/python-clients';
 import { EXIT } from '../../src/cli/context';
-import { main } from '../../src/cli/main';
+import { runCli, writePlanFile, type CliRun } from '../support/cli';
 import { ENDPOINT, MODEL, Rig, useRig } from '../support/temporal';
 
 const SCRIPT = join(__dirname, 'mlflow_register.py');
@@ -31,31 +30,9 @@ beforeEach(() => {
 });
 
 /** `rollout start --plan <file> --version <v> --wait --json`, in-process with its own environment, as CI runs it. */
-async function rolloutStart(version: string): Promise<{ code: number; out: string; err: string }> {
+async function rolloutStart(version: string): Promise<CliRun> {
   const plan = rig.plan({ stages: [{ name: 'canary', traffic: 10, bake: '200ms' }] });
-  const path = join(mkdtempSync(join(tmpdir(), 'mlflow-plan-')), 'plan.yaml');
-  writeFileSync(
-    path,
-    stringify({
-      ...plan,
-      stages: plan.stages.map((s) => ({ ...s, bake: `${s.bake}ms` })),
-      timeouts: { replication: '10s', config_update: '10s', approval: '30s' },
-    }),
-  );
-  let out = '';
-  let err = '';
-  const code = await main(['start', '--plan', path, '--version', version, '--wait', '--json'], {
-    out: (t) => (out += t),
-    err: (t) => (err += t),
-    isTTY: false,
-    env: {
-      TEMPORAL_ADDRESS: rig.env.address,
-      TEMPORAL_NAMESPACE: 'default',
-      DATABRICKS_CONFIG_FILE: rig.configFile,
-      HOME: tmpdir(),
-    },
-  });
-  return { code, out, err };
+  return runCli(rig, ['start', '--plan', writePlanFile(plan), '--version', version, '--wait', '--json']);
 }
 
 /**
