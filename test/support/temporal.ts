@@ -133,16 +133,18 @@ export function useRig(world?: () => WorldInput, options: RigOptions = {}): () =
   beforeAll(async () => {
     [env, bundle] = await Promise.all([createTemporalEnv(), bundleWorkflows()]);
   }, 120_000);
+  // Workers shut down only when their activities in flight have ended (up to the grace time, then cancelled): on a
+  // busy CI host that took over jest's default 30 s once, and the next test found the old workers still registered.
   afterAll(async () => {
     await env?.teardown();
-  });
+  }, 120_000);
   beforeEach(async () => {
     rig = await Rig.start(env!, bundle, world?.(), options);
-  });
+  }, 120_000);
   afterEach(async () => {
     await rig?.close();
     rig = undefined;
-  });
+  }, 120_000);
   return () => rig!;
 }
 

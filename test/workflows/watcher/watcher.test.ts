@@ -225,7 +225,10 @@ it('restarting the worker mid-watch starts nothing twice', async () => {
   const after = await polls(watcher);
   expect(after.started.map((s) => s.version)).toEqual([first, second]);
   expect(await rollouts()).toEqual([first, second]);
-}, 60_000);
+  // Both rollouts end here, not while the rig's workers shut down after the test.
+  for (const version of [first, second])
+    await rig.client.workflow.getHandle(rolloutWorkflowId(MODEL, version)).result();
+}, 90_000);
 
 it('continues as new and keeps what it saw, started, the hold and the pause', async () => {
   const watcher = await watch({}, 3);
