@@ -32,17 +32,17 @@ export function resolveWaves(plan: Plan): ResolvedWave[] {
 }
 
 /**
- * The Unity Catalog name under which `region` reads the model: the plan's model in the primary, and
- * `<shared_catalog>.<schema>.<model>` in a replica, whose shared catalog Delta Sharing fills.
+ * The Unity Catalog name under which `region` reads the model (the plan's, or a release member's): its own name in
+ * the primary, and `<shared_catalog>.<schema>.<model>` in a replica, whose shared catalog Delta Sharing fills.
  */
-export function modelNameInRegion(plan: Plan, region: string): string {
+export function modelNameInRegion(plan: Plan, region: string, model: string = plan.model): string {
   const entry = plan.regions.find((r) => r.name === region);
   if (!entry)
     throw new Error(`region "${region}" is not in the plan (regions: ${plan.regions.map((r) => r.name).join(', ')})`);
-  if (region === plan.primary) return plan.model;
+  if (region === plan.primary) return model;
   if (!entry.shared_catalog) throw new Error(`region "${region}" has no shared_catalog in the plan`);
-  const [, schema, model] = plan.model.split('.');
-  return `${entry.shared_catalog}.${schema}.${model}`;
+  const [, schema, name] = model.split('.');
+  return `${entry.shared_catalog}.${schema}.${name}`;
 }
 
 export type VersionOverride = { version?: number; alias?: string };

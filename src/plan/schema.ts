@@ -241,6 +241,54 @@ const regionSchema = z.strictObject({
     .optional(),
 });
 
+/** At most 4 release members beside the plan's own model: 5 endpoints changed together per region. */
+export const MAX_RELEASE_MEMBERS = 4;
+
+/** The health probe of a release member: its own input record (a companion model takes other inputs). */
+const memberHealthSchema = z.strictObject({
+  queries: z.number().int().min(1).max(1000).default(3),
+  input: z.record(z.string(), z.unknown()),
+});
+
+/**
+ * A release member: another model version, or the same one on another endpoint, that ships together with the plan's
+ * model in every region (src/workflows/region/release.ts). Each member moves with every stage's weight; if any fails,
+ * every member in that region is restored.
+ */
+const releaseMemberSchema = z.strictObject({
+  /** How status, reports and the UI name the member, e.g. features. */
+  name: z.string().regex(NAME, 'member names are letters, digits, ".", "_" or "-", e.g. features'),
+  /** Unity Catalog model in the primary (default: the plan's model, served by a second endpoint). */
+  model: z
+    .string()
+    .regex(MODEL_FULL_NAME, 'write the model as catalog.schema.model')
+    .refine(
+      (name) => name.split('.').every((part) => part.length <= MAX_UC_NAME),
+      `catalog, schema and model names are at most ${MAX_UC_NAME} characters each (Unity Catalog)`,
+    )
+    .optional(),
+  /** The member's version (another model only; the plan's own model ships the rolled-out version). */
+  version: z.number().int().positive().max(MAX_MODEL_VERSION, `versions are at most ${MAX_MODEL_VERSION}`).optional(),
+  /** Or the alias that names it in the primary, read once at pre-flight. */
+  alias: z
+    .string()
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9_-]*$/, 'aliases are letters, digits, "_" or "-", e.g. champion')
+    .max(MAX_UC_NAME, `aliases are at most ${MAX_UC_NAME} characters (Unity Catalog)`)
+    .optional(),
+  /** The member's endpoint, by the same name in every region's workspace. */
+  endpoint: z
+    .string()
+    .regex(ENDPOINT, 'endpoint names are 1-63 letters, digits, "-" or "_", starting with a letter or digit'),
+  served_entity: servedEntitySchema.prefault({}),
+  replaces: z
+    .string()
+    .regex(ENDPOINT, 'write the name of a served entity of the endpoint, e.g. replaces: fraud_features-3')
+    .optional(),
+  /** Health probes of the member's new version as soon as it serves (its own input: the plan's tests are the lead's). */
+  health: memberHealthSchema.optional(),
+});
+export type ReleaseMember = z.output<typeof releaseMemberSchema>;
+
 export const GATE_CHECKS = ['health', 'edge-cases', 'load', 'canary'] as const;
 
 const stageSchema = z.strictObject({
@@ -443,6 +491,49 @@ function crossFieldReady(plan: unknown): boolean {
   );
 }
 
+/** The rules between a release's members and the plan: one endpoint per member and region, versions that are clear. */
+function releaseProblems(plan: {
+  model: string;
+  regions: { name: string; endpoint: string }[];
+  release?: { name: string; model?: string; version?: number; alias?: string; endpoint: string }[];
+}): { path: (string | number)[]; message: string }[] {
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  const names = new Set<string>();
+  const endpoints = new Map<string, string>();
+  // Guarded like the other cross-field rules: a member with a type error elsewhere is checked by its own schema.
+  if (!Array.isArray(plan.release)) return problems;
+  plan.release.forEach((member, m) => {
+    if (!isObject(member) || typeof member.name !== 'string' || typeof member.endpoint !== 'string') return;
+    const at = (...path: (string | number)[]) => ['release', m, ...path];
+    if (names.has(member.name)) problems.push({ path: at('name'), message: `member "${member.name}" is listed twice` });
+    names.add(member.name);
+    const ownModel = (member.model ?? plan.model) === plan.model;
+    if (member.version !== undefined && member.alias !== undefined)
+      problems.push({ path: at('alias'), message: 'give version or alias, not both' });
+    if (ownModel && (member.version !== undefined || member.alias !== undefined))
+      problems.push({
+        path: at(member.version !== undefined ? 'version' : 'alias'),
+        message: `a member of the plan's own model (${plan.model}) ships the version being rolled out; remove it, or name another model`,
+      });
+    if (!ownModel && member.version === undefined && member.alias === undefined)
+      problems.push({
+        path: at('version'),
+        message: `say which version of ${member.model} ships with each rollout: version: N or alias: A (e.g. champion)`,
+      });
+    const region = plan.regions.find((r) => r.endpoint === member.endpoint);
+    if (region)
+      problems.push({
+        path: at('endpoint'),
+        message: `${member.endpoint} is already region ${region.name}'s endpoint; each member needs an endpoint of its own (two models on one endpoint: give the region replaces, and a plan per model)`,
+      });
+    const other = endpoints.get(member.endpoint);
+    if (other !== undefined)
+      problems.push({ path: at('endpoint'), message: `${member.endpoint} is already member ${other}'s endpoint` });
+    else endpoints.set(member.endpoint, member.name);
+  });
+  return problems;
+}
+
 export const planSchema = z
   .strictObject({
     /** Unity Catalog model in the primary region, as catalog.schema.model. */
@@ -494,6 +585,15 @@ export const planSchema = z
     on_gateway_fallback: z.enum(['refuse', 'warn']).default('refuse'),
     /** What the rollout records in the primary's Unity Catalog when it ends (see registrySchema). */
     registry: registrySchema.prefault({}),
+    /**
+     * A release: other models (a companion feature-lookup model) or endpoints (the model on a second endpoint) that
+     * ship together with `model`, stage by stage, in every region; any failure restores every member in the region.
+     */
+    release: z
+      .array(releaseMemberSchema)
+      .min(1, 'list at least one member, or remove release')
+      .max(MAX_RELEASE_MEMBERS, `at most ${MAX_RELEASE_MEMBERS} members; split the release into several plans`)
+      .optional(),
     /** Continuous delivery: what `rollout watch` follows; without it the plan is rolled out only by `rollout start`. */
     watch: watchSchema.optional(),
     /** Who may approve this plan's approval stages; omitted: anyone who can reach the rollout. */
@@ -664,6 +764,7 @@ export const planSchema = z
             });
         }
       });
+      releaseProblems(plan).forEach(({ path, message }) => ctx.addIssue({ code: 'custom', path, message }));
       const judged = isObject(plan.tests.canary) ? plan.tests.canary.sources : undefined;
       // Our probes go through the served-model route, which the endpoint's metrics count like users' requests.
       if (Array.isArray(judged) && judged.includes('live') && judged.some((source) => source !== 'live'))

@@ -3,7 +3,7 @@
  * never holds a secret (a region names its workspace by profile or host; workers resolve credentials).
  */
 import type { EdgeCase } from '../plan/edge-cases';
-import type { Plan, PlanRegion, PlanStage } from '../plan/schema';
+import type { Plan, PlanRegion, PlanStage, ReleaseMember } from '../plan/schema';
 import type { RegionPhase, RolloutOutcome, RolloutPhase } from './phases';
 
 export type { RegionPhase, RolloutOutcome, RolloutPhase } from './phases';
@@ -66,6 +66,33 @@ export interface RolloutInput {
   triggeredBy: string;
 }
 
+/** A release member in one region: its model under the region's name for it, its version (resolved), its endpoint. */
+export interface ReleaseMemberInput {
+  name: string;
+  model: string;
+  version: number;
+  endpoint: string;
+  served_entity: PlanRegion['served_entity'];
+  replaces?: string;
+  health?: ReleaseMember['health'];
+}
+
+/** A release member's place in a region: what it ships, where, and how far it got. */
+export interface ReleaseMemberStatus {
+  name: string;
+  /** Under the name the region's catalog gives it (the shared catalog's, in a replica). */
+  model: string;
+  version: number;
+  endpoint: string;
+  state: 'pending' | 'serving' | 'promoted' | 'unchanged' | 'rolled-back' | 'rollback-failed';
+  /** The member's new version's share of traffic now. */
+  challengerWeight: number;
+  configVersion?: number;
+  /** In reports only: what restoring the member sends back, and what the rollout last set there. */
+  rollbackPoint?: EndpointSnapshot;
+  appliedConfig?: EndpointConfig;
+}
+
 export interface RegionRolloutInput {
   rolloutId: string;
   parentWorkflowId: string;
@@ -84,6 +111,8 @@ export interface RegionRolloutInput {
    * for regions of rollouts started before message keys.
    */
   messageKey?: string;
+  /** The release's other members in this region (the plan's `release`), moving with the model stage by stage. */
+  release?: ReleaseMemberInput[];
 }
 
 export interface CheckResult {
@@ -167,6 +196,8 @@ export interface RegionStatus {
    * keeps the newest. Absent in signals from regions started before it existed.
    */
   revision?: number;
+  /** A release: its other members in this region, each with its state (the region's phase is the release's). */
+  release?: ReleaseMemberStatus[];
 }
 
 export type RegionOutcome = 'promoted' | 'unchanged' | 'rolled-back' | 'untouched' | 'rollback-failed' | 'skipped';
@@ -198,6 +229,8 @@ export interface RolloutStatus {
   refusedMessages?: RefusedMessages;
   /** What the rollout recorded in the primary's Unity Catalog at its end (the plan's `registry`). */
   registry?: RegistryRecord;
+  /** A release: the members shipping with the version, their versions read at pre-flight. */
+  release?: Pick<ReleaseMemberStatus, 'name' | 'model' | 'version' | 'endpoint'>[];
 }
 
 export interface RolloutReport extends RolloutStatus {

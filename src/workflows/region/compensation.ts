@@ -11,6 +11,7 @@ import { describeFailure, failureType } from '../failures';
 import { ROLLBACK_ATTEMPTS, ROLLBACK_BACKOFF_MS, withAttempts } from '../retry';
 import { nowIso } from '../time';
 import type { RegionContext } from './context';
+import { describeMember, touchedCompanions } from './release';
 import { regionFailure, regionReport } from './report';
 
 /** Nothing was touched: no rollback, whatever happened. Returns what the workflow fails with. */
@@ -38,14 +39,23 @@ export async function rollBack(ctx: RegionContext, err: unknown): Promise<unknow
   );
 }
 
+/** Restores the region's endpoint, then each release member this rollout changed, one after the other. */
 async function restoreRollbackPoint(ctx: RegionContext): Promise<void> {
-  const { input, target, status, endpoint, inbox, activities, progress, guarded } = ctx;
-  const rollbackPoint = endpoint.rollbackPoint!;
+  const { status, progress } = ctx;
   /** Why the region rolls back: shown again once a restore an operator retried went through. */
   const cause = status.error;
+  await progress.setPhase('rolling-back');
+  for (const member of [ctx, ...touchedCompanions(ctx)]) await restoreEndpoint(member, cause);
+  status.challengerWeight = 0;
+  await progress.setPhase('rolled-back');
+}
+
+/** Restores one endpoint's rollback point, retrying; a restore that cannot be done waits for an operator. */
+async function restoreEndpoint(ctx: RegionContext, cause: string | undefined): Promise<void> {
+  const { input, target, status, endpoint, inbox, activities, progress, guarded, member } = ctx;
+  const rollbackPoint = endpoint.rollbackPoint!;
   /** An operator's retryRollback after an external change: restore the rollback point over that change. */
   let overwriteExternalChange = false;
-  await progress.setPhase('rolling-back');
   for (;;) {
     try {
       await withAttempts(
@@ -69,17 +79,22 @@ async function restoreRollbackPoint(ctx: RegionContext): Promise<void> {
         (err) => failureType(err) !== 'EndpointChangedExternally',
       );
       endpoint.lastApplied = rollbackPoint;
-      status.challengerWeight = 0;
-      await progress.setPhase('rolled-back');
+      if (member) Object.assign(member, { state: 'rolled-back', challengerWeight: 0 });
       return;
     } catch (err) {
       const external = failureType(err) === 'EndpointChangedExternally';
+      const what = member ? `release member ${describeMember(member)}: ` : '';
       status.error = external
-        ? `rollback held: ${describeFailure(err)}; waiting for an operator (retryRollback restores the rollback point over it)`
-        : `rollback failed: ${describeFailure(err)}; waiting for an operator (retryRollback)`;
+        ? `${what}rollback held: ${describeFailure(err)}; waiting for an operator (retryRollback restores the rollback point over it)`
+        : `${what}rollback failed: ${describeFailure(err)}; waiting for an operator (retryRollback)`;
+      if (member) member.state = 'rollback-failed';
       inbox.retryRollback = false;
       await progress.setPhase('rollback-failed');
-      wf.log.error('rollback failed; waiting for an operator', { region: target.region, error: describeFailure(err) });
+      wf.log.error('rollback failed; waiting for an operator', {
+        region: target.region,
+        endpoint: target.endpoint,
+        error: describeFailure(err),
+      });
       await wf.condition(() => inbox.retryRollback);
       if (external) overwriteExternalChange = true;
       status.error = cause;

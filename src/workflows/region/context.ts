@@ -11,6 +11,9 @@ import type {
   EndpointSnapshot,
   RegionRolloutInput,
   RegionStatus,
+  ReleaseMemberInput,
+  ReleaseMemberStatus,
+  ServedEntity,
   Workspace,
 } from '../../shared/types';
 import { regionTaskQueue } from '../../shared/task-queues';
@@ -62,6 +65,8 @@ export interface EndpointState {
   keepsOthers?: boolean;
   /** The endpoint's lease while this region holds it. */
   lease?: EndpointLease;
+  /** A release member's new version as it rolls out; absent when the member serves it already (`release.ts`). */
+  newVersion?: ServedEntity;
 }
 
 /** The region's activities, each with the timeouts and retries its kind of call needs. */
@@ -99,6 +104,13 @@ export interface RegionContext {
   readonly keyed: boolean;
   /** Commands refused for want of the key, recorded in `status.refusedMessages`. */
   readonly refusals: MessageRefusals;
+  /**
+   * A release's other members in the region (`release.ts`): each a context of its own model, version, endpoint and
+   * endpoint state, sharing this region's status, inbox, activities and progress. Empty without a release.
+   */
+  readonly companions: RegionContext[];
+  /** In a member's context: its entry in the region's `status.release`, where its weight and state are shown. */
+  readonly member?: ReleaseMemberStatus;
 }
 
 /** A region's context at its start: nothing touched, nothing asked. */
@@ -117,7 +129,7 @@ export function createRegionContext(input: RegionRolloutInput): RegionContext {
   };
   // Recorded before the first command, where the region workflow has always asked it.
   const guarded = wf.patched('endpoint-lease-and-change-check');
-  return {
+  const context: RegionContext = {
     input,
     target: { region: region.name, workspace: region.workspace, endpoint: region.endpoint },
     status,
@@ -128,6 +140,46 @@ export function createRegionContext(input: RegionRolloutInput): RegionContext {
     guarded,
     keyed: input.messageKey !== undefined,
     refusals: new MessageRefusals(status),
+    companions: [],
+  };
+  if (input.release?.length) status.release = [];
+  for (const member of input.release ?? []) context.companions.push(memberContext(context, member));
+  return context;
+}
+
+/** A release member's context: its model, version and endpoint, with the region's status, inbox and progress. */
+function memberContext(region: RegionContext, member: ReleaseMemberInput): RegionContext {
+  const { input, status } = region;
+  const shown: ReleaseMemberStatus = {
+    name: member.name,
+    model: member.model,
+    version: member.version,
+    endpoint: member.endpoint,
+    state: 'pending',
+    challengerWeight: 0,
+  };
+  status.release!.push(shown);
+  return {
+    ...region,
+    input: {
+      ...input,
+      region: {
+        ...input.region,
+        endpoint: member.endpoint,
+        served_entity: member.served_entity,
+        replaces: member.replaces,
+      },
+      model: member.model,
+      version: member.version,
+      // The plan's tests are the lead model's; a member has its own health probe at most.
+      tests: member.health ? { health: member.health } : {},
+      edgeCases: [],
+      release: undefined,
+    },
+    target: { ...region.target, endpoint: member.endpoint },
+    endpoint: {},
+    companions: [],
+    member: shown,
   };
 }
 

@@ -22,7 +22,10 @@ import type { RegionContext } from './context';
 /** The patch behind keeping other models' served entities: rollouts started before it replay without it. */
 export const SHARED_ENDPOINT_PATCH = 'shared-endpoint-entities';
 
-export type ChangeContext = Pick<RegionContext, 'input' | 'target' | 'status' | 'endpoint' | 'activities' | 'guarded'>;
+export type ChangeContext = Pick<
+  RegionContext,
+  'input' | 'target' | 'status' | 'endpoint' | 'activities' | 'guarded' | 'member'
+>;
 
 /** The patch behind the new version inheriting the replaced entity's settings: rollouts before it replay without. */
 export const INHERIT_SETTINGS_PATCH = 'served-entity-inherits-settings';
@@ -128,7 +131,7 @@ export function currentVersionName({ input, endpoint }: Pick<RegionContext, 'inp
 
 /** Applies `config` (PUT only if needed, wait, verify), first checking the endpoint still serves what we set. */
 export async function applyConfig(
-  { input, target, status, endpoint, activities, guarded }: ChangeContext,
+  { input, target, status, endpoint, activities, guarded, member }: ChangeContext,
   config: EndpointConfig,
   purpose: string,
   weight: number,
@@ -147,8 +150,10 @@ export async function applyConfig(
     ],
   );
   endpoint.lastApplied = config;
-  status.challengerWeight = weight;
-  status.configVersion = configVersion;
+  // A release member's weight shows in its own entry; the region's is its lead model's.
+  const shown = member ?? status;
+  shown.challengerWeight = weight;
+  shown.configVersion = configVersion;
 }
 
 /** Serves the new version at `weight`% next to the configs at the rollback point. */

@@ -7,15 +7,15 @@
 import type { RegionReport, ServedEntity } from '../../shared/types';
 import { nowIso } from '../time';
 import type { RegionContext } from './context';
-import { applyConfig, configAt } from './endpoint-changes';
 import { whileUnpaused } from './pause';
+import { setReleaseWeight } from './release';
 import { regionReport } from './report';
 
 export async function promote(ctx: RegionContext, newVersion: ServedEntity): Promise<RegionReport> {
   const { status, progress } = ctx;
   await whileUnpaused(ctx);
   await progress.setPhase('promoting');
-  await applyConfig(ctx, configAt(ctx, newVersion, 100), `promote v${ctx.input.version} to 100%`, 100);
+  await setReleaseWeight(ctx, newVersion, 100, (version) => `promote v${version} to 100%`);
   status.finishedAt = nowIso();
   await progress.setPhase('promoted');
   return regionReport(ctx, 'promoted');

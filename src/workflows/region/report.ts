@@ -4,7 +4,7 @@ import type { RegionReport } from '../../shared/types';
 import type { RegionContext } from './context';
 
 export function regionReport(
-  { status, endpoint, guarded }: Pick<RegionContext, 'status' | 'endpoint' | 'guarded'>,
+  { status, endpoint, guarded, companions }: Pick<RegionContext, 'status' | 'endpoint' | 'guarded' | 'companions'>,
   outcome: RegionReport['outcome'],
 ): RegionReport {
   return {
@@ -12,6 +12,16 @@ export function regionReport(
     outcome,
     rollbackPoint: endpoint.rollbackPoint,
     ...(guarded && endpoint.lastApplied ? { appliedConfig: endpoint.lastApplied } : {}),
+    // A release: what restoring each member would send back (the parent restores promoted regions from reports).
+    ...(companions.length
+      ? {
+          release: companions.map((member) => ({
+            ...member.member!,
+            rollbackPoint: member.endpoint.rollbackPoint,
+            appliedConfig: member.endpoint.lastApplied,
+          })),
+        }
+      : {}),
   };
 }
 

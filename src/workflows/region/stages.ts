@@ -10,15 +10,17 @@ import { approvalGate } from './approval';
 import { judgedStage, runCanaryStage } from './canary';
 import { checksMustPass, testSuites } from './checks';
 import type { RegionContext } from './context';
-import { setNewVersionWeight } from './endpoint-changes';
+import { runCompanionHealth, setReleaseWeight } from './release';
 import { bake, whileUnpaused } from './pause';
 
 /** Health and edge cases, as soon as the new version serves. */
 export async function runTestSuites(ctx: RegionContext): Promise<void> {
   const suites = testSuites(ctx);
-  if (!suites.length) return;
+  const membersProbed = ctx.companions.some((member) => member.endpoint.newVersion && member.input.tests.health);
+  if (!suites.length && !membersProbed) return;
   await ctx.progress.setPhase('testing');
   await checksMustPass(ctx, suites);
+  await runCompanionHealth(ctx);
 }
 
 export async function walkStages(ctx: RegionContext, newVersion: ServedEntity): Promise<void> {
@@ -27,7 +29,7 @@ export async function walkStages(ctx: RegionContext, newVersion: ServedEntity): 
     // The first stage's weight was set when the new version joined.
     if (index > 0) {
       await ctx.progress.setPhase('updating', stage.name);
-      await setNewVersionWeight(ctx, newVersion, stage.traffic, `shift v${ctx.input.version} to ${stage.traffic}%`);
+      await setReleaseWeight(ctx, newVersion, stage.traffic, (version) => `shift v${version} to ${stage.traffic}%`);
     }
     const personDecides = await measure(ctx, stage, newVersion);
     const gates = stage.gate.filter((check) => check !== 'canary');

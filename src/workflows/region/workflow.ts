@@ -4,6 +4,8 @@
  * judgement, gate, approval), promote. Any failure after the first change restores the rollback point exactly; a
  * restore that cannot be done waits in `rollback-failed` for an operator instead of ending quietly.
  *
+ * A release (several models or endpoints shipping together) moves every member with each step (`release.ts`).
+ *
  * Each step lives in a module of its own and receives the region's context explicitly (`context.ts` says what each
  * part of it is, `messages.ts` which operator message may change what).
  */
@@ -15,6 +17,7 @@ import { alreadyServes, newVersionEntity, shareEndpoint, withInheritedSettings }
 import { registerRegionMessages } from './messages';
 import { endUnchanged, promote } from './promotion';
 import { waitForReplication } from './replication';
+import { membersOf, planCompanions, prepareCompanions } from './release';
 import { recordRollbackPoint, releaseEndpoint } from './rollback-point';
 import { addNewVersion, runShadowCheck } from './shadow';
 import { runTestSuites, walkStages } from './stages';
@@ -25,7 +28,7 @@ export async function regionRolloutWorkflow(input: RegionRolloutInput): Promise<
   try {
     return await rolloutRegion(region);
   } finally {
-    await releaseEndpoint(region);
+    for (const member of membersOf(region)) await releaseEndpoint(member);
     // The parent takes a stopped region's last state from its progress signals: they arrive before it closes.
     await region.progress.settled();
   }
@@ -35,6 +38,7 @@ async function rolloutRegion(region: RegionContext): Promise<RegionReport> {
   try {
     await waitForReplication(region);
     await recordRollbackPoint(region); // takes the endpoint's lease first
+    await prepareCompanions(region); // a release's other members: the same, each on its endpoint
   } catch (err) {
     throw await endUntouched(region, err);
   }
@@ -47,12 +51,16 @@ async function rolloutRegion(region: RegionContext): Promise<RegionReport> {
   // The settings of the entity it replaces, except those the plan sets.
   const newVersion = withInheritedSettings(region, planned);
   const { rollbackPoint, keepsOthers } = region.endpoint;
-  if (alreadyServes(rollbackPoint!, newVersion, keepsOthers, region.input.region.replaces)) return endUnchanged(region);
+  const servesAlready = alreadyServes(rollbackPoint!, newVersion, keepsOthers, region.input.region.replaces);
+  const releaseProblem = planCompanions(region, servesAlready); // each member's new version, or that it has it
+  if (releaseProblem)
+    throw await endUntouched(region, ApplicationFailure.create({ message: releaseProblem, type: 'ReleaseRefused' }));
+  if (servesAlready) return endUnchanged(region);
 
   // The rollback point is recorded before the first change, so any failure from here on restores it.
   try {
     await addNewVersion(region, newVersion); // at the first stage's weight, or at 0% for a shadow check
-    await runTestSuites(region); // health and edge cases
+    await runTestSuites(region); // health and edge cases, and each release member's health
     await runShadowCheck(region, newVersion); // with tests.shadow: compare at 0%, then the first stage's weight
     await walkStages(region, newVersion);
     return await promote(region, newVersion);

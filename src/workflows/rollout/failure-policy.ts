@@ -7,7 +7,7 @@
  */
 import * as wf from '@temporalio/workflow';
 import { describeConfig } from '../../shared/endpoint-config';
-import type { RegionReport } from '../../shared/types';
+import type { EndpointConfig, EndpointSnapshot, RegionReport, ReleaseMemberStatus } from '../../shared/types';
 import { acquireEndpointLease } from '../endpoint-lease';
 import { describeFailure, failureType } from '../failures';
 import { ROLLBACK_ATTEMPTS, ROLLBACK_BACKOFF_MS, withAttempts } from '../retry';
@@ -32,10 +32,32 @@ export async function restorePromotedRegions(ctx: RolloutContext): Promise<void>
 }
 
 async function restorePromotedRegion(ctx: RolloutContext, report: RegionReport): Promise<void> {
-  const { plan, inbox } = ctx;
   const point = report.rollbackPoint!;
   report.phase = 'rolling-back';
   setRegionStatus(ctx, report);
+  await restoreEndpoint(ctx, report, { point, applied: report.appliedConfig });
+  // A release: every member the region promoted goes back too.
+  for (const member of report.release ?? [])
+    if (member.state === 'promoted' && member.rollbackPoint) {
+      await restoreEndpoint(ctx, report, { point: member.rollbackPoint, applied: member.appliedConfig, member });
+      Object.assign(member, { state: 'rolled-back', challengerWeight: 0 });
+    }
+  Object.assign(report, {
+    outcome: 'rolled-back',
+    phase: 'rolled-back',
+    challengerWeight: 0,
+    finishedAt: nowIso(),
+  });
+  setRegionStatus(ctx, report);
+}
+
+/** Restores one endpoint of a promoted region to its rollback point; a restore that fails waits for an operator. */
+async function restoreEndpoint(
+  ctx: RolloutContext,
+  report: RegionReport,
+  { point, applied, member }: { point: EndpointSnapshot; applied?: EndpointConfig; member?: ReleaseMemberStatus },
+): Promise<void> {
+  const { plan, inbox } = ctx;
   // Rollouts from before the endpoint lease replay without it. With it, the restore holds the endpoint and refuses
   // to overwrite a change someone else made after the promotion, until an operator says so.
   const guarded = wf.patched('endpoint-lease-and-change-check');
@@ -60,32 +82,25 @@ async function restorePromotedRegion(ctx: RolloutContext, report: RegionReport):
                 desired: point,
                 timeoutMs: plan.timeouts.config_update,
                 purpose: 'roll back a promoted region',
-                ...(guarded && report.appliedConfig && !overwriteExternalChange
-                  ? { expected: [report.appliedConfig] }
-                  : {}),
+                ...(guarded && applied && !overwriteExternalChange ? { expected: [applied] } : {}),
               },
             ],
           ),
         (err) => failureType(err) !== 'EndpointChangedExternally',
       );
       await lease?.release(ctx.keys.keyed);
-      Object.assign(report, {
-        outcome: 'rolled-back',
-        phase: 'rolled-back',
-        challengerWeight: 0,
-        finishedAt: nowIso(),
-      });
-      setRegionStatus(ctx, report);
       return;
     } catch (err) {
       // Surface it and wait for an operator; never leave a half-restored rollout quietly.
       const external = failureType(err) === 'EndpointChangedExternally';
+      const what = member ? `release member ${member.name} (${point.endpoint}): ` : '';
       Object.assign(report, {
         phase: 'rollback-failed',
         error: external
-          ? `rollback held: ${describeFailure(err)}; retryRollback restores the rollback point over it`
-          : `rollback failed: ${describeFailure(err)}`,
+          ? `${what}rollback held: ${describeFailure(err)}; retryRollback restores the rollback point over it`
+          : `${what}rollback failed: ${describeFailure(err)}`,
       });
+      if (member) member.state = 'rollback-failed';
       setRegionStatus(ctx, report);
       await ctx.details.setStatusAttribute('rollback-failed');
       await wf.condition(() => inbox.restoreRetries.has(report.region));

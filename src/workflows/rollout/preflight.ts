@@ -10,6 +10,7 @@ import { liveJudgedStages, peakTestRate } from '../../plan/gateway-preflight';
 import type { RolloutOutcome } from '../../shared/types';
 import { describeFailure } from '../failures';
 import type { RolloutContext } from './context';
+import { releaseChecks } from './release';
 
 /** Why the rollout stops at pre-flight: its outcome and the error it reports. */
 export interface PreflightStop {
@@ -94,10 +95,11 @@ async function orderAgainstOtherRollouts(ctx: RolloutContext): Promise<Preflight
 }
 
 /**
- * The version is READY in the primary (and allowed where it goes), and every region's endpoint exists, with no AI
- * Gateway fallback hiding errors from a stage that judges live traffic (a warning instead, where the plan allows it).
+ * The version is READY in the primary (and allowed where it goes), and every region's endpoint exists (a release's
+ * members too: `release.ts`), with no AI Gateway fallback hiding errors from a stage that judges live traffic (a warning instead, where the plan allows it).
  */
-async function readinessProblems({ plan, version, activities, status }: RolloutContext): Promise<string[]> {
+async function readinessProblems(ctx: RolloutContext): Promise<string[]> {
+  const { plan, version, activities, status } = ctx;
   const primary = plan.regions.find((r) => r.name === plan.primary)!;
   const gatewayChecked = wf.patched('gateway-fallback-preflight');
   const liveStages = gatewayChecked ? liveJudgedStages(plan) : [];
@@ -133,9 +135,10 @@ async function readinessProblems({ plan, version, activities, status }: RolloutC
           { region: r.name, workspace: r.workspace, endpoint: r.endpoint, ...gateway },
         ]),
     ),
+    ...releaseChecks(ctx),
   ]);
   const warnings = checks.flatMap((c) =>
-    c.status === 'fulfilled' && 'warnings' in c.value ? (c.value.warnings ?? []) : [],
+    c.status === 'fulfilled' && c.value && 'warnings' in c.value ? (c.value.warnings ?? []) : [],
   );
   if (warnings.length) status.warnings = warnings;
   return checks.flatMap((c) => (c.status === 'rejected' ? [describeFailure(c.reason)] : []));

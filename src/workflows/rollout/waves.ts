@@ -11,6 +11,7 @@ import type { RegionReport, RegionStatus } from '../../shared/types';
 import { describeFailure } from '../failures';
 import { regionRolloutWorkflow } from '../region/workflow';
 import { regionStatusOf, setRegionStatus, type RolloutContext } from './context';
+import { releaseInRegion } from './release';
 
 export async function runWaves(ctx: RolloutContext): Promise<void> {
   const { plan, status, inbox } = ctx;
@@ -53,6 +54,7 @@ async function runRegion(ctx: RolloutContext, name: string): Promise<void> {
           timeouts: plan.timeouts,
           approvers: plan.approvals?.allowed,
           ...(ctx.keys.key !== undefined ? { messageKey: ctx.keys.key } : {}),
+          ...(plan.release ? { release: releaseInRegion(ctx, name) } : {}),
         },
       ],
       staticSummary: `${name}: ${plan.model} v${version} on ${region.endpoint}`,
