@@ -1,11 +1,12 @@
 /** Following a rollout from a client: one line per change of a region's phase, stage, weight, checks or approvals. */
 import type { RegionStatus, RolloutStatus } from './shared/types';
 import { describeRegistryRecord } from './shared/registry-outcome';
+import { describeRelease, memberWeights, weightWithRelease } from './shared/release';
 import { terminalLine } from './shared/untrusted-text';
 
 function regionLine(r: RegionStatus): string {
   const stage = r.stage ? ` [${r.stage}]` : '';
-  return `${r.region}: ${r.phase}${stage}, new version at ${r.challengerWeight}%${r.paused ? ' (paused)' : ''}`;
+  return `${r.region}: ${r.phase}${stage}, new version at ${weightWithRelease(r)}${r.paused ? ' (paused)' : ''}`;
 }
 
 /** What changed between two statuses, as readable lines (no escape codes: fit for CI logs). */
@@ -13,6 +14,8 @@ export function describeChanges(previous: RolloutStatus | undefined, next: Rollo
   const lines: string[] = [];
   if (!previous || previous.phase !== next.phase || previous.wave !== next.wave)
     lines.push(`rollout: ${next.phase}${next.wave ? ` (wave ${next.wave})` : ''}`);
+  const release = describeRelease(next);
+  if (release && !previous?.release) lines.push(`rollout: ${release}`);
   for (const warning of (next.warnings ?? []).slice(previous?.warnings?.length ?? 0))
     lines.push(`rollout: WARNING: ${warning}`);
   if (next.registry && !previous?.registry)
@@ -48,6 +51,7 @@ export function describeChanges(previous: RolloutStatus | undefined, next: Rollo
       before.phase !== region.phase ||
       before.stage !== region.stage ||
       before.challengerWeight !== region.challengerWeight ||
+      memberWeights(before) !== memberWeights(region) ||
       before.paused !== region.paused;
     if (moved) lines.push(regionLine(region));
     if (region.error && region.error !== before?.error) lines.push(`${region.region}: ${region.error}`);

@@ -16,6 +16,7 @@ import { terminalLine } from '../shared/untrusted-text';
 import { reportPlanError } from './validate';
 import { watchRollout } from './watch';
 import { describeRegistryRecord } from '../shared/registry-outcome';
+import { weightWithRelease } from '../shared/release';
 
 const HELP = `Usage: rollout start --plan <plan.yaml> [--version N | --alias A] [--wait [--timeout D]] [--json] [--as who]
 
@@ -72,7 +73,7 @@ function printReport(report: RolloutReport, link: string | undefined, io: Io) {
   );
   for (const r of report.regions)
     io.out(
-      `${terminalLine(`  ${r.region.padEnd(16)} ${r.outcome.padEnd(12)} new version at ${r.challengerWeight}%${r.error && r.outcome !== 'promoted' ? `  (${r.error})` : ''}`)}\n`,
+      `${terminalLine(`  ${r.region.padEnd(16)} ${r.outcome.padEnd(12)} new version at ${weightWithRelease(r)}${r.error && r.outcome !== 'promoted' ? `  (${r.error})` : ''}`)}\n`,
     );
   if (report.registry) io.out(`  ${terminalLine(describeRegistryRecord(report.registry, report.version))}\n`);
   if (link) io.out(`  ${link}\n`);

@@ -13,6 +13,7 @@ import { markdownText } from '../shared/untrusted-text';
 import type { Plan } from '../plan/schema';
 import { CRITICAL_PHASES, ENDED_REGION_PHASES, STAGE_PHASES } from '../shared/phases';
 import { describeRegistryRecord } from '../shared/registry-outcome';
+import { describeRelease, weightWithRelease } from '../shared/release';
 import type { CheckResult, RefusedApproval, RegionReport, RolloutOutcome, RolloutReport } from '../shared/types';
 
 export interface StepSummaryOptions {
@@ -115,7 +116,7 @@ function regionRow(
     name,
     outcome,
     stages,
-    `${region.challengerWeight}%`,
+    text(weightWithRelease(region)),
     checks,
     approvals,
     span(region.startedAt, region.finishedAt, field),
@@ -248,6 +249,8 @@ export function renderStepSummary(report: RolloutReport, options: StepSummaryOpt
   out.push(
     `- ${n} ${n === 1 ? 'region' : 'regions'}${n ? `: ${[...counts].map(([outcome, count]) => `${count} ${outcome}`).join(', ')}` : ''}`,
   );
+  const release = describeRelease(report);
+  if (release) out.push(`- ${text(release[0].toUpperCase() + release.slice(1))}`);
   for (const warning of report.warnings ?? []) out.push(`- Warning: ${text(warning)}`);
   if (report.registry) out.push(`- ${text(describeRegistryRecord(report.registry, report.version))}`);
   if (report.error) out.push(`- Error: ${text(report.error)}`);

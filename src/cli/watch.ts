@@ -7,6 +7,7 @@ import { describeChanges } from '../follow';
 import { formatDurationMs } from '../shared/duration';
 import { rolloutStatusQuery } from '../shared/messages';
 import { describeRegistryRecord } from '../shared/registry-outcome';
+import { describeRelease, weightWithRelease } from '../shared/release';
 import type { RolloutReport, RolloutStatus } from '../shared/types';
 import type { rolloutWorkflow } from '../workflows';
 import type { Io } from './command';
@@ -21,7 +22,7 @@ export function statusTable(status: RolloutStatus, now: number): string[] {
       r.region,
       r.phase + (r.paused ? ' (paused)' : ''),
       r.stage ?? '',
-      `${r.challengerWeight}%`,
+      weightWithRelease(r),
       formatDurationMs(Math.max(0, now - Date.parse(r.phaseSince))),
       lastCheck ? `${lastCheck.check}: ${lastCheck.passed ? 'ok' : 'FAILED'} (${lastCheck.summary})` : '',
     ];
@@ -36,6 +37,7 @@ export function statusTable(status: RolloutStatus, now: number): string[] {
       header,
       rows.map((row) => row.map(terminalLine)),
     ),
+    ...(status.release ? [terminalLine(describeRelease(status)!)] : []),
     ...(status.warnings ?? []).map((warning) => terminalLine(`warning: ${warning}`)),
     ...(status.registry ? [terminalLine(describeRegistryRecord(status.registry, status.version))] : []),
     ...(status.error ? [terminalLine(`error: ${status.error}`)] : []),

@@ -122,6 +122,25 @@ export function describePlan(
   }
   line();
 
+  if (plan.release) {
+    line(
+      `Release: ${plan.release.length + 1} endpoints per region move together, stage by stage; if any fails, every one of them in that region is restored`,
+    );
+    line(`  ${plan.model}: the version rolled out, on each region's endpoint above`);
+    for (const member of plan.release) {
+      const model = member.model ?? plan.model;
+      const version =
+        member.alias !== undefined
+          ? `the version alias ${member.alias} names in ${plan.primary}, read at pre-flight`
+          : member.version !== undefined
+            ? `v${member.version}`
+            : 'the version rolled out';
+      const probe = member.health ? `; health: ${member.health.queries} queries of its own input` : '';
+      line(`  ${member.name}: ${model}, ${version}, on endpoint ${member.endpoint} in every region${probe}`);
+    }
+    line();
+  }
+
   const waves = resolveWaves(plan);
   line(
     plan.waves

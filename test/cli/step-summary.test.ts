@@ -114,6 +114,28 @@ function report(regions: RegionReport[], extra: Partial<RolloutReport> = {}): Ro
 const plan: Plan = parsePlan(planInput());
 
 describe('renderStepSummary', () => {
+  it('shows a release as one unit: its members in the summary, and each member with its weight in the region row', () => {
+    const member = { name: 'features', model: 'main.ml.churn_features', version: 3, endpoint: 'churn-features' };
+    const markdown = renderStepSummary(
+      report(
+        [
+          { ...promoted(), release: [{ ...member, state: 'promoted', challengerWeight: 100 }] },
+          {
+            ...rolledBack(),
+            release: [{ ...member, model: 'ml_shared.ml.churn_features', state: 'rolled-back', challengerWeight: 0 }],
+          },
+        ],
+        { release: [member] },
+      ),
+      { plan },
+    );
+    expect(markdown).toContain(
+      '- Release: main.ml.churn v7 with features (main.ml.churn\\_features v3 on churn-features)\n',
+    );
+    expect(markdown).toMatch(/\| 100% \(features promoted 100%\) \|/);
+    expect(markdown).toMatch(/\| 0% \(features rolled-back 0%\) \|/);
+  });
+
   it('renders the title, the link, the summary lines and one table row per region', () => {
     const markdown = renderStepSummary(report([promoted()]), { uiUrl: 'http://localhost:8233/', plan });
     const lines = markdown.split('\n');

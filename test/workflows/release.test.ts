@@ -183,6 +183,36 @@ it("a member's failing health check restores both; a model on two endpoints ship
       expect(servedLines(config)).toEqual([`fraud_detector-${good}@${good}:100`]);
 });
 
+it('under rollback-all, a member failing in a later wave restores the promoted pilot region, every member of it', async () => {
+  const before = { detector: await configs(ENDPOINT), features: await configs(FEATURES_ENDPOINT) };
+  const version = await register('main.ml.fraud_detector', 'candidate-good');
+  const features = await register(FEATURES, 'candidate-good');
+  // eu-west-1's features endpoint refuses the release's first change there.
+  await rig.fault('eu-west-1', { kind: 'fail_config_updates', endpoint: FEATURES_ENDPOINT, count: 1 });
+  const plan = rig.plan({
+    stages: [{ name: 'all', traffic: 100 }],
+    waves: [
+      { name: 'pilot', regions: ['us-east-1'] },
+      { name: 'rest', regions: ['eu-west-1', 'ap-southeast-1'], parallelism: 1 },
+    ],
+    failure_policy: 'rollback-all',
+    release: [{ name: 'features', model: FEATURES, version: features, endpoint: FEATURES_ENDPOINT }],
+  });
+  const report = await (
+    await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' })
+  ).handle.result();
+  expect(report.outcome).toBe('rolled-back');
+  const byRegion = Object.fromEntries(report.regions.map((r) => [r.region, r]));
+  expect(byRegion['us-east-1'].outcome).toBe('rolled-back');
+  expect(byRegion['us-east-1'].release).toEqual([
+    expect.objectContaining({ state: 'rolled-back', challengerWeight: 0 }),
+  ]);
+  expect(byRegion['eu-west-1'].error).toMatch(/^release member features .*UPDATE_FAILED/);
+  expect(byRegion['ap-southeast-1'].outcome).toBe('skipped');
+  expect(await configs(ENDPOINT)).toEqual(before.detector);
+  expect(await configs(FEATURES_ENDPOINT)).toEqual(before.features);
+});
+
 it('pre-flight refuses a release whose member endpoint is missing in a region, touching nothing', async () => {
   const version = await register('main.ml.fraud_detector', 'candidate-good');
   const before = await configs(ENDPOINT);

@@ -11,7 +11,8 @@ import { describeFailure, failureType } from '../failures';
 import { ROLLBACK_ATTEMPTS, ROLLBACK_BACKOFF_MS, withAttempts } from '../retry';
 import { nowIso } from '../time';
 import type { RegionContext } from './context';
-import { describeMember, touchedCompanions } from './release';
+import { describeMember } from '../../shared/release';
+import { touchedCompanions } from './release';
 import { regionFailure, regionReport } from './report';
 
 /** Nothing was touched: no rollback, whatever happened. Returns what the workflow fails with. */

@@ -7,6 +7,7 @@
  * entries in `status.release`.
  */
 import * as wf from '@temporalio/workflow';
+import { describeMember } from '../../shared/release';
 import type { ReleaseMemberStatus, ServedEntity } from '../../shared/types';
 import { describeFailure, failureType } from '../failures';
 import { checksMustPass } from './checks';
@@ -100,11 +101,6 @@ export async function runCompanionHealth(region: RegionContext): Promise<void> {
 /** The members restored when the region rolls back: each one this rollout tried to change. */
 export const touchedCompanions = (region: RegionContext) =>
   region.companions.filter((member) => member.endpoint.attempted !== undefined);
-
-/** "features (main.ml.fraud_features v7 on fraud-features)" */
-export function describeMember(member: Pick<ReleaseMemberStatus, 'name' | 'model' | 'version' | 'endpoint'>): string {
-  return `${member.name} (${member.model} v${member.version} on ${member.endpoint})`;
-}
 
 /** A member's failure, naming the member, with the same type (a failed check stays a failed check). */
 function memberFailure(member: ReleaseMemberStatus, err: unknown): unknown {

@@ -5,6 +5,7 @@
 import { fitKeywordList } from '../../shared/search-attributes';
 import * as wf from '@temporalio/workflow';
 import { RolloutModel, RolloutRegions, RolloutStatusAttribute, RolloutVersion } from '../../shared/messages';
+import { describeRelease, weightWithRelease } from '../../shared/release';
 import type { RolloutStatus } from '../../shared/types';
 
 export interface Details {
@@ -20,9 +21,10 @@ export function createDetails(model: string, version: number, status: RolloutSta
     wf.setCurrentDetails(
       [
         `**${model} v${version}** · ${statusWord}${status.wave ? ` · wave **${status.wave}**` : ''}${status.paused ? ' · ⏸ paused' : ''}`,
+        ...(status.release ? [describeRelease(status)!, ''] : []),
         '| region | phase | stage | new version |',
         '|---|---|---|---|',
-        ...status.regions.map((r) => `| ${r.region} | ${r.phase} | ${r.stage ?? ''} | ${r.challengerWeight}% |`),
+        ...status.regions.map((r) => `| ${r.region} | ${r.phase} | ${r.stage ?? ''} | ${weightWithRelease(r)} |`),
       ].join('\n'),
     );
   return {
