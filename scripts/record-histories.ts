@@ -14,6 +14,8 @@
  *     warn), with the new entity inheriting the replaced one's settings, and the outcome recorded in the registry
  *     (recorded after the sequential judge, the AI Gateway pre-flight, settings inheritance and the registry outcome
  *     were added behind patched()).
+ *   - `release`: a release of two models in two regions, promoted through two stages with the companion's health
+ *     probe, and one rolled back because the companion's health failed (both endpoints restored).
  *   - `watcher`: a plan's watcher that sees a version registered, starts its rollout, is held, released, paused and
  *     resumed, then terminated (its history replays to where it stopped).
  * Histories of older code are kept as they are: they prove that today's code still replays rollouts that were in
@@ -47,7 +49,15 @@ import {
 import type { RegionPhase } from '../src/shared/types';
 import type { WatcherStatus } from '../src/shared/watch';
 import { startWatcher } from '../src/watchers';
-import { bundleWorkflows, createTemporalEnv, EDGE_CASES, Rig } from '../test/support/temporal';
+import { FEATURES, FEATURES_ENDPOINT, withReleaseEndpoints } from '../test/support/release-endpoints';
+import {
+  bundleWorkflows,
+  createTemporalEnv,
+  EDGE_CASES,
+  Rig,
+  rolloutWorld,
+  type TemporalEnv,
+} from '../test/support/temporal';
 
 const DIR = join(__dirname, '..', 'test', 'histories');
 const IDS = join(DIR, 'workflow-ids.json');
@@ -55,7 +65,7 @@ const IDS = join(DIR, 'workflow-ids.json');
 const workflowIds: Record<string, string> = existsSync(IDS)
   ? (JSON.parse(readFileSync(IDS, 'utf8')) as Record<string, string>)
   : {};
-const SCENARIOS = ['approved', 'rolled-back', 'shadow-ab', 'aborted', 'queued', 'live-canary', 'watcher'];
+const SCENARIOS = ['approved', 'rolled-back', 'shadow-ab', 'aborted', 'queued', 'live-canary', 'watcher', 'release'];
 
 async function save(handle: WorkflowHandle, name: string) {
   const history = await handle.fetchHistory();
@@ -73,6 +83,8 @@ async function main() {
   const run = (name: string) => chosen.length === 0 || chosen.includes(name);
   const env = await createTemporalEnv();
   const bundle = await bundleWorkflows();
+  // On a world of its own: its workers must have stopped before the main rig's start.
+  if (run('release')) await recordRelease(env, bundle);
   const rig = await Rig.start(env, bundle);
   try {
     if (run('approved')) await recordApproved(rig);
@@ -86,6 +98,56 @@ async function main() {
   } finally {
     await rig.close();
     await env.teardown();
+  }
+}
+
+/** On a world of its own, with the companion model's endpoints. */
+async function recordRelease(env: TemporalEnv, bundle: Awaited<ReturnType<typeof bundleWorkflows>>) {
+  const rig = await Rig.start(env, bundle, withReleaseEndpoints(rolloutWorld()));
+  try {
+    const register = async (model: string, behavior: unknown) => {
+      const res = await fetch(`${rig.emu.url(rig.emu.world.primary)}/__emulator/models/${model}/versions`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ behavior, registration_duration: '50ms' }),
+      });
+      return ((await res.json()) as { version: number }).version;
+    };
+    const plan = (features: number) =>
+      rig.plan({
+        regions: rig.plan().regions.slice(0, 2),
+        stages: [
+          { name: 'canary', traffic: 10, bake: '100ms' },
+          { name: 'half', traffic: 50, bake: '100ms' },
+        ],
+        release: [
+          {
+            name: 'features',
+            model: FEATURES,
+            version: features,
+            endpoint: FEATURES_ENDPOINT,
+            health: { queries: 1, input: { amount: 100 } },
+          },
+        ],
+      });
+    for (const [name, behavior] of [
+      ['release', 'candidate-good'],
+      ['release-rolled-back', { error_rate: 1 }],
+    ] as const) {
+      const version = await rig.register('candidate-good');
+      const features = await register(FEATURES, behavior);
+      const rollout = await startRollout(rig.client, {
+        plan: plan(features),
+        edgeCases: [],
+        version,
+        triggeredBy: 'record-histories',
+      });
+      await rollout.handle.result();
+      await save(rollout.handle, `rollout-${name}`);
+      await save(rig.client.workflow.getHandle(regionWorkflowId(rollout.workflowId, 'eu-west-1')), `region-${name}`);
+    }
+  } finally {
+    await rig.close();
   }
 }
 

@@ -4,51 +4,13 @@
  * to its exact rollback point.
  */
 import { readEndpoints } from '../support/invariant';
+import { BATCH_ENDPOINT, FEATURES, FEATURES_ENDPOINT, withReleaseEndpoints } from '../support/release-endpoints';
 import { servedLines } from '../support/shared-endpoints';
 import { ENDPOINT, Rig, rolloutWorld, useRig } from '../support/temporal';
 import { DatabricksClient } from '../../src/databricks';
-import type { WorldInput } from '../../src/emulator/world';
 import { startRollout } from '../../src/rollouts';
 import { rolloutStatusQuery } from '../../src/shared/messages';
 import type { EndpointConfig } from '../../src/shared/types';
-
-const FEATURES = 'main.ml.fraud_features';
-const FEATURES_ENDPOINT = 'fraud-features';
-/** fraud_detector served by a second endpoint in every region (a release of one model on two endpoints). */
-const BATCH_ENDPOINT = 'fraud-detector-batch';
-
-/** `base` with fraud_features v1 (shared to the replicas) on an endpoint of its own, and a second detector endpoint. */
-function withReleaseEndpoints(base: WorldInput): WorldInput {
-  return {
-    ...base,
-    models: [
-      ...base.models!,
-      { name: FEATURES, versions: [{ version: 1, behavior: 'champion', aliases: ['champion'] }] },
-    ],
-    sharing: {
-      ...base.sharing,
-      shares: base.sharing!.shares!.map((s) => ({ ...s, objects: [...s.objects, { name: FEATURES }] })),
-    },
-    regions: base.regions.map((region) => {
-      const [detector] = region.endpoints!;
-      const entity = detector.served_entities[0];
-      return {
-        ...region,
-        endpoints: [
-          detector,
-          {
-            ...detector,
-            name: FEATURES_ENDPOINT,
-            served_entities: [
-              { ...entity, entity_name: entity.entity_name.replace(/fraud_detector$/, 'fraud_features') },
-            ],
-          },
-          { ...detector, name: BATCH_ENDPOINT },
-        ],
-      };
-    }),
-  };
-}
 
 const rigOf = useRig(() => withReleaseEndpoints(rolloutWorld()));
 let rig: Rig;

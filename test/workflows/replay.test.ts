@@ -22,7 +22,7 @@ beforeAll(async () => {
   bundle = await bundleWorkflows();
 }, 60_000);
 
-it('has histories of promoted, rolled-back, shadow + A/B, aborted, queued and live-judged rollouts: parents, children, a lease, a model queue and a watcher', () => {
+it('has histories of promoted, rolled-back, shadow + A/B, aborted, queued, live-judged and release rollouts: parents, children, a lease, a model queue and a watcher', () => {
   expect(files.sort()).toEqual([
     'endpoint-lease.json',
     'model-queue.json',
@@ -30,12 +30,16 @@ it('has histories of promoted, rolled-back, shadow + A/B, aborted, queued and li
     'region-approved.json',
     'region-live-canary.json',
     'region-queued.json',
+    'region-release-rolled-back.json',
+    'region-release.json',
     'region-rolled-back.json',
     'region-shadow-ab.json',
     'rollout-aborted.json',
     'rollout-approved.json',
     'rollout-live-canary.json',
     'rollout-queued.json',
+    'rollout-release-rolled-back.json',
+    'rollout-release.json',
     'rollout-rolled-back.json',
     'rollout-shadow-ab.json',
     'watcher.json',
