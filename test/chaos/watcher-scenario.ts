@@ -19,7 +19,7 @@ import type { WatcherStatus } from '../../src/shared/watch';
 import { startWatcher } from '../../src/watchers';
 import type { rolloutWatcherWorkflow } from '../../src/workflows';
 import { checkNoInterleaving, plannedConfigs, readEndpoints, targetConfig } from '../support/invariant';
-import { ENDPOINT, MODEL } from '../support/temporal';
+import { ENDPOINT, MODEL, until } from '../support/temporal';
 import { sleep, type ChaosRun, type Scenario } from './harness';
 
 /**
@@ -32,26 +32,15 @@ const operator = { by: 'chaos-operator' };
 type Watcher = WorkflowHandle<typeof rolloutWatcherWorkflow>;
 
 /** The watcher's status once `predicate` holds, asked again while the server or the worker is away. */
-async function watcherUntil(
-  watcher: Watcher,
-  what: string,
-  predicate: (status: WatcherStatus) => boolean,
-  timeoutMs = 90_000,
-): Promise<WatcherStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last: WatcherStatus | undefined;
-  for (;;) {
-    try {
-      last = await watcher.query(watcherStatusQuery);
-      if (predicate(last)) return last;
-    } catch {
-      // The server restarts, or no worker polls yet: ask again.
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for the watcher: ${what}; last status ${JSON.stringify(last)}`);
-    await sleep(150);
-  }
-}
+const watcherUntil = (watcher: Watcher, what: string, predicate: (status: WatcherStatus) => boolean) =>
+  until(
+    `the watcher: ${what}`,
+    async () => {
+      const status = await watcher.query(watcherStatusQuery).catch(() => undefined);
+      return status && predicate(status) ? status : undefined;
+    },
+    90_000,
+  );
 
 const hasEvent = (status: WatcherStatus, version: number, what: string) =>
   status.events.some((e) => e.version === version && e.what === what);
