@@ -147,6 +147,6 @@ export const watcherRestartScenario: Scenario = {
       );
       expect({ region, problems }).toEqual({ region, problems: [] });
     }
-    return `v${a} and v${b} each started once and succeeded; pause, hold and events kept; v${c} held`;
+    return `v${a}, v${b} started once each, succeeded; pause, hold kept; v${c} held`;
   },
 };
