@@ -3,7 +3,7 @@
  * Web UI, our search attributes), the Databricks emulator, a ~/.databrickscfg-style file with one profile per
  * region pointing at it, and a worker serving the control queue and every region's queue.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel, type Worker } from '@temporalio/worker';
@@ -23,6 +23,11 @@ export interface StackOptions {
   uiPort?: number;
   /** SQLite file for the dev server (persistent across runs). */
   dbFile?: string;
+  /**
+   * Start from an empty database (the demo: its emulated workspaces are new each run, so workflows of an earlier run,
+   * say a watcher or the rollout of a version numbered as this run's, must not act on them).
+   */
+  fresh?: boolean;
   /** The worker's log level (activity failures are WARN). */
   workerLogLevel?: LogLevel;
   log?: (line: string) => void;
@@ -54,6 +59,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const cli = resolveTemporalCli({ install: true, log });
   mkdirSync(DATA_DIR, { recursive: true });
   const dbFile = options.dbFile ?? join(DATA_DIR, 'temporal.sqlite');
+  // Only now, with the ports free: no server of another run is using the file.
+  if (options.fresh)
+    for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${dbFile}${suffix}`, { force: true });
   const server = await startDevServer({ cli, port, uiPort, dbFile, timeoutMs: 30_000 });
   let emu: RunningEmulator | undefined;
   const workers: Worker[] = [];

@@ -67,7 +67,8 @@ const SUBCOMMANDS = ['status', 'pause', 'resume', 'hold', 'release'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number] | 'start';
 const MAX_REASON_LENGTH = 1000;
 
-function printStatus(status: WatcherStatus, io: Io): void {
+/** What `rollout watch status` prints (the demo prints it too). */
+export function printStatus(status: WatcherStatus, io: Pick<Io, 'out'>): void {
   const following = status.on === 'alias' ? `alias ${status.alias}` : 'new READY versions';
   io.out(`${terminalLine(`${status.model} (plan ${status.planName}): ${status.state}; follows ${following}`)}\n`);
   if (status.hold)

@@ -1,6 +1,7 @@
 /**
  * The fault suite's fast subset, part of `npm test`: a worker SIGKILL, a 429/5xx storm, a concurrent change by
- * someone else, two rollouts on one endpoint. `npm run test:chaos` runs every scenario (test/chaos/full.chaos.ts).
+ * someone else, two rollouts on one endpoint, a watcher whose worker and server are SIGKILLed mid-watch. `npm run
+ * test:chaos` runs every scenario (test/chaos/full.chaos.ts).
  */
 import { chaosSuite } from './harness';
 import { SCENARIOS } from './scenarios';

@@ -25,6 +25,7 @@ import { checkNoInterleaving, checkUpdateLog, plannedConfigs, readEndpoints, tar
 import { SCORER, servedLines, withSharedEndpoints } from '../support/shared-endpoints';
 import { ENDPOINT } from '../support/temporal';
 import { sleep, type ChaosRun, type Scenario } from './harness';
+import { watcherRestartScenario } from './watcher-scenario';
 import { describeConfig, sameConfig } from '../../src/shared/endpoint-config';
 
 type Started = { handle: WorkflowHandle; plan: Plan; version: number; before: Record<string, EndpointConfig> };
@@ -636,4 +637,5 @@ export const SCENARIOS: Scenario[] = [
       return `${report.outcome} (us-east-1 held, then restored on retryRollback)`;
     },
   },
+  watcherRestartScenario,
 ];
