@@ -25,6 +25,11 @@ export interface ObserveInput {
   alias?: string;
   /** Versions up to this one are not reported (already started, or there before the watcher). */
   after: number;
+  /**
+   * on: alias — whether the model's versions are listed too: only the first poll needs them (its baseline, the
+   * newest version). Absent (watchers started before it): listed at every poll, as they always were.
+   */
+  listVersions?: boolean;
 }
 
 export function createWatcherPollActivities(clients: WorkspaceClients) {
@@ -33,11 +38,14 @@ export function createWatcherPollActivities(clients: WorkspaceClients) {
       return classified(`${input.region}: watching ${input.model}`, async () => {
         const uc = clients.get(input.workspace).unityCatalog;
         const all: ObservedVersion[] = [];
-        for await (const v of uc.listModelVersions(input.model, { pageSize: 100 })) {
-          all.push({ version: v.version, status: v.status });
-          if (all.length % 100 === 0) heartbeat({ listed: all.length });
-        }
-        const newest = Math.max(0, ...all.map((v) => v.version));
+        // Following an alias needs one read per poll once the baseline is taken, not a listing of every version.
+        const list = input.on !== 'alias' || input.listVersions !== false;
+        if (list)
+          for await (const v of uc.listModelVersions(input.model, { pageSize: 100 })) {
+            all.push({ version: v.version, status: v.status });
+            if (all.length % 100 === 0) heartbeat({ listed: all.length });
+          }
+        const newest = list ? Math.max(0, ...all.map((v) => v.version)) : input.after;
         const withTags = async (v: ObservedVersion): Promise<ObservedVersion> =>
           v.status === 'READY' ? { ...v, tags: await uc.getModelVersionTags(input.model, v.version) } : v;
         if (input.on === 'alias') {

@@ -32,6 +32,7 @@ export async function observe(ctx: WatcherContext): Promise<Observation | undefi
       on: settings.on,
       ...(settings.alias ? { alias: settings.alias } : {}),
       after: Math.max(state.baseline ?? 0, state.highestStarted),
+      listVersions: state.baseline === undefined,
     });
     state.failures = 0;
     state.polls++;
