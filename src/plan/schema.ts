@@ -60,6 +60,14 @@ const rate = (max: number) =>
 /** A key the canary judge no longer reads: refused with what to write instead. */
 const removedKey = (fix: string) => z.never({ error: fix }).optional();
 
+/** Why Unity Catalog would refuse `key` as a tag key, or undefined. */
+function tagKeyProblem(key: string): string | undefined {
+  if (!/^[A-Za-z0-9_]+$/.test(key))
+    return 'tag keys are letters, digits or "_" (Unity Catalog refuses . , - = / : in tag keys), e.g. deployed_stage';
+  if (key.length > MAX_TAG_KEY) return `tag keys are at most ${MAX_TAG_KEY} characters (Unity Catalog)`;
+  return undefined;
+}
+
 /** The rollback tag the rollout sets on a version it rolled back (value: the reason); the watcher never picks one. */
 export { ROLLED_BACK_TAG };
 
@@ -80,6 +88,13 @@ export const watchSchema = z
     tags: z
       .record(z.string().min(1, 'tag keys are not empty'), z.string())
       .refine((tags) => Object.keys(tags).length <= 20, 'at most 20 tags')
+      // A key Unity Catalog refuses is on no version: the filter would pass over every version, silently.
+      .superRefine((tags, ctx) => {
+        for (const key of Object.keys(tags)) {
+          const problem = tagKeyProblem(key);
+          if (problem) ctx.addIssue({ code: 'custom', path: [key], message: `${problem}; no version can carry it` });
+        }
+      })
       .optional(),
     /** No rollout starts sooner than this after the previous one the watcher started. */
     min_time_between_rollouts: durationBetween(0, 30 * DAY, { min: '0', max: '30 days (720h)' }).default(0),
@@ -436,13 +451,11 @@ const registrySchema = z.strictObject({
               message: `at most ${MAX_SUCCESS_TAGS} tags (Unity Catalog keeps 50 per version, and the rollout's outcome tags need room)`,
             });
           for (const key of keys) {
-            const problem = !/^[A-Za-z0-9_]+$/.test(key)
-              ? 'tag keys are letters, digits or "_" (Unity Catalog refuses . , - = / : in tag keys), e.g. deployed_stage'
-              : key.length > MAX_TAG_KEY
-                ? `tag keys are at most ${MAX_TAG_KEY} characters (Unity Catalog)`
-                : key.startsWith(TAG_PREFIX)
-                  ? `keys starting with ${TAG_PREFIX} are the rollout's own outcome tags; pick another key`
-                  : undefined;
+            const problem =
+              tagKeyProblem(key) ??
+              (key.startsWith(TAG_PREFIX)
+                ? `keys starting with ${TAG_PREFIX} are the rollout's own outcome tags; pick another key`
+                : undefined);
             if (problem) ctx.addIssue({ code: 'custom', path: [key], message: problem });
           }
         })

@@ -150,6 +150,9 @@ test('the plan refuses unclear watch settings, naming the field', () => {
   expect(() => settings({ on: 'tag' })).toThrow(/version-ready or on: alias/);
   expect(() => settings({ poll: '1ms' })).toThrow(/at least 50ms/);
   expect(() => settings({ tags: { model_rollout_rolled_back: 'x' } })).toThrow(/never picked/);
+  expect(() => settings({ tags: { 'team.name': 'fraud' } })).toThrow(
+    /"team\.name"[\s\S]*Unity Catalog refuses \. , - = \/ : in tag keys.*no version can carry it/,
+  );
   expect(settings({ quiet_period: '2m', poll: '30s' })).toMatchObject({ quiet_period: 120_000, poll: 30_000 });
 });
 
