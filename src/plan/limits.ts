@@ -8,7 +8,8 @@
  * a region sends 4 signals whatever its stages (waiting-for-replication, recording-rollback-point, promoting,
  * promoted) and up to 8 per stage (updating, testing x2, baking, gating x2, awaiting-approval x2), plus 2 events per
  * region and stage to relay an approval. The rest (start, pre-flight activities, search attribute upserts, the
- * approve update, completion) is about 40 events. test/plan/limits.test.ts measures every recorded rollout history
+ * approve update, the outcome recorded in the registry, completion) is about 60 events: the live-canary history
+ * (1 region, 1 stage, an AI Gateway warning, a judge undecided and approved, the registry's tags and alias) has 112. test/plan/limits.test.ts measures every recorded rollout history
  * against this estimate.
  *
  * Temporal terminates a workflow at 51,200 history events (and warns from 10,240). A plan is refused when its
@@ -20,8 +21,8 @@ export const TEMPORAL_HISTORY_EVENT_LIMIT = 51_200;
 /** The largest estimated history a plan may lead to: 80% of Temporal's limit. */
 export const HISTORY_EVENT_BUDGET = 40_960;
 
-/** Events of a rollout that do not depend on its regions (start, pre-flight, search attributes, completion). */
-export const FIXED_EVENTS = 40;
+/** Events of a rollout that do not depend on its regions (start, pre-flight, search attributes, registry, completion). */
+export const FIXED_EVENTS = 60;
 /** Events per region whatever its stages: the child workflow (3) and 4 phase signals of 4 events each. */
 export const EVENTS_PER_REGION = 3 + 4 * 4;
 /** Events per region and stage: up to 8 phase signals of 4 events, and 2 to relay an approval. */

@@ -36,15 +36,21 @@ function recorded(name: string) {
 }
 
 describe('estimateRolloutHistoryEvents', () => {
-  it.each(['rollout-approved', 'rollout-aborted', 'rollout-rolled-back', 'rollout-shadow-ab', 'rollout-queued'])(
-    'bounds the recorded history %s from above, within a factor of 2',
-    (name) => {
-      const history = recorded(name);
-      const estimate = estimateRolloutHistoryEvents(history.regions, history.stages);
-      expect(estimate).toBeGreaterThanOrEqual(history.events);
-      expect(estimate).toBeLessThanOrEqual(2 * history.events);
-    },
-  );
+  it.each([
+    'rollout-approved',
+    'rollout-aborted',
+    'rollout-rolled-back',
+    'rollout-shadow-ab',
+    'rollout-queued',
+    'rollout-live-canary',
+    'rollout-release',
+    'rollout-release-rolled-back',
+  ])('bounds the recorded history %s from above, within a factor of 2', (name) => {
+    const history = recorded(name);
+    const estimate = estimateRolloutHistoryEvents(history.regions, history.stages);
+    expect(estimate).toBeGreaterThanOrEqual(history.events);
+    expect(estimate).toBeLessThanOrEqual(2 * history.events);
+  });
 
   it('keeps the largest plans the limits allow under the budget, itself under Temporal’s limit', () => {
     expect(HISTORY_EVENT_BUDGET).toBeLessThan(TEMPORAL_HISTORY_EVENT_LIMIT);
