@@ -17,7 +17,7 @@ import type { WORKER_RUNTIME } from '../src/worker-runtime';
 import { resolveTemporalCli } from '../scripts/temporal-cli';
 import { startEmulator, type RunningEmulator, type WorldInput } from '../src/emulator';
 import { planSchema, type Plan, type PlanInput } from '../src/plan/schema';
-import { startRollout } from '../src/rollouts';
+import { startRollout, rolloutReport } from '../src/rollouts';
 import { ROLLOUT_SEARCH_ATTRIBUTES } from '../src/shared/messages';
 import type { RolloutReport } from '../src/shared/types';
 import type { LoggedRequest } from './figures';
@@ -258,6 +258,6 @@ export async function runRollout(
 ): Promise<{ report: RolloutReport; startedAt: number; wallMs: number; workflowId: string }> {
   const startedAt = Date.now();
   const { handle, workflowId } = await startRollout(client, { plan, edgeCases: [], version, triggeredBy: 'bench' });
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   return { report, startedAt, wallMs: Date.now() - startedAt, workflowId };
 }

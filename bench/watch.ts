@@ -15,6 +15,7 @@ import { startWatcher } from '../src/watchers';
 import { benchPlan, registerVersion, sleep, startBenchEmulator, startWorkerProcess } from './harness';
 import { quantile } from './figures';
 import { BENCH_POLL } from './fanout-world';
+import { rolloutReport } from '../src/rollouts';
 
 const MODEL = 'main.ml.fraud_detector';
 
@@ -96,7 +97,7 @@ export async function runWatchBench(options: {
         latencies.push(firstUpdate.at - readyAt);
         if (started) startToUpdate.push(firstUpdate.at - Date.parse(started.at));
         // Let the rollout finish before the next version, so that each is measured alone.
-        await options.client.workflow.getHandle(rolloutWorkflowId(MODEL, version)).result();
+        await rolloutReport(options.client.workflow.getHandle(rolloutWorkflowId(MODEL, version)));
       }
       await handle.terminate('bench done');
       const row: WatchRow = {

@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { format } from 'prettier';
-import { startRollout } from '../src/rollouts';
+import { startRollout, rolloutReport } from '../src/rollouts';
 import {
   abortUpdate,
   approveUpdate,
@@ -142,7 +142,7 @@ async function recordRelease(env: TemporalEnv, bundle: Awaited<ReturnType<typeof
         version,
         triggeredBy: 'record-histories',
       });
-      await rollout.handle.result();
+      await rolloutReport(rollout.handle);
       await save(rollout.handle, `rollout-${name}`);
       await save(rig.client.workflow.getHandle(regionWorkflowId(rollout.workflowId, 'eu-west-1')), `region-${name}`);
     }
@@ -188,7 +188,7 @@ async function recordQueued(rig: Rig) {
         .executeUpdate(approveUpdate, { args: [{ approver, reason: 'replay fixture', stage: 'canary' }] })
         .catch(() => undefined);
     await Promise.all([decide('recorder'), decide('second-recorder')]);
-    await front.handle.result();
+    await rolloutReport(front.handle);
     if (turn === 1) {
       await save(front.handle, 'rollout-queued');
       await save(region, 'region-queued');
@@ -213,7 +213,7 @@ async function recordApproved(rig: Rig) {
     });
     await everyRegionIn(approved.handle, 'awaiting-approval');
     await approved.handle.executeUpdate(approveUpdate, { args: [{ approver: 'recorder', reason: 'replay fixture' }] });
-    await approved.handle.result();
+    await rolloutReport(approved.handle);
     await save(approved.handle, 'rollout-approved');
     await save(rig.client.workflow.getHandle(regionWorkflowId(approved.workflowId, 'eu-west-1')), 'region-approved');
   }
@@ -232,7 +232,7 @@ async function recordRolledBack(rig: Rig) {
       version: bad,
       triggeredBy: 'record-histories',
     });
-    await rolledBack.handle.result();
+    await rolloutReport(rolledBack.handle);
     await save(rolledBack.handle, 'rollout-rolled-back');
     await save(
       rig.client.workflow.getHandle(regionWorkflowId(rolledBack.workflowId, 'us-east-1')),
@@ -262,7 +262,7 @@ async function recordShadowAb(rig: Rig) {
     version: good,
     triggeredBy: 'record-histories',
   });
-  await rollout.handle.result();
+  await rolloutReport(rollout.handle);
   await save(rollout.handle, 'rollout-shadow-ab');
   const region = plan.regions[0];
   await save(rig.client.workflow.getHandle(regionWorkflowId(rollout.workflowId, region.name)), 'region-shadow-ab');
@@ -283,7 +283,7 @@ async function recordAborted(rig: Rig) {
   });
   await everyRegionIn(rollout.handle, 'baking');
   await rollout.handle.executeUpdate(abortUpdate, { args: [{ by: 'recorder', reason: 'replay fixture' }] });
-  await rollout.handle.result();
+  await rolloutReport(rollout.handle);
   await save(rollout.handle, 'rollout-aborted');
   await save(rig.client.workflow.getHandle(regionWorkflowId(rollout.workflowId, 'eu-west-1')), 'region-aborted');
 }
@@ -315,7 +315,7 @@ async function recordLiveCanary(rig: Rig) {
   });
   await everyRegionIn(rollout.handle, 'awaiting-approval');
   await rollout.handle.executeUpdate(approveUpdate, { args: [{ approver: 'recorder', reason: 'replay fixture' }] });
-  await rollout.handle.result();
+  await rolloutReport(rollout.handle);
   await save(rollout.handle, 'rollout-live-canary');
   await save(rig.client.workflow.getHandle(regionWorkflowId(rollout.workflowId, region.name)), 'region-live-canary');
 }
@@ -339,7 +339,7 @@ async function recordWatcher(rig: Rig) {
   await until('its baseline', (s) => s.polls >= 1);
   const version = await rig.register('candidate-good');
   await until(`v${version} started`, (s) => s.started.some((started) => started.version === version));
-  await rig.client.workflow.getHandle(rolloutWorkflowId(plan.model, version)).result();
+  await rolloutReport(rig.client.workflow.getHandle(rolloutWorkflowId(plan.model, version)));
   const by = { by: 'recorder', reason: 'replay fixture' };
   await handle.executeUpdate(holdUpdate, { args: [{ version, ...by }] });
   await handle.executeUpdate(releaseUpdate, { args: [by] });

@@ -1,7 +1,14 @@
 /** Starting and addressing rollouts from a client (the CLI, CI, tests, the demo). */
-import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import {
+  WorkflowFailedError,
+  type Client,
+  type WorkflowHandle,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { isRolloutFailureType } from './shared/rollout-failure';
 import { rolloutStartOptions } from './shared/rollout-start';
-import type { RolloutInput } from './shared/types';
+import type { RolloutInput, RolloutReport } from './shared/types';
 import type { rolloutWorkflow } from './workflows';
 
 export { summaryOf } from './shared/rollout-start';
@@ -27,4 +34,27 @@ export async function startRollout(client: Client, input: RolloutInput): Promise
     .catch(() => undefined);
   const handle = await client.workflow.start<typeof rolloutWorkflow>('rolloutWorkflow', options);
   return { handle, workflowId, started: running === undefined || handle.firstExecutionRunId !== running };
+}
+
+/**
+ * The rollout's report, whatever its outcome: the result of one that succeeded, or the report that an unsuccessful
+ * rollout's failure carries (src/shared/rollout-failure.ts). Rejects as the workflow did when it ended without a
+ * report (terminated, cancelled, timed out).
+ */
+export async function rolloutReport(handle: Pick<WorkflowHandle, 'result'>): Promise<RolloutReport> {
+  try {
+    return (await handle.result()) as RolloutReport;
+  } catch (err) {
+    const report = reportInFailure(err);
+    if (report) return report;
+    throw err;
+  }
+}
+
+/** The report in a rollout's failure (a rollout that did not succeed), or undefined for any other failure. */
+export function reportInFailure(err: unknown): RolloutReport | undefined {
+  if (!(err instanceof WorkflowFailedError)) return undefined;
+  const cause = err.cause;
+  if (!(cause instanceof ApplicationFailure) || !isRolloutFailureType(cause.type)) return undefined;
+  return cause.details?.[0] as RolloutReport | undefined;
 }

@@ -8,6 +8,8 @@ import type { RegionStatus, RolloutInput, RolloutReport } from '../shared/types'
 import { EXIT_OK, parseCommandArgs, UsageError, type Command } from './command';
 import { connect, CONNECTION_HELP, checkRolloutId, existingRollout, EXIT, EXIT_CODES_HELP, uiLink } from './context';
 import { terminalLine } from '../shared/untrusted-text';
+import { weightWithRelease } from '../shared/release';
+import { isRolloutFailureType } from '../shared/rollout-failure';
 
 type IEvent = temporal.api.history.v1.IHistoryEvent;
 type IPayload = temporal.api.common.v1.IPayload;
@@ -82,6 +84,11 @@ export function timelineLines(events: IEvent[]): string[] {
   const lastPhase = new Map<string, string>();
   // Reasons, names and messages in the history were written by people and workflows: escaped, one line each.
   const add = (event: IEvent, text: string) => lines.push(`${offset(eventTime(event) - start)}  ${terminalLine(text)}`);
+  const finished = (event: IEvent, report: RolloutReport | undefined) => {
+    add(event, `finished: ${report?.outcome ?? 'completed'}${report?.error ? ` - ${report.error}` : ''}`);
+    for (const r of report?.regions ?? [])
+      lines.push(terminalLine(`          ${r.region}: ${r.outcome}, new version at ${weightWithRelease(r)}`));
+  };
   for (const event of events) {
     switch (event.eventType) {
       case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED: {
@@ -170,17 +177,17 @@ export function timelineLines(events: IEvent[]): string[] {
         );
         break;
       }
-      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED: {
-        const report = decode<RolloutReport>(event.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0]);
-        add(event, `finished: ${report?.outcome ?? 'completed'}${report?.error ? ` - ${report.error}` : ''}`);
-        if (report)
-          for (const r of report.regions)
-            lines.push(terminalLine(`          ${r.region}: ${r.outcome}, new version at ${r.challengerWeight}%`));
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
+        finished(event, decode<RolloutReport>(event.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0]));
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED: {
+        // A rollout that did not succeed fails with its report in the failure's details.
+        const failure = event.workflowExecutionFailedEventAttributes?.failure;
+        if (isRolloutFailureType(failure?.applicationFailureInfo?.type))
+          finished(event, decode<RolloutReport>(failure?.applicationFailureInfo?.details?.payloads?.[0]));
+        else add(event, `FAILED: ${failure?.message ?? ''}`);
         break;
       }
-      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
-        add(event, `FAILED: ${event.workflowExecutionFailedEventAttributes?.failure?.message ?? ''}`);
-        break;
       case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED:
         add(event, `terminated: ${event.workflowExecutionTerminatedEventAttributes?.reason ?? ''}`);
         break;

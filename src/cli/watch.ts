@@ -4,6 +4,7 @@
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { describeChanges } from '../follow';
+import { rolloutReport } from '../rollouts';
 import { formatDurationMs } from '../shared/duration';
 import { rolloutStatusQuery } from '../shared/messages';
 import { describeRegistryRecord } from '../shared/registry-outcome';
@@ -59,7 +60,7 @@ export async function watchRollout(
   options: { deadline?: number; intervalMs?: number; onStatus?: (status: RolloutStatus) => Promise<void> | void } = {},
 ): Promise<WatchResult> {
   const tty = io.isTTY ?? !!process.stdout.isTTY;
-  const result = handle.result();
+  const result = rolloutReport(handle);
   let finished = false;
   void result.then(
     () => (finished = true),

@@ -15,7 +15,7 @@ import { resolveTemporalCli } from '../../scripts/temporal-cli';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
 import type { WorldInput } from '../../src/emulator/world';
 import { planSchema, type Plan, type PlanInput } from '../../src/plan/schema';
-import { startRollout } from '../../src/rollouts';
+import { startRollout, rolloutReport } from '../../src/rollouts';
 import { rolloutStatusQuery } from '../../src/shared/messages';
 import type { EndpointConfig, RolloutReport, RolloutStatus } from '../../src/shared/types';
 import { checkRolloutInvariant, readEndpoints, type InvariantResult } from '../support/invariant';
@@ -224,7 +224,7 @@ export class ChaosRun {
     for (;;) {
       try {
         const description = await handle.describe();
-        if (description.status.name !== 'RUNNING') return (await handle.result()) as RolloutReport;
+        if (description.status.name !== 'RUNNING') return await rolloutReport(handle);
       } catch {
         // The server may be restarting.
       }

@@ -9,6 +9,7 @@ import { EXIT } from '../../src/cli/context';
 import { rolloutStatusQuery } from '../../src/shared/messages';
 import { runCli, writePlanFile, type CliRun } from '../support/cli';
 import { Rig, until, useRig } from '../support/temporal';
+import { rolloutReport } from '../../src/rollouts';
 
 const rigOf = useRig();
 let rig: Rig;
@@ -89,7 +90,7 @@ it('exits 4 when --timeout runs out while regions await approval; approve and re
   const status = await rollout(['status', id]);
   expect(status.code).toBe(EXIT.ok);
   expect(status.out).toMatch(/rollout: done/);
-  const report = await rig.client.workflow.getHandle(id).result();
+  const report = await rolloutReport(rig.client.workflow.getHandle(id));
   expect(report.outcome).toBe('partially-failed');
 });
 
@@ -112,7 +113,7 @@ it('pauses, resumes, skips a bake and aborts; refuses what does not apply', asyn
   expect((await rollout(['resume', id, '--as', 'bob'])).out).toMatch(/resumed by bob/);
   expect((await rollout(['skip-bake', id, '--region', 'ap-southeast-1'])).code).toBe(EXIT.refused);
   expect((await rollout(['abort', id, '--reason', 'drill', '--as', 'carol'])).out).toMatch(/aborting/);
-  expect((await handle.result()).outcome).toBe('aborted');
+  expect((await rolloutReport(handle)).outcome).toBe('aborted');
   const history = await rollout(['history', id]);
   expect(history.code).toBe(EXIT.ok);
   expect(history.out).toMatch(/rollout of main.ml.fraud_detector v\d+ to us-east-1, triggered by/);
@@ -191,7 +192,7 @@ it('resolves --alias in the primary workspace', async () => {
   ]);
   expect(run.code).toBe(EXIT.ok);
   expect(JSON.parse(run.out)).toMatchObject({ version, started: true });
-  await rig.client.workflow.getHandle(`rollout-main.ml.fraud_detector-v${version}`).result();
+  await rolloutReport(rig.client.workflow.getHandle(`rollout-main.ml.fraud_detector-v${version}`));
   const missing = await rollout(['start', '--plan', planFile(), '--alias', 'nope']);
   expect([missing.code, missing.err]).toEqual([
     EXIT.invalidInput,
@@ -230,7 +231,7 @@ it('exits 8 when --timeout runs out while the rollout is still running, and retr
     expect.stringMatching(/no region is waiting in rollback-failed/),
   ]);
   expect((await rollout(['abort', id, '--reason', 'done with the test'])).code).toBe(EXIT.ok);
-  expect((await rig.client.workflow.getHandle(id).result()).outcome).toBe('aborted');
+  expect((await rolloutReport(rig.client.workflow.getHandle(id))).outcome).toBe('aborted');
 });
 
 const INJECTION = 'ok\n::error title=Injected::pwned \x1b[31mred\x1b[0m';

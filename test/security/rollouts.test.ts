@@ -15,7 +15,7 @@ import { parseCodecServerTokens, startCodecServer } from '../../src/codec/server
 import { DatabricksClient } from '../../src/databricks';
 import { main } from '../../src/cli/main';
 import { describeChanges } from '../../src/follow';
-import { startRollout } from '../../src/rollouts';
+import { startRollout, rolloutReport } from '../../src/rollouts';
 import {
   approveSignal,
   approveUpdate,
@@ -115,7 +115,7 @@ describe('data residency', () => {
       version,
       triggeredBy: 'test',
     });
-    const report = await handle.result();
+    const report = await rolloutReport(handle);
     expect(report.outcome).toBe('failed');
     expect(report.error).toContain('pre-flight failed, nothing was touched');
     expect(report.error).toContain(
@@ -131,9 +131,9 @@ describe('data residency', () => {
 
   it('refuses an untagged version in regions with a jurisdiction; a tag set through the API lets it through', async () => {
     const version = await registerTagged({});
-    const refused = await (
-      await start(rig.client, { plan: withJurisdictions(rig), edgeCases: [], version, triggeredBy: 'test' })
-    ).handle.result();
+    const refused = await rolloutReport(
+      (await start(rig.client, { plan: withJurisdictions(rig), edgeCases: [], version, triggeredBy: 'test' })).handle,
+    );
     expect(refused.outcome).toBe('failed');
     expect(refused.error).toContain(`the version has no ${RESIDENCY_TAG} tag in Unity Catalog`);
     expect(await rig.serving()).toEqual({
@@ -149,9 +149,9 @@ describe('data residency', () => {
     await uc.setModelVersionTag(MODEL, version, RESIDENCY_TAG, 'US, EU, SG');
     expect(await uc.getModelVersionTags(MODEL, version)).toEqual({ [RESIDENCY_TAG]: 'US, EU, SG' });
     // Same workflow id: the first run is closed, so this starts a new run.
-    const report = await (
-      await start(rig.client, { plan: withJurisdictions(rig), edgeCases: [], version, triggeredBy: 'test' })
-    ).handle.result();
+    const report = await rolloutReport(
+      (await start(rig.client, { plan: withJurisdictions(rig), edgeCases: [], version, triggeredBy: 'test' })).handle,
+    );
     expect(report.outcome).toBe('succeeded');
   });
 });
@@ -225,7 +225,7 @@ describe('approval allow-lists', () => {
 
     const approved = await handle.executeUpdate(approveUpdate, { args: [{ approver: 'alice', reason: 'reviewed' }] });
     expect(approved.decision).toBe('approved');
-    const report = await handle.result();
+    const report = await rolloutReport(handle);
     expect(report.outcome).toBe('succeeded');
     expect(report.regions.flatMap((r) => r.approvals.map((a) => [a.by, a.decision]))).toEqual([
       ['alice', 'approved'],
@@ -263,7 +263,7 @@ describe('payload encryption', () => {
     const version = await rig.register('candidate-good');
     const plan = rig.plan({ tests: { edge_cases: { file: 'inline', tolerance: 0.02 } } });
     const { handle } = await start(client, { plan, edgeCases: EDGE_CASES, version, triggeredBy: 'test' });
-    const report = await handle.result();
+    const report = await rolloutReport(handle);
     expect(report.outcome).toBe('succeeded');
 
     // Read without the codec (as the server and the UI without a codec server see it).
@@ -381,9 +381,9 @@ describe('no credential in histories or logs', () => {
     );
     const version = await rig.register('candidate-bad');
     const plan = rig.plan({ tests: { edge_cases: { file: 'inline', tolerance: 0.02 } } });
-    const report = await (
-      await start(rig.client, { plan, edgeCases: EDGE_CASES, version, triggeredBy: 'test' })
-    ).handle.result();
+    const report = await rolloutReport(
+      (await start(rig.client, { plan, edgeCases: EDGE_CASES, version, triggeredBy: 'test' })).handle,
+    );
     expect(report.outcome).toBe('rolled-back');
     expect(report.regions.map((r) => r.outcome)).toEqual(['rolled-back', 'rolled-back', 'rolled-back']);
     rememberCredentials();

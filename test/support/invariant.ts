@@ -17,7 +17,7 @@
 import type { Client } from '@temporalio/client';
 import { configOf } from '../../src/activities/databricks';
 import type { RunningEmulator } from '../../src/emulator';
-import { startRollout as startRolloutOnly } from '../../src/rollouts';
+import { startRollout as startRolloutOnly, rolloutReport } from '../../src/rollouts';
 import { modelNameInRegion } from '../../src/plan/resolve';
 import type { Plan } from '../../src/plan/schema';
 import {
@@ -179,9 +179,10 @@ async function rolloutState(r: RolloutUnderCheck): Promise<{ closed: boolean; st
   const handle = r.client.workflow.getHandle(r.rolloutId);
   const description = await handle.describe();
   if (description.status.name === 'RUNNING') return { closed: false, status: await handle.query(rolloutStatusQuery) };
-  if (description.status.name !== 'COMPLETED')
+  // An unsuccessful rollout fails its workflow with the report in the failure; anything else has none.
+  if (description.status.name !== 'COMPLETED' && description.status.name !== 'FAILED')
     throw new Error(`rollout ${r.rolloutId} closed as ${description.status.name}, not with a report`);
-  return { closed: true, status: (await handle.result()) as RolloutReport };
+  return { closed: true, status: await rolloutReport(handle) };
 }
 
 export async function checkRolloutInvariant(r: RolloutUnderCheck): Promise<InvariantResult> {

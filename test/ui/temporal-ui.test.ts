@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type FrameLocator, type Locator, type Page } from 'playwright-core';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { startRollout } from '../../src/rollouts';
+import { startRollout, rolloutReport } from '../../src/rollouts';
 import { abortUpdate, approveUpdate, regionWorkflowId, rolloutStatusQuery } from '../../src/shared/messages';
 import { bundleWorkflows, createTemporalEnv, MODEL, Rig } from '../support/temporal';
 
@@ -84,7 +84,7 @@ afterAll(async () => {
   // Whatever happened above, leave nothing running.
   if (handle && (await handle.describe().catch(() => undefined))?.status.name === 'RUNNING') {
     await handle.executeUpdate(abortUpdate, { args: [{ by: 'ui test', reason: 'cleanup' }] }).catch(() => undefined);
-    await handle.result().catch(() => undefined);
+    await rolloutReport(handle).catch(() => undefined);
   }
   await context?.close();
   if (profileDir) rmSync(profileDir, { recursive: true, force: true });
@@ -231,7 +231,7 @@ it("shows a region's activity summaries and that it awaits approval", async () =
 
 it('finishes once approved, and the UI shows it completed', async () => {
   await handle.executeUpdate(approveUpdate, { args: [{ approver: 'ui-test', reason: 'seen in the UI' }] });
-  expect((await handle.result()).outcome).toBe('succeeded');
+  expect((await rolloutReport(handle)).outcome).toBe('succeeded');
   await page.goto(workflowUrl(rolloutId));
   await visible(page.getByTestId('workflow-id-heading').getByText(rolloutId, { exact: true }));
   await visible(workflowStatus('Completed'));

@@ -16,6 +16,7 @@ import { abortUpdate } from '../../src/shared/messages';
 import type { ApprovalAnswer, RolloutStatus } from '../../src/shared/types';
 import { checkedRollouts } from '../support/invariant';
 import { Rig, until, useRig } from '../support/temporal';
+import { rolloutReport } from '../../src/rollouts';
 
 const REGIONS = 10;
 // One more region, in a second wave, keeps each rollout open (awaiting its own approval) while the racing answers
@@ -85,7 +86,7 @@ function settled(handle: Handle): Promise<RolloutStatus> {
 /** Ends the round as an operator would; every endpoint is back where it was. */
 async function abortAndCheck(handle: Handle): Promise<void> {
   await handle.executeUpdate(abortUpdate, { args: [{ by: 'test', reason: 'end of round' }] });
-  expect((await handle.result()).outcome).toBe('aborted');
+  expect((await rolloutReport(handle)).outcome).toBe('aborted');
   await invariantHolds();
 }
 

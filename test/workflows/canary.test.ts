@@ -4,6 +4,7 @@
  */
 import { EDGE_CASES, Rig, useRig } from '../support/temporal';
 import { checkedRollouts } from '../support/invariant';
+import { rolloutReport } from '../../src/rollouts';
 
 const rigOf = useRig();
 let rig: Rig;
@@ -39,7 +40,7 @@ it('fails a bad version early with its evidence, and rolls it back', async () =>
     version,
     triggeredBy: 'test',
   });
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   await invariantHolds();
   expect(report.outcome).toBe('rolled-back');
   const region = report.regions[0];
@@ -66,7 +67,7 @@ it('passes a good version once it is shown within every margin, and runs the loa
     version,
     triggeredBy: 'test',
   });
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   await invariantHolds();
   const region = report.regions[0];
   const canary = region.checks.find((c) => c.check === 'canary')!;

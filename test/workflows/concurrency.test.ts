@@ -2,7 +2,7 @@
  * Two rollouts of the same model at once, under each on_concurrent_rollout policy: the second queues behind the
  * first, supersedes it (the first restores what it touched and stops), or is refused without touching anything.
  */
-import { startRollout } from '../../src/rollouts';
+import { startRollout, rolloutReport } from '../../src/rollouts';
 import { abortUpdate, rolloutStatusQuery } from '../../src/shared/messages';
 import { Rig, useRig } from '../support/temporal';
 
@@ -33,7 +33,7 @@ it('refuses a second version while one is rolling out, touching nothing', async 
     version: second,
     triggeredBy: 'test',
   });
-  const report = await refused.handle.result();
+  const report = await rolloutReport(refused.handle);
   expect(report.outcome).toBe('refused');
   expect(report.error).toMatch(
     /another rollout of main.ml.fraud_detector is running \(rollout-main.ml.fraud_detector-v2\)/,
@@ -41,7 +41,7 @@ it('refuses a second version while one is rolling out, touching nothing', async 
   expect((await running.handle.query(rolloutStatusQuery)).regions[0].phase).toBe('baking');
   // Stop it as an operator would (terminating would orphan its region child mid-compensation).
   await running.handle.executeUpdate(abortUpdate, { args: [{ by: 'test' }] });
-  expect((await running.handle.result()).outcome).toBe('aborted');
+  expect((await rolloutReport(running.handle)).outcome).toBe('aborted');
 });
 
 it('supersedes the running rollout: it restores its regions and stops, then the new one runs', async () => {
@@ -53,11 +53,11 @@ it('supersedes the running rollout: it restores its regions and stops, then the 
     triggeredBy: 'test',
   });
   expect(newer.started).toBe(true);
-  const old = await running.handle.result();
+  const old = await rolloutReport(running.handle);
   expect(old.outcome).toBe('superseded');
   expect(old.error).toBe(`superseded by ${newer.workflowId}`);
   expect(old.regions[0].phase).toBe('rolled-back');
-  const report = await newer.handle.result();
+  const report = await rolloutReport(newer.handle);
   expect(report.outcome).toBe('succeeded');
   expect((await rig.serving())['us-east-1']).toEqual([`fraud_detector-${second}@${second}:100`]);
 });
@@ -67,8 +67,8 @@ it('queues behind the running rollout, then runs', async () => {
   const queued = await startRollout(rig.client, { plan, edgeCases: [], version: second, triggeredBy: 'test' });
   await new Promise((r) => setTimeout(r, 300));
   expect((await queued.handle.query(rolloutStatusQuery)).phase).toBe('waiting-for-other-rollout');
-  expect((await running.handle.result()).outcome).toBe('succeeded');
-  const report = await queued.handle.result();
+  expect((await rolloutReport(running.handle)).outcome).toBe('succeeded');
+  const report = await rolloutReport(queued.handle);
   expect(report.outcome).toBe('succeeded');
   // The queued rollout's rollback point is the first rollout's result.
   expect(report.regions[0].rollbackPoint?.servedEntities.map((e) => e.entity_version)).toEqual([String(first)]);

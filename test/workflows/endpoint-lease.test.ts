@@ -5,7 +5,7 @@
  * alone, without a stack trace of source paths.
  */
 import type { PlanInput } from '../../src/plan/schema';
-import { startRollout } from '../../src/rollouts';
+import { startRollout, rolloutReport } from '../../src/rollouts';
 import { abortUpdate, regionWorkflowId, rolloutStatusQuery } from '../../src/shared/messages';
 import type { EdgeCase } from '../../src/plan/edge-cases';
 import { EDGE_CASES, Rig, until, useRig } from '../support/temporal';
@@ -38,7 +38,7 @@ it('a promoted, a rolled-back and an aborted rollout leave every lease Completed
   const regions = rig.plan().regions.slice(0, 2);
   const good = await rig.register('candidate-good');
   const promoted = await start({ regions }, good);
-  expect((await promoted.result()).outcome).toBe('succeeded');
+  expect((await rolloutReport(promoted)).outcome).toBe('succeeded');
 
   const bad = await rig.register('candidate-bad');
   const rolledBack = await start(
@@ -46,7 +46,7 @@ it('a promoted, a rolled-back and an aborted rollout leave every lease Completed
     bad,
     EDGE_CASES,
   );
-  expect((await rolledBack.result()).outcome).toBe('rolled-back');
+  expect((await rolloutReport(rolledBack)).outcome).toBe('rolled-back');
   // The region that rolled back failed with its sentence, not a stack of the workflow bundle's source paths.
   const child = rig.client.workflow.getHandle(regionWorkflowId(rolledBack.workflowId, regions[0].name));
   const events = (await child.fetchHistory()).events ?? [];
@@ -61,7 +61,7 @@ it('a promoted, a rolled-back and an aborted rollout leave every lease Completed
     return status.regions.every((r) => r.phase === 'baking') ? true : undefined;
   });
   await aborted.executeUpdate(abortUpdate, { args: [{ by: 'test', reason: 'lease test' }] });
-  expect((await aborted.result()).outcome).toBe('aborted');
+  expect((await rolloutReport(aborted)).outcome).toBe('aborted');
 
   // Six leases (two regions, three rollouts), every one released by its holder.
   const statuses = await until('six closed leases in visibility', async () => {

@@ -9,6 +9,7 @@
 import { checkedRollouts } from '../support/invariant';
 import { MODEL, Rig, until, useRig } from '../support/temporal';
 import { rejectUpdate, rolloutStatusQuery } from '../../src/shared/messages';
+import { rolloutReport } from '../../src/rollouts';
 
 const rigOf = useRig();
 let rig: Rig;
@@ -132,7 +133,7 @@ it('inherits every setting into the new version and restores the whole endpoint 
   expect(canary.config.traffic_config.routes.map((r: any) => r.traffic_percentage)).toEqual([72, 18, 10]);
 
   await handle.executeUpdate(rejectUpdate, { args: [{ approver: 'carol', reason: 'exact rollback test' }] });
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   expect(report.outcome).toBe('rolled-back');
   expect(report.regions.map((r) => r.outcome)).toEqual(['rolled-back']);
   // The rollback point recorded every field of both entities.

@@ -23,6 +23,7 @@ import {
 import type { RegionStatus, RolloutStatus } from '../../src/shared/types';
 import { checkedRollouts } from '../support/invariant';
 import { ENDPOINT, Rig, until, useRig } from '../support/temporal';
+import { rolloutReport } from '../../src/rollouts';
 
 const rigOf = useRig();
 let rig: Rig;
@@ -74,7 +75,7 @@ it('a region command forged as mallory, keyless or with a guessed key, approves 
   );
   // Alice, through the parent: the only approval.
   await handle.executeUpdate(approveUpdate, { args: [{ approver: 'alice', reason: 'reviewed' }] });
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   expect(report.outcome).toBe('succeeded');
   const eu = report.regions.find((r) => r.region === REGION)!;
   expect(eu.approvals.map((a) => [a.decision, a.by])).toEqual([['approved', 'alice']]);
@@ -97,7 +98,7 @@ it('a forged lease release leaves the lease with its holder, so no other rollout
   expect(held.holder).toBe(regionWorkflowId(handle.workflowId, REGION));
   expect((await lease.describe()).status.name).toBe('RUNNING');
   await handle.executeUpdate(skipBakeUpdate, { args: [{ by: 'test' }] });
-  expect((await handle.result()).outcome).toBe('succeeded');
+  expect((await rolloutReport(handle)).outcome).toBe('succeeded');
   await invariantHolds();
 });
 
@@ -117,7 +118,7 @@ it('a forged region status with a huge revision changes nothing the parent shows
   const answer = await handle.executeUpdate(approveUpdate, { args: [{ approver: 'alice', region: REGION }] });
   expect(answer.regions).toEqual([{ region: REGION, stage: 'canary' }]);
   await handle.executeUpdate(approveUpdate, { args: [{ approver: 'alice' }] }).catch(() => undefined);
-  expect((await handle.result()).outcome).toBe('succeeded');
+  expect((await rolloutReport(handle)).outcome).toBe('succeeded');
   expect((await rig.serving())[REGION]).toEqual([`fraud_detector-${version}@${version}:100`]);
 });
 
@@ -132,7 +133,7 @@ it('a forged supersede does not stop a rollout ordered by its model queue', asyn
   expect(status.refusedMessages!.newest[0]).toMatchObject({ message: 'supersede' });
   expect(status.regions.find((r) => r.region === REGION)!.phase).toBe('baking');
   await handle.executeUpdate(skipBakeUpdate, { args: [{ by: 'test' }] });
-  expect((await handle.result()).outcome).toBe('succeeded');
+  expect((await rolloutReport(handle)).outcome).toBe('succeeded');
   await invariantHolds();
 });
 
@@ -147,7 +148,7 @@ it('compares approvers in their one spelling: " alice " approves as alice, a zer
     handle.executeUpdate(approveUpdate, { args: [{ approver: 'Alice', reason: 'another person', region: REGION }] }),
   ).rejects.toMatchObject({ cause: { message: expect.stringMatching(/^Alice may not approve/) } });
   await handle.executeUpdate(approveUpdate, { args: [{ approver: ' alice ', reason: 'padded' }] });
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   expect(report.outcome).toBe('succeeded');
   const eu = report.regions.find((r) => r.region === REGION)!;
   expect(eu.approvals.map((a) => a.by)).toEqual(['alice']);

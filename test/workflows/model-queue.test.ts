@@ -9,7 +9,7 @@
  * who was let through and when. The last tests roll out for real, on the emulator's endpoints.
  */
 import type { WorkflowHandle } from '@temporalio/client';
-import { startRollout } from '../../src/rollouts';
+import { startRollout, rolloutReport } from '../../src/rollouts';
 import { leaveQueueSignal, modelQueueQuery, modelQueueWorkflowId, rolloutStatusQuery } from '../../src/shared/messages';
 import type { Plan } from '../../src/plan/schema';
 import type { RolloutReport } from '../../src/shared/types';
@@ -52,7 +52,7 @@ async function startPairTogether(policy: OnConcurrentRollout, round: number): Pr
   });
   const start = (version: number) => startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'race' });
   const [older, newer] = await Promise.all([start(1), start(2)]);
-  const [olderReport, newerReport] = await Promise.all([older.handle.result(), newer.handle.result()]);
+  const [olderReport, newerReport] = await Promise.all([rolloutReport(older.handle), rolloutReport(newer.handle)]);
   const [olderTimes, newerTimes] = await Promise.all([timesOf(older.handle), timesOf(newer.handle)]);
   return {
     older: olderReport,
@@ -139,7 +139,7 @@ it('two versions started together under queue both roll out for real, one after 
   expect(inQueue.rollouts.map((r) => r.told)).toEqual(['proceed', 'wait']);
   const waiting = inQueue.rollouts[1].rolloutId === a.workflowId ? a : b;
   expect((await waiting.handle.query(rolloutStatusQuery)).phase).toBe('waiting-for-other-rollout');
-  const [ra, rb] = await Promise.all([a.handle.result(), b.handle.result()]);
+  const [ra, rb] = await Promise.all([rolloutReport(a.handle), rolloutReport(b.handle)]);
   expect([ra.outcome, rb.outcome]).toEqual(['succeeded', 'succeeded']);
   // The queue ends with its last rollout.
   await until(

@@ -17,6 +17,7 @@ import {
 import type { RegionPhase, RegionStatus } from '../../src/shared/types';
 import { Rig, useRig, until } from '../support/temporal';
 import { checkedRollouts } from '../support/invariant';
+import { rolloutReport } from '../../src/rollouts';
 
 const rigOf = useRig();
 let rig: Rig;
@@ -61,7 +62,7 @@ it('waits for approval, refuses approvals when nothing awaits them, and records 
   expect(answer).toEqual({ decision: 'approved', regions: [{ region: 'us-east-1', stage: 'canary' }] });
   const child = rig.client.workflow.getHandle(regionWorkflowId(handle.workflowId, 'eu-west-1'));
   await child.executeUpdate(approveUpdate, { args: [{ approver: 'bob' }] });
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   await invariantHolds();
   expect(report.outcome).toBe('succeeded');
   expect(report.regions.map((r) => r.approvals.map((a) => [a.decision, a.by, a.reason]))).toEqual([
@@ -79,7 +80,7 @@ it('rolls back a rejected region and keeps the rest going', async () => {
     args: [{ approver: 'carol', reason: 'latency up', region: 'eu-west-1' }],
   });
   await handle.executeUpdate(approveUpdate, { args: [{ approver: 'carol' }] });
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   await invariantHolds();
   expect(report.outcome).toBe('partially-failed');
   const eu = report.regions.find((r) => r.region === 'eu-west-1')!;
@@ -92,7 +93,7 @@ it('rolls back a rejected region and keeps the rest going', async () => {
 
 it('rolls back when nobody approves in time', async () => {
   const { handle } = await startWithApproval('1s');
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   await invariantHolds();
   expect(report.outcome).toBe('rolled-back');
   for (const region of report.regions) {
@@ -120,7 +121,7 @@ it('restores every touched region when aborted during a bake', async () => {
   expect(await allIn('baking', 3)(handle)).toBeDefined();
   const answer = await handle.executeUpdate(abortUpdate, { args: [{ by: 'dave', reason: 'incident INC-42' }] });
   expect(answer).toMatch(/aborting/);
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   await invariantHolds();
   expect(report.outcome).toBe('aborted');
   expect(report.error).toBe('aborted by dave: incident INC-42');
@@ -143,7 +144,7 @@ it('attaches a second trigger of the same rollout to the running one, and skips 
     first.handle.executeUpdate(skipBakeUpdate, { args: [{ by: 'erin', region: 'eu-west-1' }] }),
   ).rejects.toThrow();
   expect(await first.handle.executeUpdate(skipBakeUpdate, { args: [{ by: 'erin' }] })).toMatch(/us-east-1 \(canary\)/);
-  expect((await second.handle.result()).outcome).toBe('succeeded');
+  expect((await rolloutReport(second.handle)).outcome).toBe('succeeded');
   await invariantHolds();
 });
 
@@ -158,7 +159,7 @@ it('completes a rollout when the worker is stopped and restarted mid-rollout', a
   await rig.stopWorkers();
   await new Promise((r) => setTimeout(r, 2500)); // the bakes' timers fire while no worker runs
   await rig.startWorkers();
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   await invariantHolds();
   expect(report.outcome).toBe('succeeded');
   const child = rig.client.workflow.getHandle(regionWorkflowId(handle.workflowId, 'ap-southeast-1'));
@@ -186,7 +187,7 @@ it('resumes a replication wait on a new worker after the old one stopped mid-act
   const res = await fetch(`${rig.emu.url('ap-southeast-1')}/__emulator/faults`, { method: 'DELETE' });
   expect(res.ok).toBe(true);
   await rig.startWorkers();
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   await invariantHolds();
   expect(report.outcome).toBe('succeeded');
   expect((await rig.serving())['ap-southeast-1']).toEqual([`fraud_detector-${version}@${version}:100`]);
@@ -218,7 +219,7 @@ it('waits in rollback-failed for an operator when a rollback keeps failing, then
   expect((await handle.describe()).status.name).toBe('RUNNING');
   await fetch(`${rig.emu.url('eu-west-1')}/__emulator/faults`, { method: 'DELETE' });
   expect(await handle.executeUpdate(retryRollbackUpdate, { args: [{ by: 'frank' }] })).toMatch(/eu-west-1/);
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   await invariantHolds();
   expect(report.regions.find((r) => r.region === 'eu-west-1')).toMatchObject({
     outcome: 'rolled-back',
@@ -247,7 +248,7 @@ it('continues a load test from its last heartbeat on a new worker, measuring the
   await new Promise((r) => setTimeout(r, 3000)); // a few checkpoints are heartbeated
   await rig.stopWorkers(); // the load test is cancelled by the shutdown
   await rig.startWorkers();
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   expect(report.outcome).toBe('succeeded');
   const load = report.regions[0].checks.find((c) => c.check === 'load')!;
   const evidence = load.evidence as any;

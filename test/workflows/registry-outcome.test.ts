@@ -6,6 +6,7 @@
 import { abortUpdate, rolloutStatusQuery } from '../../src/shared/messages';
 import { checkedRollouts } from '../support/invariant';
 import { MODEL, Rig, until, useRig } from '../support/temporal';
+import { rolloutReport } from '../../src/rollouts';
 
 const rigOf = useRig();
 let rig: Rig;
@@ -38,7 +39,7 @@ it('on success: outcome and per-region tags, the plan tags, and the alias moved 
   const version = await rig.register('candidate-good');
   const plan = rig.plan({ registry: { on_success: { alias: 'live', tags: { stage: 'prod' } } } });
   const { handle } = await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' });
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   await invariantHolds();
   expect(report.outcome).toBe('succeeded');
   const expectedTags = {
@@ -68,7 +69,7 @@ it('on rollback: tags the version with the reason, each region with its outcome,
     registry: { on_success: { alias: 'live', tags: { stage: 'prod' } } },
   });
   const { handle } = await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' });
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   await invariantHolds();
   expect(report.outcome).toBe('rolled-back');
   const { tags, aliases } = registry(version);
@@ -90,7 +91,7 @@ it('on partial success: per-region outcome tags, the rolled-back region as the r
   const version = await rig.register('candidate-good');
   const plan = rig.plan({ registry: { on_success: { alias: 'live' } } });
   const { handle } = await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' });
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   await invariantHolds();
   expect(report.outcome).toBe('partially-failed');
   const { tags, aliases } = registry(version);
@@ -110,7 +111,7 @@ it('a permission failure on tagging is a warning naming the workspace and the gr
   rig.emu.world.principals[0].unity_catalog = 'READ';
   const plan = rig.plan({ registry: { on_success: { alias: 'live' } } });
   const { handle } = await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' });
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   await invariantHolds();
   expect(report.outcome).toBe('succeeded');
   expect(report.regions.map((r) => r.outcome)).toEqual(['promoted', 'promoted', 'promoted']);
@@ -137,7 +138,7 @@ it('records nothing with tag_outcomes: false and no on_success', async () => {
   const version = await rig.register('candidate-good');
   const plan = rig.plan({ registry: { tag_outcomes: false } });
   const { handle } = await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' });
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   expect(report.outcome).toBe('succeeded');
   expect(outcomeTags(registry(version).tags)).toEqual({});
   expect(report.registry).toBeUndefined();
@@ -152,7 +153,7 @@ it('a plan from a client that predates `registry` gets its defaults: outcome tag
     version,
     triggeredBy: 'test',
   });
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   expect(report.outcome).toBe('succeeded');
   expect(outcomeTags(registry(version).tags)).toEqual({
     model_rollout_outcome: 'succeeded',
@@ -170,7 +171,7 @@ it('an abort that restores the regions tags the version with who aborted it and 
     return status.regions.every((r) => r.phase === 'awaiting-approval') || undefined;
   });
   await handle.executeUpdate(abortUpdate, { args: [{ by: 'alice', reason: 'dashboards look wrong' }] });
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   await invariantHolds();
   expect(report.outcome).toBe('aborted');
   expect(outcomeTags(registry(version).tags)).toEqual({

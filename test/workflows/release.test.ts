@@ -8,7 +8,7 @@ import { BATCH_ENDPOINT, FEATURES, FEATURES_ENDPOINT, withReleaseEndpoints } fro
 import { servedLines } from '../support/shared-endpoints';
 import { ENDPOINT, Rig, rolloutWorld, useRig } from '../support/temporal';
 import { DatabricksClient } from '../../src/databricks';
-import { startRollout } from '../../src/rollouts';
+import { startRollout, rolloutReport } from '../../src/rollouts';
 import { rolloutStatusQuery } from '../../src/shared/messages';
 import type { EndpointConfig } from '../../src/shared/types';
 
@@ -66,7 +66,7 @@ it('a model and its companion move together stage by stage and are promoted toge
   for (const config of Object.values(await configs(FEATURES_ENDPOINT)))
     expect(servedLines(config)).toEqual(['fraud_features-1@1:90', `fraud_features-${features}@${features}:10`]);
 
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   expect(report.outcome).toBe('succeeded');
   for (const region of report.regions) {
     expect(region.outcome).toBe('promoted');
@@ -91,7 +91,7 @@ it('a two-model release whose second model fails restores both endpoints exactly
     release: [{ name: 'features', model: FEATURES, alias: 'next', endpoint: FEATURES_ENDPOINT }],
   });
   const { handle } = await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' });
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   expect(report.outcome).toBe('rolled-back');
   expect(report.release).toEqual([
     { name: 'features', model: FEATURES, version: features, endpoint: FEATURES_ENDPOINT },
@@ -119,9 +119,9 @@ it("a member's failing health check restores both; a model on two endpoints ship
     stages: STAGES,
     release: [{ name: 'batch', endpoint: BATCH_ENDPOINT, health: { input: { amount: 100 } } }],
   });
-  const failed = await (
-    await startRollout(rig.client, { plan: failing, edgeCases: [], version: broken, triggeredBy: 'test' })
-  ).handle.result();
+  const failed = await rolloutReport(
+    (await startRollout(rig.client, { plan: failing, edgeCases: [], version: broken, triggeredBy: 'test' })).handle,
+  );
   expect(failed.regions.map((r) => r.outcome)).toEqual(['rolled-back', 'rolled-back', 'rolled-back']);
   expect(failed.regions[0].error).toMatch(
     /^release member batch \(main\.ml\.fraud_detector v\d+ on fraud-detector-batch\): health failed/,
@@ -131,14 +131,16 @@ it("a member's failing health check restores both; a model on two endpoints ship
   expect(await configs(BATCH_ENDPOINT)).toEqual(before.batch);
 
   const good = await register('main.ml.fraud_detector', 'candidate-good');
-  const report = await (
-    await startRollout(rig.client, {
-      plan: rig.plan({ stages: STAGES, release: [{ name: 'batch', endpoint: BATCH_ENDPOINT }] }),
-      edgeCases: [],
-      version: good,
-      triggeredBy: 'test',
-    })
-  ).handle.result();
+  const report = await rolloutReport(
+    (
+      await startRollout(rig.client, {
+        plan: rig.plan({ stages: STAGES, release: [{ name: 'batch', endpoint: BATCH_ENDPOINT }] }),
+        edgeCases: [],
+        version: good,
+        triggeredBy: 'test',
+      })
+    ).handle,
+  );
   expect(report.outcome).toBe('succeeded');
   for (const endpoint of [ENDPOINT, BATCH_ENDPOINT])
     for (const config of Object.values(await configs(endpoint)))
@@ -160,9 +162,9 @@ it('under rollback-all, a member failing in a later wave restores the promoted p
     failure_policy: 'rollback-all',
     release: [{ name: 'features', model: FEATURES, version: features, endpoint: FEATURES_ENDPOINT }],
   });
-  const report = await (
-    await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' })
-  ).handle.result();
+  const report = await rolloutReport(
+    (await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' })).handle,
+  );
   expect(report.outcome).toBe('rolled-back');
   const byRegion = Object.fromEntries(report.regions.map((r) => [r.region, r]));
   expect(byRegion['us-east-1'].outcome).toBe('rolled-back');
@@ -179,9 +181,9 @@ it('pre-flight refuses a release whose member endpoint is missing in a region, t
   const version = await register('main.ml.fraud_detector', 'candidate-good');
   const before = await configs(ENDPOINT);
   const plan = rig.plan({ release: [{ name: 'shadow', endpoint: 'no-such-endpoint' }] });
-  const report = await (
-    await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' })
-  ).handle.result();
+  const report = await rolloutReport(
+    (await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' })).handle,
+  );
   expect(report.outcome).toBe('failed');
   expect(report.error).toMatch(/^pre-flight failed, nothing was touched: release member shadow: .*no-such-endpoint/);
   expect(await configs(ENDPOINT)).toEqual(before);

@@ -6,6 +6,7 @@ import type { PlanInput } from '../../src/plan/schema';
 import { rolloutStatusQuery } from '../../src/shared/messages';
 import { checkedRollouts } from '../support/invariant';
 import { EDGE_CASES, Rig, useRig } from '../support/temporal';
+import { rolloutReport } from '../../src/rollouts';
 
 const rigOf = useRig();
 let rig: Rig;
@@ -33,7 +34,7 @@ it('rolls a good version out to three regions: replicate, canary, test, promote'
     triggeredBy: 'test',
   });
   expect(started).toBe(true);
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   await invariantHolds();
   expect(report.outcome).toBe('succeeded');
   expect(report.regions.map((r) => [r.region, r.outcome, r.challengerWeight])).toEqual([
@@ -65,7 +66,7 @@ it('leaves a region untouched when replication times out there; the others proce
   const version = await rig.register('candidate-good');
   const plan = rig.plan({ timeouts: { replication: '1500ms', config_update: '10s', approval: '10s' } });
   const { handle } = await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' });
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   await invariantHolds();
   expect(report.outcome).toBe('partially-failed');
   const ap = report.regions.find((r) => r.region === 'ap-southeast-1')!;
@@ -86,7 +87,7 @@ it('rolls back only the failing region on UPDATE_FAILED under rollback-region', 
     version,
     triggeredBy: 'test',
   });
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   await invariantHolds();
   expect(report.outcome).toBe('partially-failed');
   const eu = report.regions.find((r) => r.region === 'eu-west-1')!;
@@ -109,7 +110,7 @@ it('restores every touched region on UPDATE_FAILED under rollback-all, including
     ],
   });
   const { handle } = await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' });
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   await invariantHolds();
   expect(report.outcome).toBe('rolled-back');
   expect(report.regions.find((r) => r.region === 'us-east-1')!.outcome).toBe('rolled-back');
@@ -131,7 +132,7 @@ it('rolls back exactly when a gate fails mid-canary, and does not start later wa
   });
   // The first test suite already runs edge cases; give them only to the stage gate by leaving them out of the suite.
   const { handle } = await startRollout(rig.client, { plan, edgeCases: EDGE_CASES, version, triggeredBy: 'test' });
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   await invariantHolds();
   expect(report.outcome).toBe('rolled-back');
   const eu = report.regions.find((r) => r.region === 'eu-west-1')!;
@@ -165,7 +166,7 @@ it('refuses at pre-flight, touching nothing, a live-judged canary on an endpoint
     version,
     triggeredBy: 'test',
   });
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   await invariantHolds();
   expect(report.outcome).toBe('failed');
   expect(report.error).toMatch(
@@ -194,7 +195,7 @@ it('goes ahead with warnings in its report: on_gateway_fallback: warn, and a rat
     version,
     triggeredBy: 'test',
   });
-  const report = await warned.handle.result();
+  const report = await rolloutReport(warned.handle);
   await invariantHolds();
   expect([...(report.warnings ?? [])].sort()).toEqual([
     expect.stringMatching(/^eu-west-1\/fraud-detector has AI Gateway fallbacks on .*\(on_gateway_fallback: warn\)$/),
@@ -209,7 +210,7 @@ it('fails pre-flight without touching anything when an endpoint is missing', asy
   const plan = rig.plan();
   plan.regions[2].endpoint = 'no-such-endpoint';
   const { handle } = await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' });
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   await invariantHolds();
   expect(report.outcome).toBe('failed');
   expect(report.error).toMatch(/pre-flight failed, nothing was touched: .*no-such-endpoint/);

@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { checkedRollouts } from '../support/invariant';
 import { EDGE_CASES, ENDPOINT, Rig, rolloutWorld, useRig } from '../support/temporal';
+import { rolloutReport } from '../../src/rollouts';
 
 const world = () => {
   const input = rolloutWorld();
@@ -52,7 +53,7 @@ async function rollOutGoodVersion() {
     version,
     triggeredBy: 'test',
   });
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   await invariantHolds();
   return { handle, report };
 }

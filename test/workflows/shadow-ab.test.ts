@@ -12,6 +12,7 @@ import {
 } from '../../src/shared/messages';
 import { checkedRollouts } from '../support/invariant';
 import { EDGE_CASES, FAST_METRICS, Rig, useRig, until } from '../support/temporal';
+import { rolloutReport } from '../../src/rollouts';
 
 const rigOf = useRig(() => ({
   ...FAST_METRICS,
@@ -75,7 +76,7 @@ describe('shadow check', () => {
       version,
       triggeredBy: 'test',
     });
-    const report = await handle.result();
+    const report = await rolloutReport(handle);
     expect(report.outcome).toBe('succeeded');
     const region = report.regions[0];
     const shadow = region.checks.find((c) => c.check === 'shadow')!;
@@ -103,7 +104,7 @@ describe('shadow check', () => {
       version,
       triggeredBy: 'test',
     });
-    const report = await handle.result();
+    const report = await rolloutReport(handle);
     expect(report.outcome).toBe('rolled-back');
     const region = report.regions[0];
     const shadow = region.checks.find((c) => c.check === 'shadow')!;
@@ -137,7 +138,7 @@ describe('A/B stages', () => {
       version,
       triggeredBy: 'test',
     });
-    const report = await handle.result();
+    const report = await rolloutReport(handle);
     expect(report.outcome).toBe('rolled-back');
     const region = report.regions[0];
     const ab = region.checks.find((c) => c.check === 'ab')! as any;
@@ -164,7 +165,7 @@ describe('A/B stages', () => {
       version,
       triggeredBy: 'test',
     });
-    const report = await handle.result();
+    const report = await rolloutReport(handle);
     const ab = report.regions[0].checks.find((c) => c.check === 'ab')! as any;
     expect([report.outcome, ab.winner]).toEqual(['succeeded', 'tie']);
     await invariantHolds();
@@ -191,7 +192,7 @@ describe('A/B stages', () => {
     expect(ab.evidence.decision.batches).toBeGreaterThan(0);
     expect(ab.evidence.decision.champion.requests).toBeGreaterThan(0);
     await handle.executeUpdate(approveUpdate, { args: [{ approver: 'alice', reason: 'new one is faster' }] });
-    const report = await handle.result();
+    const report = await rolloutReport(handle);
     expect(report.outcome).toBe('succeeded');
     expect(report.regions[0].approvals).toMatchObject([{ stage: 'ab', decision: 'approved', by: 'alice' }]);
     await invariantHolds();
@@ -220,7 +221,7 @@ describe('pause', () => {
     const region = rig.client.workflow.getHandle(regionWorkflowId(workflowId, 'us-east-1'));
     await until('the region paused', async () => ((await region.query(regionStatusQuery)).paused ? true : undefined));
     await handle.executeUpdate(resumeUpdate, { args: [{ by: 'alice' }] });
-    expect((await handle.result()).outcome).toBe('succeeded');
+    expect((await rolloutReport(handle)).outcome).toBe('succeeded');
     await invariantHolds();
   });
 });

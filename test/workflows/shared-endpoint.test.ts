@@ -8,6 +8,7 @@ import { checkedRollouts, readEndpoints } from '../support/invariant';
 import { SCORER, servedLines, withSharedEndpoints } from '../support/shared-endpoints';
 import { ENDPOINT, Rig, rolloutWorld, useRig } from '../support/temporal';
 import { rolloutStatusQuery } from '../../src/shared/messages';
+import { rolloutReport } from '../../src/rollouts';
 
 const rigOf = useRig(() => withSharedEndpoints(rolloutWorld(), 70));
 let rig: Rig;
@@ -49,7 +50,7 @@ it("rolls fraud_scorer out within its 30% and keeps fraud_detector's entity and 
       region,
       ['fraud_detector-1@1:70', 'fraud_scorer-1@1:27', `fraud_scorer-${version}@${version}:3`],
     ]);
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   expect(report.outcome).toBe('succeeded');
   expect(report.regions.map((r) => r.outcome)).toEqual(['promoted', 'promoted', 'promoted']);
   const promoted = ['fraud_detector-1@1:70', `fraud_scorer-${version}@${version}:30`];
@@ -75,7 +76,7 @@ async function rollOutScorerInPrimary(replaces?: string) {
     version,
     triggeredBy: 'test',
   });
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   expect(report.outcome).toBe('failed');
   return report.regions[0];
 }

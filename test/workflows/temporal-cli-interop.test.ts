@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { resolveTemporalCli } from '../../scripts/temporal-cli';
-import { startRollout } from '../../src/rollouts';
+import { startRollout, rolloutReport } from '../../src/rollouts';
 import { abortUpdate, regionWorkflowId, rolloutStatusQuery } from '../../src/shared/messages';
 import type { RegionPhase, RolloutStatus } from '../../src/shared/types';
 import { Rig, useRig, until } from '../support/temporal';
@@ -88,7 +88,7 @@ it('reads the status and approves every waiting region with `temporal workflow q
   );
   expect(approve).toMatchObject({ code: 0 });
   expect(approve.stdout).toMatch(/decision:approved/);
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   expect(report.outcome).toBe('succeeded');
   expect(report.regions.map((r) => r.approvals.map((a) => [a.decision, a.by, a.reason, a.stage]))).toEqual([
     [['approved', 'cli-user', 'via temporal', 'canary']],
@@ -108,7 +108,7 @@ it('rejects with `temporal workflow signal`: every waiting region rolls back', a
     ...['--input', request('cli-user', 'no')],
   );
   expect(signal).toMatchObject({ code: 0 });
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   expect(report.outcome).toBe('rolled-back');
   expect(report.regions.map((r) => [r.region, r.outcome, r.error])).toEqual([
     ['us-east-1', 'rolled-back', 'stage canary rejected by cli-user: no'],
@@ -137,7 +137,7 @@ it('refuses `temporal workflow update execute --name approve` when nothing await
     ['baking', []],
   ]);
   await handle.executeUpdate(abortUpdate, { args: [{ by: 'test', reason: 'done' }] });
-  expect((await handle.result()).outcome).toBe('aborted');
+  expect((await rolloutReport(handle)).outcome).toBe('aborted');
 });
 
 it('approves one region directly on its child workflow `<rolloutId>/eu-west-1`', async () => {
@@ -161,7 +161,7 @@ it('approves one region directly on its child workflow `<rolloutId>/eu-west-1`',
     ...['--input', request('cli-user', 'the rest')],
   );
   expect(rest).toMatchObject({ code: 0 });
-  const report = await handle.result();
+  const report = await rolloutReport(handle);
   expect(report.outcome).toBe('succeeded');
   expect(report.regions.map((r) => [r.region, r.approvals.map((a) => [a.decision, a.by, a.reason])])).toEqual([
     ['us-east-1', [['approved', 'cli-user', 'the rest']]],

@@ -2,6 +2,8 @@
  * The rollout's end: regions it never reached are reported as skipped, the outcome follows from every region's
  * report, and the report is returned. Changes `reports` (skipped regions), `status.phase`, `outcome` and `error`.
  */
+import * as wf from '@temporalio/workflow';
+import { rolloutFailureMessage, rolloutFailureType } from '../../shared/rollout-failure';
 import type { RegionReport, RolloutOutcome, RolloutReport } from '../../shared/types';
 import { nowIso } from '../time';
 import { setRegionStatus, type RolloutContext, type StopRequest } from './context';
@@ -44,4 +46,22 @@ function reportUnreachedRegions(ctx: RolloutContext): void {
       ctx.reports.set(r.region, skipped);
       setRegionStatus(ctx, skipped);
     }
+}
+
+/**
+ * The rollout's end: its report when it succeeded; otherwise a failed workflow whose short, typed failure carries the
+ * report (src/shared/rollout-failure.ts), so the Temporal UI's list shows the truth. Rollouts started before this
+ * complete with their report whatever the outcome, and replay that way.
+ */
+export function endRollout(report: RolloutReport): RolloutReport {
+  if (report.outcome === 'succeeded' || !wf.patched('unsuccessful-rollout-fails')) return report;
+  const failure = wf.ApplicationFailure.create({
+    message: rolloutFailureMessage(report),
+    type: rolloutFailureType(report.outcome),
+    nonRetryable: true,
+    details: [report],
+  });
+  // A sentence, not a stack of the workflow bundle's source paths.
+  failure.stack = '';
+  throw failure;
 }

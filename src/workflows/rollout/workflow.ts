@@ -1,7 +1,8 @@
 /**
  * The rollout of one model version across a plan's regions, as a story: pre-flight (other rollouts of the model,
  * the version, the endpoints), then the waves of region workflows, then the failure policy across regions, the
- * report, and the outcome recorded in the primary's Unity Catalog. Operators talk to this workflow (`messages.ts`
+ * report, and the outcome recorded in the primary's Unity Catalog; a rollout that did not succeed fails its workflow
+ * with the report in the failure. Operators talk to this workflow (`messages.ts`
  * says which message may change what); it relays to regions.
  *
  * Each step lives in a module of its own and receives the rollout's context explicitly (`context.ts`).
@@ -14,7 +15,7 @@ import { mustRestorePromotedRegions, restorePromotedRegions } from './failure-po
 import { registerRolloutMessages } from './messages';
 import { leaveModelQueue, preflight, type PreflightStop } from './preflight';
 import { recordOutcomeInRegistry } from './registry';
-import { finishRollout } from './report';
+import { endRollout, finishRollout } from './report';
 import { runWaves } from './waves';
 
 export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutReport> {
@@ -43,5 +44,5 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutRepor
   if (mustRestorePromotedRegions(rollout)) await restorePromotedRegions(rollout);
   await leaveModelQueue(rollout);
   const report = await finishRollout(rollout, preflightStop);
-  return recordOutcomeInRegistry(rollout, report, preflightStop);
+  return endRollout(await recordOutcomeInRegistry(rollout, report, preflightStop));
 }

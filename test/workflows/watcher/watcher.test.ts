@@ -7,7 +7,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { DatabricksClient } from '../../../src/databricks';
 import type { PlanInput } from '../../../src/plan/schema';
-import { startRollout } from '../../../src/rollouts';
+import { startRollout, rolloutReport } from '../../../src/rollouts';
 import {
   holdUpdate,
   releaseUpdate,
@@ -100,7 +100,7 @@ it('a version registered in the primary starts exactly one rollout, and the vers
   expect(after.started).toEqual([expect.objectContaining({ version, started: true })]);
   expect(await rollouts()).toEqual([version]);
   expect(after.events.map((e) => e.what)).toEqual(expect.arrayContaining(['baseline', 'seen', 'started']));
-  expect(await rig.client.workflow.getHandle(rolloutWorkflowId(MODEL, version)).result()).toMatchObject({
+  expect(await rolloutReport(rig.client.workflow.getHandle(rolloutWorkflowId(MODEL, version)))).toMatchObject({
     outcome: 'succeeded',
   });
 });
@@ -227,7 +227,7 @@ it('restarting the worker mid-watch starts nothing twice', async () => {
   expect(await rollouts()).toEqual([first, second]);
   // Both rollouts end here, not while the rig's workers shut down after the test.
   for (const version of [first, second])
-    await rig.client.workflow.getHandle(rolloutWorkflowId(MODEL, version)).result();
+    await rolloutReport(rig.client.workflow.getHandle(rolloutWorkflowId(MODEL, version)));
 }, 90_000);
 
 it('continues as new and keeps what it saw, started, the hold and the pause', async () => {
