@@ -5,6 +5,7 @@
 import type { EndpointLease } from '../endpoint-lease';
 import * as wf from '@temporalio/workflow';
 import type { Activities } from '../../activities';
+import type { RecordedMinute } from '../../activities/live-minutes';
 import type {
   ApprovalRequest,
   EndpointConfig,
@@ -99,6 +100,11 @@ export interface RegionContext {
   readonly keyed: boolean;
   /** Commands refused for want of the key, recorded in `status.refusedMessages`. */
   readonly refusals: MessageRefusals;
+  /**
+   * after_promotion: the endpoint's live minutes recorded before the first change, what the watch after promotion
+   * judges against. Written only by `baseline.ts`.
+   */
+  readonly baseline: { minutes?: RecordedMinute[] };
 }
 
 /** A region's context at its start: nothing touched, nothing asked. */
@@ -128,6 +134,7 @@ export function createRegionContext(input: RegionRolloutInput): RegionContext {
     guarded,
     keyed: input.messageKey !== undefined,
     refusals: new MessageRefusals(status),
+    baseline: {},
   };
 }
 

@@ -1,14 +1,17 @@
 /**
  * One region's rollout, as a story: wait for Delta Sharing replication, take the endpoint and record its config as
  * the rollback point, serve the new version next to the current one, test it, walk the stages (weight, bake or
- * judgement, gate, approval), promote. Any failure after the first change restores the rollback point exactly; a
- * restore that cannot be done waits in `rollback-failed` for an operator instead of ending quietly.
+ * judgement, gate, approval), promote; with the plan's after_promotion, keep judging the promoted version against
+ * the current one's live minutes recorded before any change (a clear regression within the rollback window restores).
+ * Any failure after the first change restores the rollback point exactly; a restore that cannot be done waits in
+ * `rollback-failed` for an operator instead of ending quietly.
  *
  * Each step lives in a module of its own and receives the region's context explicitly (`context.ts` says what each
  * part of it is, `messages.ts` which operator message may change what).
  */
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { RegionReport, RegionRolloutInput } from '../../shared/types';
+import { awaitBaseline, startBaseline } from './baseline';
 import { endUntouched, rollBack } from './compensation';
 import { createRegionContext, type RegionContext } from './context';
 import { alreadyServes, newVersionEntity, shareEndpoint, withInheritedSettings } from './endpoint-changes';
@@ -32,10 +35,14 @@ export async function regionRolloutWorkflow(input: RegionRolloutInput): Promise<
 }
 
 async function rolloutRegion(region: RegionContext): Promise<RegionReport> {
+  // after_promotion: the current version's live minutes, recorded while the region waits, before any change.
+  const baseline = startBaseline(region);
   try {
     await waitForReplication(region);
     await recordRollbackPoint(region); // takes the endpoint's lease first
+    await awaitBaseline(region, baseline);
   } catch (err) {
+    baseline?.cancel();
     throw await endUntouched(region, err);
   }
 
