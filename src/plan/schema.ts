@@ -544,7 +544,11 @@ export const planSchema = z
   })
   .superRefine(
     (plan, ctx) => {
-      const events = estimateRolloutHistoryEvents(plan.regions.length, plan.stages.length);
+      const events = estimateRolloutHistoryEvents(
+        plan.regions.length,
+        plan.stages.length,
+        plan.after_promotion !== undefined,
+      );
       if (plan.regions.length <= MAX_REGIONS && plan.stages.length <= MAX_STAGES && events > HISTORY_EVENT_BUDGET)
         ctx.addIssue({
           code: 'custom',
