@@ -37,6 +37,9 @@ export function statusTable(status: RolloutStatus, now: number): string[] {
       rows.map((row) => row.map(terminalLine)),
     ),
     ...(status.warnings ?? []).map((warning) => terminalLine(`warning: ${warning}`)),
+    ...status.regions.flatMap((r) =>
+      (r.warnings ?? []).map((warning) => terminalLine(`warning: ${r.region}: ${warning}`)),
+    ),
     ...(status.registry ? [terminalLine(describeRegistryRecord(status.registry, status.version))] : []),
     ...(status.error ? [terminalLine(`error: ${status.error}`)] : []),
   ];
