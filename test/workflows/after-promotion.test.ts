@@ -1,21 +1,22 @@
 /**
- * Watching after promotion (issue 14), on a real Temporal dev server and the emulator: the endpoint has live users,
+ * Watching after promotion (issue 14), on a real Temporal dev server and the emulator: the endpoints have live users,
  * and the metric clock runs 600× faster (a metric minute per 100 ms), so a 20-minute watch takes about 2 s.
- * Must show: a post-promotion regression restores the rollback point within the window.
+ * Must show: a post-promotion regression restores the rollback point within the window. Across regions, a regression
+ * found in one region's watch is a region that rolled back, so the plan's failure policy applies as for any other.
  */
 import type { PlanInput } from '../../src/plan/schema';
 import { generateWorld } from '../../src/emulator/generate-world';
 import { checkedRollouts } from '../support/invariant';
-import { FAST_METRICS, Rig, useRig } from '../support/temporal';
+import { FAST_METRICS, MODEL, Rig, useRig } from '../support/temporal';
 
 /**
- * One region whose endpoint's users send 20 requests per second (1200 per metric minute), to v1 until the rollout.
+ * Two regions whose endpoints' users send 20 requests per second (1200 per metric minute), to v1 until the rollout.
  * The export shows only the last minute, as Databricks' does: the baseline must be recorded as it passes.
  */
 function liveWorld() {
-  const world = generateWorld({ regions: 1, replicationDelay: '150ms', configUpdateDuration: '150ms' });
-  const endpoint = world.regions[0].endpoints![0];
-  endpoint.live_traffic = { rps: 20, inputs: [{ amount: 120 }, { amount: 900 }] };
+  const world = generateWorld({ regions: 2, replicationDelay: '150ms', configUpdateDuration: '150ms' });
+  for (const region of world.regions)
+    region.endpoints![0].live_traffic = { rps: 20, inputs: [{ amount: 120 }, { amount: 900 }] };
   return { ...world, ...FAST_METRICS, metrics_export_minutes: 1 };
 }
 
@@ -28,8 +29,12 @@ const { startRollout, invariantHolds } = checkedRollouts(() => rig);
 
 const ORIGINAL = ['fraud_detector-1@1:100'];
 
-/** No canary: the version reaches 100% at once, and only the watch after promotion judges it on live traffic. */
+/**
+ * No canary: the version reaches 100% at once, and only the watch after promotion judges it on live traffic. One
+ * region (us-east-1) unless the plan says otherwise.
+ */
 const promotedAtOnce = (afterPromotion: PlanInput['after_promotion']): Partial<PlanInput> => ({
+  regions: [rig.plan().regions[0]],
   stages: [{ name: 'all', traffic: 100 }],
   after_promotion: afterPromotion,
 });
@@ -60,7 +65,7 @@ it('restores the exact rollback point when the promoted version regresses on liv
     expect.stringMatching(/^REGRESSED \d+ metric minutes? after promotion/),
   ]);
   expect(region.rollbackPoint?.servedEntities.map((e) => e.entity_version)).toEqual(['1']);
-  expect(await rig.serving()).toEqual({ 'us-east-1': ORIGINAL });
+  expect(await rig.serving()).toEqual({ 'us-east-1': ORIGINAL, 'eu-west-1': ORIGINAL });
 }, 60_000);
 
 it('records the baseline before the first change, and keeps a good version promoted when the watch ends', async () => {
@@ -83,7 +88,10 @@ it('records the baseline before the first change, and keeps a good version promo
     expect.stringMatching(/^no regression in (19|20|21) metric minutes after promotion/),
   ]);
   expect(region.warnings).toBeUndefined();
-  expect(await rig.serving()).toEqual({ 'us-east-1': [`fraud_detector-${version}@${version}:100`] });
+  expect(await rig.serving()).toEqual({
+    'us-east-1': [`fraud_detector-${version}@${version}:100`],
+    'eu-west-1': ORIGINAL,
+  });
 }, 60_000);
 
 it('leaves a regression found after the rollback window promoted, with the finding as a warning', async () => {
@@ -103,5 +111,43 @@ it('leaves a regression found after the rollback window promoted, with the findi
     ),
   ]);
   expect(region.checks.find((c) => c.check === 'after-promotion')?.passed).toBe(false);
-  expect(await rig.serving()).toEqual({ 'us-east-1': [`fraud_detector-${version}@${version}:100`] });
+  expect(await rig.serving()).toEqual({
+    'us-east-1': [`fraud_detector-${version}@${version}:100`],
+    'eu-west-1': ORIGINAL,
+  });
+}, 60_000);
+
+it('under rollback-all, a regression after promotion in the second wave also restores the promoted pilot', async () => {
+  const version = await rig.register('candidate-good');
+  // The new version is worse only in eu-west-1: 8% of its requests there fail.
+  await rig.fault('eu-west-1', {
+    kind: 'degrade_version',
+    region: 'eu-west-1',
+    model: MODEL,
+    version,
+    error_rate: 0.08,
+  });
+  const plan = rig.plan({
+    failure_policy: 'rollback-all',
+    waves: [
+      { name: 'pilot', regions: ['us-east-1'] },
+      { name: 'rest', regions: ['eu-west-1'] },
+    ],
+    stages: [{ name: 'all', traffic: 100 }],
+    after_promotion: { watch: '10m', baseline: '3m' },
+  });
+  const { handle } = await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' });
+  const report = await handle.result();
+  await invariantHolds();
+  expect(report.outcome).toBe('rolled-back');
+  const [us, eu] = report.regions;
+  expect(eu.outcome).toBe('rolled-back');
+  expect(eu.error).toMatch(
+    /^regressed after promotion \(found \d+m after promotion, within the rollback window of 10m\): /,
+  );
+  // The pilot watched its 10 minutes without a regression, was promoted, then restored by the fleet policy.
+  expect(us.checks.find((c) => c.check === 'after-promotion')?.passed).toBe(true);
+  expect(us.timeline.map((t) => t.phase)).toContain('watching');
+  expect([us.outcome, us.phase, us.challengerWeight]).toEqual(['rolled-back', 'rolled-back', 0]);
+  expect(await rig.serving()).toEqual({ 'us-east-1': ORIGINAL, 'eu-west-1': ORIGINAL });
 }, 60_000);
