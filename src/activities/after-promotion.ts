@@ -1,8 +1,8 @@
 /**
  * Watching after promotion (the plan's `after_promotion`), in two activities on the region's queue:
  * - `recordBaselineWith`: before the rollout changes anything, the endpoint's metrics export is read every metric
- *   minute and each minute's per-entity aggregates are kept, until they cover the plan's `baseline` (the export shows
- *   only the last minute, so nobody else keeps them). Minutes the export already shows at the start count: they are
+ *   minute and each minute's per-entity aggregates are kept, until there are as many as the plan's `baseline` has
+ *   minutes (the export shows only the last minute, so nobody else keeps them). Minutes the export already shows at the start count: they are
  *   from before the rollout too.
  * - `judgeAfterPromotionWith`: once the new version serves 100%, each new metric minute of it is a batch for the
  *   canary's sequential judge (analysis/sequential-judge.ts), against a recorded minute of the version it replaced
@@ -52,9 +52,9 @@ export interface RecordingOptions<P> {
   pollMs?: number;
 }
 
-/** Metric time the minutes cover: from the start of the oldest to the end of the newest. */
-export function coveredMs(minutes: readonly RecordedMinute[]): number {
-  return minutes.length === 0 ? 0 : minutes.at(-1)!.timestamp - minutes[0].timestamp + METRIC_MINUTE_MS;
+/** How many metric minutes a baseline of `durationMs` keeps (at least one). */
+export function baselineMinutes(durationMs: number): number {
+  return Math.max(1, Math.round(durationMs / METRIC_MINUTE_MS));
 }
 
 export async function recordBaselineWith(
@@ -70,14 +70,15 @@ export async function recordBaselineWith(
   // No starting point: the first read takes every minute the export shows (all of them before the rollout).
   const cursor = MinuteCursor.from(progress.cursor);
   const wallDeadline = progress.startedAt + input.durationMs + BASELINE_LAG_MS;
+  // Counted in minutes read, not in the span of their timestamps: a reader that missed minutes (an export showing one,
+  // read late) keeps reading until it has as many as the baseline says.
+  const wanted = baselineMinutes(input.durationMs);
   for (;;) {
     const read = await cursor.next(client, input.endpoint);
-    const minutes = [...progress.minutes, ...read.map(recordedMinute)];
-    const newest = minutes.at(-1)?.timestamp ?? 0;
-    progress.minutes = minutes.filter((m) => m.timestamp > newest - input.durationMs);
+    progress.minutes = [...progress.minutes, ...read.map(recordedMinute)].slice(-wanted);
     progress.cursor = cursor.snapshot();
     options.onLook?.(progress);
-    if (coveredMs(progress.minutes) >= input.durationMs || Date.now() >= wallDeadline) return progress.minutes;
+    if (progress.minutes.length >= wanted || Date.now() >= wallDeadline) return progress.minutes;
     await sleep(options.pollMs ?? cursor.suggestedPollMs(Date.now()), options.signal);
   }
 }
@@ -174,7 +175,7 @@ function watchResult(
     : 'no requests compared';
   const head = regressed
     ? `REGRESSED ${minutesText(atMs)} after promotion (${counts})`
-    : input.before.length === 0
+    : input.before.every((minute) => minute.requests === 0)
       ? `NOT JUDGED over ${minutesText(watchedMs)}: the baseline has no minute of ${input.beforeEntity} with traffic`
       : `no regression in ${minutesText(watchedMs)} after promotion (${verdict.decision === 'pass' ? 'within the margins' : 'undecided, no harm shown'}; ${counts})`;
   return {

@@ -3,7 +3,7 @@
  * minutes recorded before the rollout, through the canary's sequential judge (pure, no I/O).
  */
 import type { VersionAggregate } from '../../src/analysis/batch';
-import { afterPromotionJudge, coveredMs } from '../../src/activities/after-promotion';
+import { afterPromotionJudge, baselineMinutes } from '../../src/activities/after-promotion';
 import { beforeAfterBatches, type RecordedMinute } from '../../src/activities/live-minutes';
 import { canarySchema } from '../../src/plan/schema';
 
@@ -85,8 +85,8 @@ it('pairs minutes round robin with the baseline, skipping minutes without traffi
   expect(beforeAfterBatches(baseline, minutes, 'missing', 0)).toEqual([]);
 });
 
-it('measures the metric time a recording covers', () => {
-  expect(coveredMs([])).toBe(0);
-  expect(coveredMs(after(1, () => minuteOf(1, 0, 1, 1)))).toBe(MINUTE);
-  expect(coveredMs(after(10, () => minuteOf(1, 0, 1, 1)))).toBe(10 * MINUTE);
+it('keeps as many minutes as the baseline has, at least one', () => {
+  expect([baselineMinutes(10 * MINUTE), baselineMinutes(MINUTE), baselineMinutes(90_000), baselineMinutes(1)]).toEqual([
+    10, 1, 2, 1,
+  ]);
 });
