@@ -27,14 +27,12 @@ export function startBaseline({
   if (!after) return undefined;
   const scope = new wf.CancellationScope();
   const done = scope.run(() =>
-    activities
-      .longRunning(after.baseline)
-      .recordBaseline.executeWithOptions(
-        {
-          summary: `${target.region}: record ${Math.round(after.baseline / 60_000)} minutes of live traffic before the rollout`,
-        },
-        [{ ...target, durationMs: after.baseline }],
-      ),
+    activities.longRunning(after.baseline).recordBaseline.executeWithOptions(
+      {
+        summary: `${target.region}: record ${Math.round(after.baseline / 60_000)} minutes of live traffic before the rollout`,
+      },
+      [{ ...target, durationMs: after.baseline }],
+    ),
   );
   const recording: BaselineRecording = { done, settled: false, cancel: () => scope.cancel() };
   // Awaited by `awaitBaseline`; until then a failure must not be an unhandled rejection.
