@@ -18,6 +18,9 @@
  *     probe, and one rolled back because the companion's health failed (both endpoints restored).
  *   - `watcher`: a plan's watcher that sees a version registered, starts its rollout, is held, released, paused and
  *     resumed, then terminated (its history replays to where it stopped).
+ *   - `after-promotion`: a version promoted at once that regresses on live traffic during the watch after promotion
+ *     and is restored within the rollback window, with its region child (the baseline recorded while it waited). On
+ *     a dev server and an emulator of its own: its world has live users.
  * Histories of older code are kept as they are: they prove that today's code still replays rollouts that were in
  * flight when it was deployed. Record a scenario after an intended change to workflow code *and* a patched() guard,
  * never to paper over a replay failure:
@@ -65,7 +68,17 @@ const IDS = join(DIR, 'workflow-ids.json');
 const workflowIds: Record<string, string> = existsSync(IDS)
   ? (JSON.parse(readFileSync(IDS, 'utf8')) as Record<string, string>)
   : {};
-const SCENARIOS = ['approved', 'rolled-back', 'shadow-ab', 'aborted', 'queued', 'live-canary', 'watcher', 'release'];
+const SCENARIOS = [
+  'approved',
+  'rolled-back',
+  'shadow-ab',
+  'aborted',
+  'queued',
+  'live-canary',
+  'watcher',
+  'release',
+  'after-promotion',
+];
 
 async function save(handle: WorkflowHandle, name: string) {
   const history = await handle.fetchHistory();
@@ -94,11 +107,12 @@ async function main() {
     if (run('queued')) await recordQueued(rig);
     if (run('live-canary')) await recordLiveCanary(rig);
     if (run('watcher')) await recordWatcher(rig);
-    writeFileSync(IDS, JSON.stringify(workflowIds, null, 2) + '\n');
   } finally {
     await rig.close();
     await env.teardown();
   }
+  if (run('after-promotion')) await recordAfterPromotion();
+  writeFileSync(IDS, JSON.stringify(workflowIds, null, 2) + '\n');
 }
 
 /** On a world of its own, with the companion model's endpoints. */
@@ -349,6 +363,38 @@ async function recordWatcher(rig: Rig) {
   await until('two more polls', (s) => s.polls >= polled + 2);
   await handle.terminate('replay fixture recorded');
   await save(handle, 'watcher');
+}
+
+async function recordAfterPromotion() {
+  const world = rolloutWorld({ metrics_export_minutes: 1 });
+  world.regions[0].endpoints![0].live_traffic = { rps: 20, inputs: [{ amount: 120 }] };
+  const env = await createTemporalEnv();
+  const rig = await Rig.start(env, await bundleWorkflows(), world);
+  try {
+    const bad = await rig.register('candidate-bad');
+    const region = rig.plan().regions[0];
+    const rollout = await startRollout(rig.client, {
+      plan: rig.plan({
+        regions: [region],
+        stages: [{ name: 'all', traffic: 100 }],
+        after_promotion: { watch: '20m', baseline: '5m' },
+      }),
+      edgeCases: [],
+      version: bad,
+      triggeredBy: 'record-histories',
+    });
+    const report = await rolloutReport(rollout.handle);
+    if (report.outcome !== 'rolled-back')
+      throw new Error(`after-promotion: expected rolled-back, got ${report.outcome}`);
+    await save(rollout.handle, 'rollout-after-promotion');
+    await save(
+      rig.client.workflow.getHandle(regionWorkflowId(rollout.workflowId, region.name)),
+      'region-after-promotion',
+    );
+  } finally {
+    await rig.close();
+    await env.teardown();
+  }
 }
 
 main().catch((err: unknown) => {

@@ -7,11 +7,21 @@ import { invocationSender } from '../load/databricks-target';
 import { runLoad, type LoadCheckpoint, type LoadResult, type VariantStats } from '../load/generator';
 import type { Plan } from '../plan/schema';
 import type { CheckResult } from '../shared/types';
+import {
+  judgeAfterPromotionWith,
+  recordBaselineWith,
+  type AfterPromotionInput,
+  type AfterPromotionProgress,
+  type AfterPromotionResult,
+  type BaselineInput,
+  type BaselineProgress,
+} from './after-promotion';
 import { abTestWith, type AbProgress, type AbTestInput, type AbTestResult } from './ab-test';
 import { judgeCanaryWith, type CanaryJudgementInput, type CanaryProgress } from './canary';
 import type { WorkspaceClients } from './clients';
 import type { EndpointTarget } from './databricks';
 import { classified } from './errors';
+import type { RecordedMinute } from './live-minutes';
 
 type LoadSettings = NonNullable<Plan['tests']['load']>;
 
@@ -94,6 +104,33 @@ export function createAnalysisActivities(clients: WorkspaceClients) {
       return classified(`${input.region}/${input.endpoint}: canary judgement`, () =>
         judgeCanaryWith(clients.get(input.workspace), input, {
           resumed: activityInfo().heartbeatDetails as CanaryProgress | undefined,
+          onLook: (progress) => heartbeat(progress),
+          signal: cancellationSignal(),
+        }),
+      );
+    },
+
+    /**
+     * after_promotion's baseline: the endpoint's live minutes before the rollout changes anything (see
+     * recordBaselineWith); the minutes read are heartbeated, so a retry resumes with them.
+     */
+    async recordBaseline(input: BaselineInput): Promise<RecordedMinute[]> {
+      return classified(
+        `${input.region}/${input.endpoint}: after_promotion cannot record its baseline from the endpoint's metrics export`,
+        () =>
+          recordBaselineWith(clients.get(input.workspace), input, {
+            resumed: activityInfo().heartbeatDetails as BaselineProgress | undefined,
+            onLook: (progress) => heartbeat(progress),
+            signal: cancellationSignal(),
+          }),
+      );
+    },
+
+    /** The watch after promotion (see judgeAfterPromotionWith); its state is heartbeated, so a retry resumes. */
+    async judgeAfterPromotion(input: AfterPromotionInput): Promise<AfterPromotionResult> {
+      return classified(`${input.region}/${input.endpoint}: judgement after promotion`, () =>
+        judgeAfterPromotionWith(clients.get(input.workspace), input, {
+          resumed: activityInfo().heartbeatDetails as AfterPromotionProgress | undefined,
           onLook: (progress) => heartbeat(progress),
           signal: cancellationSignal(),
         }),

@@ -99,6 +99,48 @@ function aggregateOf(entity: EntityMinute | undefined): VersionAggregate {
 }
 
 /**
+ * A minute as the region records it (plain JSON, for heartbeats and activity results): each served entity's
+ * aggregate, as the judge takes it.
+ */
+export interface RecordedMinute {
+  /** The end of the minute, ms since the epoch (the export's timestamp). */
+  timestamp: number;
+  entities: Record<string, VersionAggregate>;
+}
+
+export function recordedMinute(minute: MetricMinute): RecordedMinute {
+  return {
+    timestamp: minute.timestamp,
+    entities: Object.fromEntries([...minute.entities].map(([name, entity]) => [name, aggregateOf(entity)])),
+  };
+}
+
+/**
+ * Batches of a version's minutes after the rollout (`after`, its entity `afterEntity`) against the version it replaced
+ * in minutes recorded before the rollout (`before`, already one entity's): the k-th minute after is paired with
+ * recorded minute `(firstIndex + k) mod before.length`, round robin when there are more minutes after than before.
+ * The traffic split of a pair is its realised one (each version's requests of both), so the judge's conditional
+ * error test asks whether the new version's share of the errors is beyond its share of the requests (by the margins),
+ * and the sample-ratio check, having nothing to compare, never fires. 429s stay apart (an endpoint throttled in one
+ * minute and not the other says nothing about a version). Pairs where either side has no requests are left out.
+ */
+export function beforeAfterBatches(
+  before: readonly VersionAggregate[],
+  after: readonly RecordedMinute[],
+  afterEntity: string,
+  firstIndex: number,
+): Batch[] {
+  if (before.length === 0) return [];
+  return after.flatMap((minute, k) => {
+    const champion = before[(firstIndex + k) % before.length];
+    const challenger = minute.entities[afterEntity];
+    if (!challenger || !(champion.requests > 0 && challenger.requests > 0)) return [];
+    const challengerShare = challenger.requests / (challenger.requests + champion.requests);
+    return [{ source: 'live' as const, endsAt: minute.timestamp, champion, challenger, challengerShare }];
+  });
+}
+
+/**
  * Batches of the two versions' minutes. A 429 counts as a 4xx failure of a version only in a minute where the other
  * version was not throttled (throttling of the whole endpoint says nothing about the new version).
  */

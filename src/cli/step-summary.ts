@@ -252,6 +252,9 @@ export function renderStepSummary(report: RolloutReport, options: StepSummaryOpt
   const release = describeRelease(report);
   if (release) out.push(`- ${text(release[0].toUpperCase() + release.slice(1))}`);
   for (const warning of report.warnings ?? []) out.push(`- Warning: ${text(warning)}`);
+  // A region's own findings that did not stop it (e.g. a regression found after the rollback window of after_promotion).
+  for (const region of report.regions)
+    for (const warning of region.warnings ?? []) out.push(`- Warning (${code(region.region)}): ${text(warning)}`);
   if (report.registry) out.push(`- ${text(describeRegistryRecord(report.registry, report.version))}`);
   if (report.error) out.push(`- Error: ${text(report.error)}`);
   const refusedForAll = (report.refusedApprovals ?? []).filter((r) => r.region === undefined);

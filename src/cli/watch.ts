@@ -40,6 +40,9 @@ export function statusTable(status: RolloutStatus, now: number): string[] {
     ),
     ...(status.release ? [terminalLine(describeRelease(status)!)] : []),
     ...(status.warnings ?? []).map((warning) => terminalLine(`warning: ${warning}`)),
+    ...status.regions.flatMap((r) =>
+      (r.warnings ?? []).map((warning) => terminalLine(`warning: ${r.region}: ${warning}`)),
+    ),
     ...(status.registry ? [terminalLine(describeRegistryRecord(status.registry, status.version))] : []),
     ...(status.error ? [terminalLine(`error: ${status.error}`)] : []),
   ];

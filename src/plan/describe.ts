@@ -175,6 +175,7 @@ export function describePlan(
       line(`     approval: waits up to ${fmt(plan.timeouts.approval)} for a person; without one the region rolls back`);
   });
   line(`  then: promote to 100% (the new version alone; the previous one is removed)`);
+  if (plan.after_promotion) for (const text of describeAfterPromotion(plan)) line(`  ${text}`);
   line();
 
   line('Tests');
@@ -213,8 +214,12 @@ export function describePlan(
     if (stage.approvalMs > 0) parts.push(`approval ${fmt(stage.approvalMs)}`);
     return `${stage.name} (${parts.join(' + ')})`;
   });
+  const after = region.afterPromotion;
+  const waitTerm = after
+    ? `max(replication ${fmt(region.replicationMs)}, baseline ${fmt(after.baselineMs)})`
+    : `replication ${fmt(region.replicationMs)}`;
   line(
-    `  per region: replication ${fmt(region.replicationMs)} + ${stageTerms.join(' + ')} + promotion config update ${fmt(region.promotionMs)} = ${fmt(region.worstMs)}`,
+    `  per region: ${waitTerm} + ${stageTerms.join(' + ')} + promotion config update ${fmt(region.promotionMs)}${after ? ` + watch ${fmt(after.watchMs)}` : ''} = ${fmt(region.worstMs)}`,
   );
   for (const wave of estimate.waves)
     line(
@@ -223,11 +228,30 @@ export function describePlan(
   line(`  total: ${estimate.waves.map((wave) => fmt(wave.worstMs)).join(' + ')} = ${fmt(estimate.worstMs)}`);
   line('  (gate checks have no timeout in the plan and are not counted)');
   line(`Expected if nothing waits for a timeout: ${fmt(estimate.expectedMs)} (the bakes alone)`);
-  line(
-    `  per region: ${region.stages.map((stage) => `${stage.name} ${fmt(stage.bakeMs)}`).join(' + ')} = ${fmt(region.bakeMs)}`,
-  );
+  const measured = [
+    ...(after ? [`baseline ${fmt(after.baselineMs)}`] : []),
+    ...region.stages.map((stage) => `${stage.name} ${fmt(stage.bakeMs)}`),
+    ...(after ? [`watch ${fmt(after.watchMs)}`] : []),
+  ];
+  line(`  per region: ${measured.join(' + ')} = ${fmt(region.bakeMs)}`);
   line(
     `  total: ${estimate.waves.map((wave) => `${wave.name} ${wave.batches} × ${fmt(region.bakeMs)}`).join(' + ')} = ${fmt(estimate.expectedMs)}`,
   );
   return out.join('\n') + '\n';
+}
+
+/** The watch after promotion, for `rollout plan`: what is judged, against what, and what a regression does. */
+function describeAfterPromotion(plan: Plan): string[] {
+  const after = plan.after_promotion!;
+  const margins = plan.tests.canary
+    ? "tests.canary's margins"
+    : "the canary judge's default margins (errors ×2 and +0.5 points, latency +10% at p50 and p99)";
+  const window =
+    after.rollback_window === after.watch
+      ? `a clear regression restores the rollback point automatically at any time during the watch`
+      : `a clear regression found within ${fmt(after.rollback_window)} of the promotion restores the rollback point automatically; one found later is reported as a warning and the version stays`;
+  return [
+    `then: watch ${fmt(after.watch)} at 100%: the new version's live traffic, minute by minute, against the current version's own ${fmt(after.baseline)} recorded before the first change (while the region waits for replication), judged with ${margins}`,
+    `  ${window}; the region keeps the endpoint until the watch ends (the next wave waits for it)`,
+  ];
 }

@@ -28,9 +28,17 @@ export const EVENTS_PER_REGION = 3 + 4 * 4;
 /** Events per region and stage: up to 8 phase signals of 4 events, and 2 to relay an approval. */
 export const EVENTS_PER_REGION_STAGE = 8 * 4 + 2;
 
+/**
+ * Events per region watching after promotion: up to 4 more phase signals (recording-baseline, watching, the verdict,
+ * a warning) of 4 events each.
+ */
+export const EVENTS_PER_REGION_AFTER_PROMOTION = 4 * 4;
+
 /** The rollout workflow's estimated history length (an upper bound for the recorded histories). */
-export function estimateRolloutHistoryEvents(regions: number, stages: number): number {
-  return FIXED_EVENTS + regions * (EVENTS_PER_REGION + stages * EVENTS_PER_REGION_STAGE);
+export function estimateRolloutHistoryEvents(regions: number, stages: number, afterPromotion = false): number {
+  const perRegion =
+    EVENTS_PER_REGION + stages * EVENTS_PER_REGION_STAGE + (afterPromotion ? EVENTS_PER_REGION_AFTER_PROMOTION : 0);
+  return FIXED_EVENTS + regions * perRegion;
 }
 
 /**

@@ -87,7 +87,15 @@ export type WaveEstimate = {
 
 export type DurationEstimate = {
   /** One region, worst case: replication + stages + promotion. Every region has the same (timeouts are plan-wide). */
-  region: { replicationMs: number; stages: StageEstimate[]; promotionMs: number; worstMs: number; bakeMs: number };
+  region: {
+    replicationMs: number;
+    stages: StageEstimate[];
+    promotionMs: number;
+    worstMs: number;
+    bakeMs: number;
+    /** after_promotion: the baseline recorded before any change (overlapping replication), and the watch after. */
+    afterPromotion?: { baselineMs: number; watchMs: number };
+  };
   waves: WaveEstimate[];
   /** Sum over waves of batches × the region's worst case. */
   worstMs: number;
@@ -98,7 +106,8 @@ export type DurationEstimate = {
 /**
  * The longest a rollout can take before every wait has either ended or timed out, and the time it takes when only the
  * bakes wait. Per region: timeouts.replication + for each stage (timeouts.config_update + bake + timeouts.approval if
- * the stage asks for approval) + timeouts.config_update for the promotion. Per wave: ceil(regions / parallelism) ×
+ * the stage asks for approval) + timeouts.config_update for the promotion; with after_promotion, the longer of
+ * replication and the baseline instead of replication, and the watch after the promotion. Per wave: ceil(regions / parallelism) ×
  * the region's figure. Total: the sum over waves. Gate checks have no timeout in the plan and are not counted.
  */
 export function estimateDuration(plan: Plan): DurationEstimate {
@@ -117,8 +126,19 @@ export function estimateDuration(plan: Plan): DurationEstimate {
   });
   // A shadow check adds one config update: the new version joins at 0% before the first stage's weight.
   const shadowUpdate = plan.tests.shadow ? configUpdate : 0;
-  const regionWorst = replication + shadowUpdate + stages.reduce((sum, stage) => sum + stage.worstMs, 0) + configUpdate;
-  const regionBake = stages.reduce((sum, stage) => sum + stage.bakeMs, 0);
+  // after_promotion: the region waits for the longer of replication and the baseline, and watches after promotion.
+  const after = plan.after_promotion && {
+    baselineMs: plan.after_promotion.baseline,
+    watchMs: plan.after_promotion.watch,
+  };
+  const regionWorst =
+    Math.max(replication, after?.baselineMs ?? 0) +
+    shadowUpdate +
+    stages.reduce((sum, stage) => sum + stage.worstMs, 0) +
+    configUpdate +
+    (after?.watchMs ?? 0);
+  const regionBake =
+    stages.reduce((sum, stage) => sum + stage.bakeMs, 0) + (after ? after.baselineMs + after.watchMs : 0);
   const waves = resolveWaves(plan).map((wave) => {
     const batches = Math.ceil(wave.regions.length / wave.parallelism);
     return {
@@ -131,7 +151,14 @@ export function estimateDuration(plan: Plan): DurationEstimate {
     };
   });
   return {
-    region: { replicationMs: replication, stages, promotionMs: configUpdate, worstMs: regionWorst, bakeMs: regionBake },
+    region: {
+      replicationMs: replication,
+      stages,
+      promotionMs: configUpdate,
+      worstMs: regionWorst,
+      bakeMs: regionBake,
+      ...(after ? { afterPromotion: after } : {}),
+    },
     waves,
     worstMs: waves.reduce((sum, wave) => sum + wave.worstMs, 0),
     expectedMs: waves.reduce((sum, wave) => sum + wave.expectedMs, 0),

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { WORKLOAD_SIZES, WORKLOAD_TYPES } from '../databricks/schemas';
-import { durationMs } from '../shared/duration';
+import { durationMs, formatDurationMs } from '../shared/duration';
 import { normalizeIdentity } from '../shared/identity';
 import {
   estimateRolloutHistoryEvents,
@@ -189,6 +189,32 @@ export const canarySchema = z.strictObject({
   ),
 });
 export type CanarySettings = z.output<typeof canarySchema>;
+
+/**
+ * Watching after promotion: once the new version serves 100%, its live traffic is judged against the replaced
+ * version's own live minutes from before the rollout (recorded while the region waits for replication), by the
+ * canary's sequential judge with `tests.canary`'s margins (or the judge's defaults). A clear regression found within
+ * `rollback_window` of the promotion restores the rollback point; one found later is reported, not restored.
+ */
+export const afterPromotionSchema = z
+  .strictObject({
+    /** How long the promoted version is watched (metric time; the region keeps the endpoint until it ends). */
+    watch: durationBetween(60_000, 7 * DAY, { min: '1m (one metric minute)', max: '7 days (7d = 168h)' }),
+    /** From the promotion, how long a regression found restores the rollback point (default: the whole watch). */
+    rollback_window: positiveDuration(7 * DAY, '7d').optional(),
+    /** How much of the current version's live traffic is recorded before the first change, as what it is judged against. */
+    baseline: durationBetween(60_000, HOUR, { min: '1m (one metric minute)', max: '1h' }).default(10 * 60_000),
+  })
+  .superRefine((after, ctx) => {
+    if (after.rollback_window !== undefined && after.rollback_window > after.watch)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rollback_window'],
+        message: `rollback_window (${formatDurationMs(after.rollback_window)}) is longer than watch (${formatDurationMs(after.watch)}): nothing is judged after the watch ends; make rollback_window at most ${formatDurationMs(after.watch)}, or watch longer`,
+      });
+  })
+  .transform((after) => ({ ...after, rollback_window: after.rollback_window ?? after.watch }));
+export type AfterPromotionSettings = z.output<typeof afterPromotionSchema>;
 
 const workspaceSchema = z
   .strictObject({
@@ -609,6 +635,8 @@ export const planSchema = z
       .optional(),
     /** Continuous delivery: what `rollout watch` follows; without it the plan is rolled out only by `rollout start`. */
     watch: watchSchema.optional(),
+    /** Keep judging the new version's live traffic after 100%, and restore on a clear regression (afterPromotionSchema). */
+    after_promotion: afterPromotionSchema.optional(),
     /** Who may approve this plan's approval stages; omitted: anyone who can reach the rollout. */
     approvals: z
       .strictObject({
@@ -629,7 +657,11 @@ export const planSchema = z
   })
   .superRefine(
     (plan, ctx) => {
-      const events = estimateRolloutHistoryEvents(plan.regions.length, plan.stages.length);
+      const events = estimateRolloutHistoryEvents(
+        plan.regions.length,
+        plan.stages.length,
+        plan.after_promotion !== undefined,
+      );
       if (plan.regions.length <= MAX_REGIONS && plan.stages.length <= MAX_STAGES && events > HISTORY_EVENT_BUDGET)
         ctx.addIssue({
           code: 'custom',

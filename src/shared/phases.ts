@@ -27,6 +27,8 @@ export const REGION_PHASES = {
   'waiting-for-replication': { kind: 'waiting' },
   'waiting-for-endpoint': { kind: 'waiting' },
   'recording-rollback-point': { kind: 'running' },
+  /** after_promotion: the current version's live minutes are still being recorded as the baseline (no change yet). */
+  'recording-baseline': { kind: 'running' },
   updating: { kind: 'running', inStage: true },
   testing: { kind: 'running', inStage: true },
   'shadow-testing': { kind: 'running', inStage: true },
@@ -36,6 +38,8 @@ export const REGION_PHASES = {
   gating: { kind: 'running', inStage: true },
   'awaiting-approval': { kind: 'waiting', inStage: true, waitsForPerson: true },
   promoting: { kind: 'running' },
+  /** after_promotion: the new version serves 100% and its live traffic is judged against the baseline. */
+  watching: { kind: 'running' },
   promoted: { kind: 'ended' },
   unchanged: { kind: 'ended' },
   'rolling-back': { kind: 'running', inStage: true, critical: true },

@@ -106,6 +106,8 @@ export interface RegionRolloutInput {
   timeouts: Plan['timeouts'];
   /** The plan's approvals.allowed: who may approve (anyone when absent). */
   approvers?: string[];
+  /** The plan's after_promotion: watch the new version after 100% (absent: the region ends at promotion). */
+  afterPromotion?: Plan['after_promotion'];
   /**
    * The rollout's message key: commands from the parent must carry it, and progress to the parent carries it. Absent
    * for regions of rollouts started before message keys.
@@ -187,6 +189,11 @@ export interface RegionStatus {
     /** The new version's share of traffic on entering the phase (absent in timelines recorded before it existed). */
     weight?: number;
   }[];
+  /**
+   * Findings an operator should see that did not stop the region, one sentence each: e.g. a regression found after
+   * promotion but past the plan's rollback window (the region stays promoted).
+   */
+  warnings?: string[];
   /** Approvals sent to this region directly by identities the plan does not allow. */
   refusedApprovals?: RefusedApproval[];
   /** Messages refused because they did not carry the rollout's message key (the newest 20), and how many in all. */

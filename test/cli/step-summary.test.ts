@@ -155,6 +155,18 @@ describe('renderStepSummary', () => {
     expect(markdown.endsWith('```\n')).toBe(true);
   });
 
+  it("lists a region's own warnings (a regression found after the rollback window) with the rollout's", () => {
+    const region = { ...promoted(), warnings: ['v7 regressed after promotion, found 40m after promotion'] };
+    const lines = renderStepSummary(report([region], { warnings: ['pre-flight let this through'] }), { plan }).split(
+      '\n',
+    );
+    expect(lines.slice(4, 7)).toEqual([
+      '- 1 region: 1 promoted',
+      '- Warning: pre-flight let this through',
+      '- Warning (`eu-west-1`): v7 regressed after promotion, found 40m after promotion',
+    ]);
+  });
+
   it('encodes the rollout id and the namespace in the link, and refuses a UI URL that is not a base', () => {
     const markdown = renderStepSummary(report([promoted()], { rolloutId: 'rollout-a b/c' }), {
       uiUrl: 'https://cloud.temporal.io',

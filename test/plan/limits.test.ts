@@ -31,8 +31,13 @@ function recorded(name: string) {
   };
   const input = JSON.parse(
     Buffer.from(events[0].workflowExecutionStartedEventAttributes!.input.payloads[0].data, 'base64').toString(),
-  ) as { plan: { regions: unknown[]; stages: unknown[] } };
-  return { events: events.length, regions: input.plan.regions.length, stages: input.plan.stages.length };
+  ) as { plan: { regions: unknown[]; stages: unknown[]; after_promotion?: unknown } };
+  return {
+    events: events.length,
+    regions: input.plan.regions.length,
+    stages: input.plan.stages.length,
+    afterPromotion: input.plan.after_promotion !== undefined,
+  };
 }
 
 describe('estimateRolloutHistoryEvents', () => {
@@ -45,9 +50,10 @@ describe('estimateRolloutHistoryEvents', () => {
     'rollout-live-canary',
     'rollout-release',
     'rollout-release-rolled-back',
+    'rollout-after-promotion',
   ])('bounds the recorded history %s from above, within a factor of 2', (name) => {
     const history = recorded(name);
-    const estimate = estimateRolloutHistoryEvents(history.regions, history.stages);
+    const estimate = estimateRolloutHistoryEvents(history.regions, history.stages, history.afterPromotion);
     expect(estimate).toBeGreaterThanOrEqual(history.events);
     expect(estimate).toBeLessThanOrEqual(2 * history.events);
   });

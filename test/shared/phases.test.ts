@@ -30,6 +30,7 @@ it('counts every phase a region can be stopped or paused in as active, the three
       'gating',
       'judging',
       'promoting',
+      'recording-baseline',
       'recording-rollback-point',
       'rollback-failed',
       'rolling-back',
@@ -37,6 +38,7 @@ it('counts every phase a region can be stopped or paused in as active, the three
       'testing',
       'updating',
       'waiting-for-endpoint',
+      'watching',
       'waiting-for-replication',
     ].sort(),
   );
@@ -48,6 +50,7 @@ it('derives the sets the CLI and the charts use', () => {
   expect([...CRITICAL_PHASES].sort()).toEqual(['failed', 'rollback-failed', 'rolled-back', 'rolling-back']);
   expect(STAGE_PHASES.has('judging')).toBe(true);
   expect(STAGE_PHASES.has('promoting')).toBe(false);
+  expect(STAGE_PHASES.has('watching')).toBe(false);
 });
 
 it('lists every value of the RolloutStatus search attribute once, outcomes last', () => {

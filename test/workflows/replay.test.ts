@@ -22,11 +22,12 @@ beforeAll(async () => {
   bundle = await bundleWorkflows();
 }, 60_000);
 
-it('has histories of promoted, rolled-back, shadow + A/B, aborted, queued, live-judged and release rollouts: parents, children, a lease, a model queue and a watcher', () => {
+it('has histories of promoted, rolled-back, shadow + A/B, aborted, queued, live-judged, release and watched-after-promotion rollouts: parents, children, a lease, a model queue and a watcher', () => {
   expect(files.sort()).toEqual([
     'endpoint-lease.json',
     'model-queue.json',
     'region-aborted.json',
+    'region-after-promotion.json',
     'region-approved.json',
     'region-live-canary.json',
     'region-queued.json',
@@ -35,6 +36,7 @@ it('has histories of promoted, rolled-back, shadow + A/B, aborted, queued, live-
     'region-rolled-back.json',
     'region-shadow-ab.json',
     'rollout-aborted.json',
+    'rollout-after-promotion.json',
     'rollout-approved.json',
     'rollout-live-canary.json',
     'rollout-queued.json',

@@ -5,6 +5,7 @@
 import type { EndpointLease } from '../endpoint-lease';
 import * as wf from '@temporalio/workflow';
 import type { Activities } from '../../activities';
+import type { RecordedMinute } from '../../activities/live-minutes';
 import type {
   ApprovalRequest,
   EndpointConfig,
@@ -111,6 +112,11 @@ export interface RegionContext {
   readonly companions: RegionContext[];
   /** In a member's context: its entry in the region's `status.release`, where its weight and state are shown. */
   readonly member?: ReleaseMemberStatus;
+  /**
+   * after_promotion: the endpoint's live minutes recorded before the first change, what the watch after promotion
+   * judges against. Written only by `baseline.ts`.
+   */
+  readonly baseline: { minutes?: RecordedMinute[] };
 }
 
 /** A region's context at its start: nothing touched, nothing asked. */
@@ -140,6 +146,7 @@ export function createRegionContext(input: RegionRolloutInput): RegionContext {
     guarded,
     keyed: input.messageKey !== undefined,
     refusals: new MessageRefusals(status),
+    baseline: {},
     companions: [],
   };
   if (input.release?.length) status.release = [];

@@ -6,6 +6,7 @@
  */
 import type { RegionReport, ServedEntity } from '../../shared/types';
 import { nowIso } from '../time';
+import { watchAfterPromotion } from './after-promotion';
 import type { RegionContext } from './context';
 import { whileUnpaused } from './pause';
 import { setReleaseWeight } from './release';
@@ -16,6 +17,8 @@ export async function promote(ctx: RegionContext, newVersion: ServedEntity): Pro
   await whileUnpaused(ctx);
   await progress.setPhase('promoting');
   await setReleaseWeight(ctx, newVersion, 100, (version) => `promote v${version} to 100%`);
+  // after_promotion: judged at 100% for the watch; a clear regression within its window throws (the region restores).
+  if (ctx.input.afterPromotion) await watchAfterPromotion(ctx, newVersion);
   status.finishedAt = nowIso();
   await progress.setPhase('promoted');
   return regionReport(ctx, 'promoted');

@@ -1,8 +1,10 @@
 /**
  * One region's rollout, as a story: wait for Delta Sharing replication, take the endpoint and record its config as
  * the rollback point, serve the new version next to the current one, test it, walk the stages (weight, bake or
- * judgement, gate, approval), promote. Any failure after the first change restores the rollback point exactly; a
- * restore that cannot be done waits in `rollback-failed` for an operator instead of ending quietly.
+ * judgement, gate, approval), promote; with the plan's after_promotion, keep judging the promoted version against
+ * the current one's live minutes recorded before any change (a clear regression within the rollback window restores).
+ * Any failure after the first change restores the rollback point exactly; a restore that cannot be done waits in
+ * `rollback-failed` for an operator instead of ending quietly.
  *
  * A release (several models or endpoints shipping together) moves every member with each step (`release.ts`).
  *
@@ -11,6 +13,7 @@
  */
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { RegionReport, RegionRolloutInput } from '../../shared/types';
+import { awaitBaseline, startBaseline } from './baseline';
 import { endUntouched, rollBack } from './compensation';
 import { createRegionContext, type RegionContext } from './context';
 import { alreadyServes, newVersionEntity, shareEndpoint, withInheritedSettings } from './endpoint-changes';
@@ -35,11 +38,15 @@ export async function regionRolloutWorkflow(input: RegionRolloutInput): Promise<
 }
 
 async function rolloutRegion(region: RegionContext): Promise<RegionReport> {
+  // after_promotion: the current version's live minutes, recorded while the region waits, before any change.
+  const baseline = startBaseline(region);
   try {
     await waitForReplication(region);
     await recordRollbackPoint(region); // takes the endpoint's lease first
     await prepareCompanions(region); // a release's other members: the same, each on its endpoint
+    await awaitBaseline(region, baseline);
   } catch (err) {
+    baseline?.cancel();
     throw await endUntouched(region, err);
   }
 

@@ -53,6 +53,7 @@ async function runRegion(ctx: RolloutContext, name: string): Promise<void> {
           edgeCases: ctx.input.edgeCases,
           timeouts: plan.timeouts,
           approvers: plan.approvals?.allowed,
+          ...(plan.after_promotion ? { afterPromotion: plan.after_promotion } : {}),
           ...(ctx.keys.key !== undefined ? { messageKey: ctx.keys.key } : {}),
           ...(plan.release ? { release: releaseInRegion(ctx, name) } : {}),
         },
