@@ -15,7 +15,8 @@
  *     (recorded after the sequential judge, the AI Gateway pre-flight, settings inheritance and the registry outcome
  *     were added behind patched()).
  *   - `release`: a release of two models in two regions, promoted through two stages with the companion's health
- *     probe, and one rolled back because the companion's health failed (both endpoints restored).
+ *     probe, and one rolled back because the companion's health failed (both endpoints restored), which fails its
+ *     workflow with the report in the failure (recorded after unsuccessful rollouts began to fail, behind patched()).
  *   - `watcher`: a plan's watcher that sees a version registered, starts its rollout, is held, released, paused and
  *     resumed, then terminated (its history replays to where it stopped).
  *   - `after-promotion`: a version promoted at once that regresses on live traffic during the watch after promotion

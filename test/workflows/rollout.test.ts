@@ -2,6 +2,8 @@
  * Rollouts end to end on a real Temporal dev server and the Databricks emulator: the happy path, and each way a
  * region can fail, with the failure policies across regions.
  */
+import type { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { PlanInput } from '../../src/plan/schema';
 import { rolloutStatusQuery } from '../../src/shared/messages';
 import { checkedRollouts } from '../support/invariant';
@@ -57,6 +59,7 @@ it('rolls a good version out to three regions: replicate, canary, test, promote'
     'ap-southeast-1': [`fraud_detector-${version}@${version}:100`],
   });
   const description = await handle.describe();
+  expect(description.status.name).toBe('COMPLETED');
   expect(description.typedSearchAttributes.get({ name: 'RolloutStatus', type: 'KEYWORD' } as any)).toBe('succeeded');
   expect((await handle.query(rolloutStatusQuery)).phase).toBe('done');
 });
@@ -96,6 +99,19 @@ it('rolls back only the failing region on UPDATE_FAILED under rollback-region', 
   const serving = await rig.serving();
   expect(serving['eu-west-1']).toEqual(ORIGINAL);
   expect(serving['us-east-1']).toEqual([`fraud_detector-${version}@${version}:100`]);
+  // Not a success: the workflow fails, so the Temporal UI's list shows it in red, with a sentence and the report.
+  expect((await handle.describe()).status.name).toBe('FAILED');
+  const failure = await handle.result().then(
+    () => undefined,
+    (err: WorkflowFailedError) => err.cause as ApplicationFailure,
+  );
+  expect(failure).toBeInstanceOf(ApplicationFailure);
+  expect([failure!.type, failure!.nonRetryable]).toEqual(['RolloutPartiallyFailed', true]);
+  expect(failure!.message).toMatch(
+    /^partially failed: promoted in us-east-1, ap-southeast-1, not in eu-west-1: .*UPDATE_FAILED/,
+  );
+  expect(failure!.stack).toBe('');
+  expect(failure!.details).toEqual([report]);
 });
 
 it('restores every touched region on UPDATE_FAILED under rollback-all, including promoted ones', async () => {
