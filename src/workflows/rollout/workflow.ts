@@ -43,5 +43,6 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutRepor
   if (mustRestorePromotedRegions(rollout)) await restorePromotedRegions(rollout);
   await leaveModelQueue(rollout);
   const report = await finishRollout(rollout, preflightStop);
-  return recordOutcomeInRegistry(rollout, report, preflightStop);
+  // The outcome's notification, and every delivery in flight (bounded; a failed one never fails the rollout).
+  return rollout.notifications.finish(await recordOutcomeInRegistry(rollout, report, preflightStop));
 }
