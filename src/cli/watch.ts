@@ -6,6 +6,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { describeChanges } from '../follow';
 import { formatDurationMs } from '../shared/duration';
 import { rolloutStatusQuery } from '../shared/messages';
+import { failedNotifications } from '../shared/notifications';
 import { describeRegistryRecord } from '../shared/registry-outcome';
 import { describeRelease, weightWithRelease } from '../shared/release';
 import type { RolloutReport, RolloutStatus } from '../shared/types';
@@ -39,6 +40,7 @@ export function statusTable(status: RolloutStatus, now: number): string[] {
     ),
     ...(status.release ? [terminalLine(describeRelease(status)!)] : []),
     ...(status.warnings ?? []).map((warning) => terminalLine(`warning: ${warning}`)),
+    ...failedNotifications(status).map((failed) => terminalLine(failed)),
     ...(status.registry ? [terminalLine(describeRegistryRecord(status.registry, status.version))] : []),
     ...(status.error ? [terminalLine(`error: ${status.error}`)] : []),
   ];

@@ -111,3 +111,14 @@ export function retryRollbackCommand(rolloutId: string, region: string): string 
 export function describeNotificationFailure(record: NotificationRecord): string {
   return `notification ${record.event} to ${record.channel} FAILED: ${record.error ?? 'unknown error'}`;
 }
+
+/** Each failed delivery in `status` not already failed in `previous` (by channel and event key), as one line. */
+export function failedNotifications(
+  status: { notifications?: NotificationRecord[] },
+  previous?: { notifications?: NotificationRecord[] },
+): string[] {
+  const seen = new Set((previous?.notifications ?? []).map((n) => `${n.channel} ${n.key}`));
+  return (status.notifications ?? [])
+    .filter((n) => n.result === 'failed' && !seen.has(`${n.channel} ${n.key}`))
+    .map(describeNotificationFailure);
+}

@@ -147,8 +147,8 @@ const env = () => ({
 });
 
 async function deliver(kind: DeliveryInput['kind'], environment: NodeJS.ProcessEnv = env()) {
-  const { deliverNotification } = createNotifyActivities({ env: environment, requestTimeoutMs: 2_000 });
-  return new MockActivityEnvironment().run(deliverNotification, {
+  const activities = createNotifyActivities({ env: environment, requestTimeoutMs: 2_000 });
+  return new MockActivityEnvironment().run((input: DeliveryInput) => activities.deliverNotification(input), {
     channel: 'fraud-alerts',
     kind,
     event: awaiting,
