@@ -2,14 +2,15 @@
  * Notifications on a real dev server and the emulator: a rollout with an approval stage tells a signed webhook that
  * each region awaits approval (with the approve command and the UI link), then that it was promoted; a receiver
  * that always fails, and a channel the worker has no URL for, leave the rollout succeeding, unblocked, with each
- * failed delivery in `status.notifications`.
+ * failed delivery in `status.notifications`; a Slack channel is told at once that a rollback failed (urgent, with the
+ * retry-rollback command), then that the rollout rolled back, and why.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describeChanges } from '../../src/follow';
 import { approveCommand, channelEnvVar } from '../../src/shared/notifications';
-import { approveUpdate, rolloutStatusQuery } from '../../src/shared/messages';
+import { approveUpdate, rejectUpdate, retryRollbackUpdate, rolloutStatusQuery } from '../../src/shared/messages';
 import { Rig, until, useRig } from '../support/temporal';
 import { checkedRollouts } from '../support/invariant';
 
@@ -165,5 +166,49 @@ it('succeeds, unblocked, when a receiver always fails and a channel has no URL; 
     expect(JSON.stringify(report)).not.toContain('secret-path-7d3a');
   } finally {
     await down.close();
+  }
+}, 90_000);
+
+it('tells a Slack channel at once that a rollback failed and needs an operator, then that the rollout rolled back, and why', async () => {
+  const slack = await receiver(() => 200);
+  try {
+    setEnv(channelEnvVar('ops-slack', 'URL'), slack.url);
+    setEnv('TEMPORAL_UI_URL', UI);
+    const version = await rig.register('candidate-good');
+    const plan = rig.plan({
+      regions: rig.plan().regions.slice(0, 1),
+      stages: [{ name: 'canary', traffic: 10, bake: '0ms', approval: true }],
+      notifications: [{ channel: 'ops-slack', kind: 'slack', events: ['rollback-failed', 'rolled-back'] }],
+    });
+    const { handle } = await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' });
+    await until('us-east-1 awaiting approval', async () =>
+      (await handle.query(rolloutStatusQuery)).regions[0].phase === 'awaiting-approval' ? true : undefined,
+    );
+    // Every config update in us-east-1 now fails, so the rollback that a rejection starts cannot complete.
+    await rig.fault('us-east-1', { kind: 'fail_config_updates', count: 1000 });
+    await handle.executeUpdate(rejectUpdate, { args: [{ approver: 'frank', reason: 'latency up' }] });
+    const texts = () => slack.received.map((r) => (JSON.parse(r.body) as { text: string }).text);
+    const [urgent] = await until('the urgent message', async () => (texts().length ? texts() : undefined), 30_000);
+    expect(urgent).toMatch(
+      /^URGENT: main\.ml\.fraud_detector v\d+: the rollback in us-east-1 failed and needs an operator now\n/,
+    );
+    expect(urgent).toContain(`Run: rollout retry-rollback ${handle.workflowId} --region us-east-1`);
+    expect(urgent).toContain(`Temporal UI: ${UI}/namespaces/default/workflows/`);
+    // The operator fixes the cause and retries: the rollout ends rolled back, and the channel is told why.
+    await fetch(`${rig.emu.url('us-east-1')}/__emulator/faults`, { method: 'DELETE' });
+    await handle.executeUpdate(retryRollbackUpdate, { args: [{ by: 'frank' }] });
+    const report = await handle.result();
+    await invariantHolds();
+    expect(report.outcome).toBe('rolled-back');
+    expect(texts()).toHaveLength(2);
+    expect(texts()[1]).toMatch(
+      /^main\.ml\.fraud_detector v\d+: the rollout ended rolled-back\nWhy: .*latency up.*Regions: us-east-1 rolled-back\./s,
+    );
+    expect(report.notifications?.map((n) => [n.event, n.result])).toEqual([
+      ['rollback-failed', 'delivered'],
+      ['rolled-back', 'delivered'],
+    ]);
+  } finally {
+    await slack.close();
   }
 }, 90_000);
