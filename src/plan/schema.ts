@@ -295,6 +295,9 @@ export type ReleaseMember = z.output<typeof releaseMemberSchema>;
  * and signing secrets are credentials, so the plan never holds them: the worker reads ROLLOUT_NOTIFY_<CHANNEL>_URL
  * (and _SECRET for kind webhook) from its environment when it delivers.
  */
+const CREDENTIALS_NOT_IN_PLAN =
+  'webhook URLs and signing secrets are credentials and never go in the plan (it enters workflow history): remove it and set ROLLOUT_NOTIFY_<CHANNEL>_URL (and _SECRET for kind webhook) on the worker';
+
 const notificationChannelSchema = z.strictObject({
   channel: z
     .string()
@@ -308,6 +311,9 @@ const notificationChannelSchema = z.strictObject({
     .min(1, 'list at least one event, or omit events to send all of them')
     .default([...NOTIFICATION_EVENTS])
     .refine((events) => new Set(events).size === events.length, 'an event is listed twice'),
+  url: removedKey(CREDENTIALS_NOT_IN_PLAN),
+  webhook_url: removedKey(CREDENTIALS_NOT_IN_PLAN),
+  secret: removedKey(CREDENTIALS_NOT_IN_PLAN),
 });
 
 const notificationsSchema = z

@@ -44,7 +44,7 @@ it.each([
   ],
   [
     [{ channel: 'alerts', kind: 'slack', url: 'https://hooks.slack.com/services/T0/B0/x' }],
-    'notifications[0].url: unknown field; remove it or correct its spelling',
+    'notifications[0].url: webhook URLs and signing secrets are credentials and never go in the plan (it enters workflow history): remove it and set ROLLOUT_NOTIFY_<CHANNEL>_URL (and _SECRET for kind webhook) on the worker',
   ],
   [[{ channel: 'alerts', kind: 'email' }], 'notifications[0].kind: write kind: slack, kind: teams, kind: webhook'],
   [
