@@ -63,6 +63,28 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
+/**
+ * Every part of a channel's URL that may be its credential (Slack's and Teams' webhooks carry their token in the path
+ * or the query: a receiver may echo it), longest first, with the variable that holds it; and the secret.
+ */
+function credentialsOf(channel: string, url: URL, env: NodeJS.ProcessEnv, secret?: string): [string, string][] {
+  const urlVariable = channelEnvVar(channel, 'URL');
+  const parts = [
+    env[urlVariable] ?? '',
+    url.href,
+    url.pathname + url.search,
+    url.pathname,
+    url.search,
+    ...url.pathname.split('/'),
+    ...[...url.searchParams.values()],
+    url.password,
+  ].filter((part) => part.length >= 6);
+  return [
+    ...(secret ? [[secret, channelEnvVar(channel, 'SECRET')] as [string, string]] : []),
+    ...[...new Set(parts)].sort((a, b) => b.length - a.length).map((part): [string, string] => [part, urlVariable]),
+  ];
+}
+
 /** Replaces every credential in a text with the variable that holds it. */
 function redact(text: string, credentials: [value: string, variable: string][]): string {
   let out = text;
@@ -112,11 +134,7 @@ export function createNotifyActivities(options: NotifyOptions = {}) {
     async deliverNotification(input: DeliveryInput): Promise<DeliveryResult> {
       const env = options.env ?? process.env;
       const { url, secret } = resolveChannel(input, env);
-      const credentials: [string, string][] = [
-        [url.href, channelEnvVar(input.channel, 'URL')],
-        [env[channelEnvVar(input.channel, 'URL')] ?? '', channelEnvVar(input.channel, 'URL')],
-        ...(secret ? [[secret, channelEnvVar(input.channel, 'SECRET')] as [string, string]] : []),
-      ];
+      const credentials = credentialsOf(input.channel, url, env, secret);
       const context = `channel ${input.channel} (${input.kind}), ${input.event.event}`;
       const info = Context.current().info;
       const text = body(input, uiLinkFromEnv(env, info.namespace, input.event.rolloutId));
