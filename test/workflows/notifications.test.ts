@@ -3,18 +3,36 @@
  * each region awaits approval (with the approve command and the UI link), then that it was promoted; a receiver
  * that always fails, and a channel the worker has no URL for, leave the rollout succeeding, unblocked, with each
  * failed delivery in `status.notifications`; a Slack channel is told at once that a rollback failed (urgent, with the
- * retry-rollback command), then that the rollout rolled back, and why.
+ * retry-rollback command), then that the rollout rolled back, and why; a watcher's start is announced.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describeChanges } from '../../src/follow';
 import { approveCommand, channelEnvVar } from '../../src/shared/notifications';
-import { approveUpdate, rejectUpdate, retryRollbackUpdate, rolloutStatusQuery } from '../../src/shared/messages';
-import { Rig, until, useRig } from '../support/temporal';
+import {
+  approveUpdate,
+  rejectUpdate,
+  retryRollbackUpdate,
+  rolloutStatusQuery,
+  rolloutWorkflowId,
+  watcherStatusQuery,
+} from '../../src/shared/messages';
+import { startWatcher } from '../../src/watchers';
+import { MODEL, Rig, rolloutWorld, until, useRig } from '../support/temporal';
 import { checkedRollouts } from '../support/invariant';
 
-const rigOf = useRig();
+/**
+ * Rollout ids outlive a test on the file's dev server, and a watcher never starts a version whose rollout exists:
+ * each test's world starts its versions 10 further on, so no two tests share a version.
+ */
+let base = 1;
+const rigOf = useRig(() => {
+  base += 10;
+  const world = rolloutWorld();
+  const [model] = world.models as { name: string; versions: { version: number; behavior: string }[] }[];
+  return { ...world, models: [{ ...model, versions: [...model.versions, { version: base, behavior: 'champion' }] }] };
+});
 let rig: Rig;
 beforeEach(() => {
   rig = rigOf();
@@ -212,3 +230,40 @@ it('tells a Slack channel at once that a rollback failed and needs an operator, 
     await slack.close();
   }
 }, 90_000);
+
+it('tells a Teams channel when the watcher starts a rollout, linking that rollout', async () => {
+  const teams = await receiver(() => 202);
+  try {
+    setEnv(channelEnvVar('ops-teams', 'URL'), teams.url);
+    setEnv('TEMPORAL_UI_URL', UI);
+    const plan = rig.plan({
+      watch: { poll: '100ms' },
+      notifications: [{ channel: 'ops-teams', kind: 'teams', events: ['watcher-started'] }],
+    });
+    const { handle: watcher } = await startWatcher(rig.client, {
+      plan,
+      edgeCases: [],
+      planName: 'notify-plan',
+      triggeredBy: 'test',
+    });
+    await until('the watcher took its baseline', async () =>
+      (await watcher.query(watcherStatusQuery)).events.some((e) => e.what === 'baseline') ? true : undefined,
+    );
+    const version = await rig.register('candidate-good');
+    const [card] = await until('the start announced', async () =>
+      teams.received.length ? teams.received.map((r) => JSON.parse(r.body)) : undefined,
+    );
+    const rolloutId = rolloutWorkflowId(MODEL, version);
+    const content = card.attachments[0].content;
+    expect(content.body.map((b: { text: string }) => b.text)).toEqual([
+      `${MODEL} v${version}: the watcher started its rollout`,
+      `${watcher.workflowId} (on version-ready) started ${rolloutId}.`,
+      `rollout status ${rolloutId}`,
+    ]);
+    expect(content.actions[0].url).toBe(`${UI}/namespaces/default/workflows/${encodeURIComponent(rolloutId)}`);
+    expect(teams.received).toHaveLength(1);
+    await rig.client.workflow.getHandle(rolloutId).result();
+  } finally {
+    await teams.close();
+  }
+}, 60_000);
