@@ -8,7 +8,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Runtime } from '@temporalio/worker';
+import { Runtime, Worker } from '@temporalio/worker';
 import { describeChanges } from '../../src/follow';
 import { approveCommand, channelEnvVar } from '../../src/shared/notifications';
 import {
@@ -137,6 +137,8 @@ it('tells a signed webhook of each approval awaited, with the approve command an
       ['awaiting-approval', 'rollout-hooks', 'delivered', undefined],
       ['promoted', 'rollout-hooks', 'delivered', undefined],
     ]);
+    // The history replays: which notifications were sent is workflow state, rebuilt the same way on replay.
+    await Worker.runReplayHistory({ workflowBundle: rig.bundle }, await handle.fetchHistory(), handle.workflowId);
     // Nothing of the channel's credentials is in what the workflow shows.
     const shown = JSON.stringify(await handle.query(rolloutStatusQuery));
     expect(shown).not.toContain('secret-path-7d3a');
