@@ -1,5 +1,6 @@
 /** Following a rollout from a client: one line per change of a region's phase, stage, weight, checks or approvals. */
 import type { RegionStatus, RolloutStatus } from './shared/types';
+import { failedNotifications } from './shared/notifications';
 import { describeRegistryRecord } from './shared/registry-outcome';
 import { describeRelease, memberWeights, weightWithRelease } from './shared/release';
 import { terminalLine } from './shared/untrusted-text';
@@ -18,6 +19,7 @@ export function describeChanges(previous: RolloutStatus | undefined, next: Rollo
   if (release && !previous?.release) lines.push(`rollout: ${release}`);
   for (const warning of (next.warnings ?? []).slice(previous?.warnings?.length ?? 0))
     lines.push(`rollout: WARNING: ${warning}`);
+  for (const failed of failedNotifications(next, previous)) lines.push(`rollout: ${failed}`);
   if (next.registry && !previous?.registry)
     lines.push(`rollout: ${describeRegistryRecord(next.registry, next.version)}`);
   for (const refused of (next.refusedApprovals ?? []).slice(previous?.refusedApprovals?.length ?? 0))

@@ -19,10 +19,12 @@ import {
   createAnalysisActivities,
   createControlActivities,
   createDatabricksActivities,
+  createNotifyActivities,
   createRegistryActivities,
   createWatcherPollActivities,
   createWatcherStartActivities,
   WorkspaceClients,
+  type NotifyOptions,
   type PollSettings,
 } from './activities';
 import { dataConverterFromEnv } from './codec';
@@ -46,6 +48,8 @@ export interface WorkerSetup {
   shutdownGraceTime?: Duration;
   /** Payload encryption (src/codec), the same as the clients' (`dataConverterFromEnv`). */
   dataConverter?: DataConverter;
+  /** Notification channels' URLs and secrets are read from `notify.env` (default: process.env) at delivery. */
+  notify?: NotifyOptions;
 }
 
 export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
@@ -67,6 +71,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
         activities: {
           ...createControlActivities(setup.temporal, setup.controlPollMs),
           ...createWatcherStartActivities(setup.temporal),
+          ...createNotifyActivities(setup.notify),
         },
       }),
     );
@@ -88,7 +93,9 @@ const USAGE = `usage: rollout-worker (--plan <plan.yaml> ... | --regions <a,b,..
   --no-control  do not run workflows and control activities (a region-only worker)
 
 Connection: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS variables,
-TEMPORAL_PROFILE / temporal.toml. Payload encryption: ROLLOUT_CODEC_KEYS=id:base64,... Databricks credentials: ~/.databrickscfg profiles named in the plan, or DATABRICKS_*.`;
+TEMPORAL_PROFILE / temporal.toml. Payload encryption: ROLLOUT_CODEC_KEYS=id:base64,... Databricks credentials: ~/.databrickscfg profiles named in the plan, or DATABRICKS_*.
+Notifications (control queue): ROLLOUT_NOTIFY_<CHANNEL>_URL and, for kind webhook, ROLLOUT_NOTIFY_<CHANNEL>_SECRET
+per channel the plans name; TEMPORAL_UI_URL for the links to the Temporal UI.`;
 
 async function main() {
   let values;

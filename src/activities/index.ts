@@ -4,6 +4,7 @@ import type { WorkspaceClients } from './clients';
 import { createAnalysisActivities } from './analysis';
 import { createControlActivities } from './control';
 import { createDatabricksActivities, type PollSettings } from './databricks';
+import { createNotifyActivities, type NotifyOptions } from './notify';
 import { createRegistryActivities } from './registry';
 import { createWatcherPollActivities, createWatcherStartActivities } from './watcher';
 
@@ -12,6 +13,7 @@ export { createAnalysisActivities, type AnalysisActivities } from './analysis';
 export { createControlActivities, type ControlActivities } from './control';
 export { createDatabricksActivities, type DatabricksActivities, DEFAULT_POLL, type PollSettings } from './databricks';
 export { FailureType } from './errors';
+export { createNotifyActivities, NotifyFailureType, type NotifyActivities, type NotifyOptions } from './notify';
 export { createRegistryActivities, RegistryFailureType, type RecordRegistryInput } from './registry';
 export { createWatcherPollActivities, createWatcherStartActivities, type WatcherActivities } from './watcher';
 
@@ -20,6 +22,7 @@ export function createActivities(deps: {
   temporal: Client;
   poll?: PollSettings;
   controlPollMs?: number;
+  notify?: NotifyOptions;
 }) {
   return {
     ...createDatabricksActivities(deps.clients, deps.poll),
@@ -28,6 +31,7 @@ export function createActivities(deps: {
     ...createControlActivities(deps.temporal, deps.controlPollMs),
     ...createWatcherPollActivities(deps.clients),
     ...createWatcherStartActivities(deps.temporal),
+    ...createNotifyActivities(deps.notify),
   };
 }
 

@@ -7,6 +7,7 @@ import { describeChanges } from '../follow';
 import { rolloutReport } from '../rollouts';
 import { formatDurationMs } from '../shared/duration';
 import { rolloutStatusQuery } from '../shared/messages';
+import { failedNotifications } from '../shared/notifications';
 import { describeRegistryRecord } from '../shared/registry-outcome';
 import { describeRelease, weightWithRelease } from '../shared/release';
 import type { RolloutReport, RolloutStatus } from '../shared/types';
@@ -43,6 +44,7 @@ export function statusTable(status: RolloutStatus, now: number): string[] {
     ...status.regions.flatMap((r) =>
       (r.warnings ?? []).map((warning) => terminalLine(`warning: ${r.region}: ${warning}`)),
     ),
+    ...failedNotifications(status).map((failed) => terminalLine(failed)),
     ...(status.registry ? [terminalLine(describeRegistryRecord(status.registry, status.version))] : []),
     ...(status.error ? [terminalLine(`error: ${status.error}`)] : []),
   ];

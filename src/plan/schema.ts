@@ -17,6 +17,7 @@ import {
   TEMPORAL_HISTORY_EVENT_LIMIT,
 } from './limits';
 import { WORKSPACE_URL_HINT, workspaceUrlProblem } from './workspace-url';
+import { CHANNEL_KINDS, CHANNEL_NAME, channelEnvVar, NOTIFICATION_EVENTS } from '../shared/notifications';
 import { MAX_SUCCESS_TAGS, MAX_TAG_KEY, MAX_TAG_VALUE, ROLLED_BACK_TAG, TAG_PREFIX } from '../shared/registry-outcome';
 
 /** catalog.schema.model (each part at most MAX_UC_NAME characters, checked apart). */
@@ -330,6 +331,54 @@ const releaseMemberSchema = z.strictObject({
 });
 export type ReleaseMember = z.output<typeof releaseMemberSchema>;
 
+/**
+ * Where the rollout tells people what happened (src/shared/notifications.ts): channels by name. Their webhook URLs
+ * and signing secrets are credentials, so the plan never holds them: the worker reads ROLLOUT_NOTIFY_<CHANNEL>_URL
+ * (and _SECRET for kind webhook) from its environment when it delivers.
+ */
+const CREDENTIALS_NOT_IN_PLAN =
+  'webhook URLs and signing secrets are credentials and never go in the plan (it enters workflow history): remove it and set ROLLOUT_NOTIFY_<CHANNEL>_URL (and _SECRET for kind webhook) on the worker';
+
+const notificationChannelSchema = z.strictObject({
+  channel: z
+    .string()
+    .regex(
+      CHANNEL_NAME,
+      'channel names are lower-case letters, digits, "-" or "_" (at most 40, starting with a letter), e.g. fraud-alerts; the worker reads ROLLOUT_NOTIFY_FRAUD_ALERTS_URL for it',
+    ),
+  kind: z.enum(CHANNEL_KINDS, { error: `write kind: ${CHANNEL_KINDS.join(', kind: ')}` }),
+  events: z
+    .array(z.enum(NOTIFICATION_EVENTS, { error: `events are ${NOTIFICATION_EVENTS.join(', ')}` }))
+    .min(1, 'list at least one event, or omit events to send all of them')
+    .default([...NOTIFICATION_EVENTS])
+    .refine((events) => new Set(events).size === events.length, 'an event is listed twice'),
+  url: removedKey(CREDENTIALS_NOT_IN_PLAN),
+  webhook_url: removedKey(CREDENTIALS_NOT_IN_PLAN),
+  secret: removedKey(CREDENTIALS_NOT_IN_PLAN),
+});
+
+const notificationsSchema = z
+  .array(notificationChannelSchema)
+  .min(1, 'list at least one channel, or remove notifications')
+  .max(10, 'at most 10 channels')
+  .superRefine((channels, ctx) => {
+    const variables = new Map<string, string>();
+    channels.forEach(({ channel }, i) => {
+      const variable = channelEnvVar(channel, 'URL');
+      const other = variables.get(variable);
+      if (other !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'channel'],
+          message:
+            channel === other
+              ? `channel ${channel} is listed twice; list its events once`
+              : `${channel} and ${other} both read ${variable} on the worker; give each channel a name of its own`,
+        });
+      else variables.set(variable, channel);
+    });
+  });
+
 export const GATE_CHECKS = ['health', 'edge-cases', 'load', 'canary'] as const;
 
 const stageSchema = z.strictObject({
@@ -637,6 +686,8 @@ export const planSchema = z
     watch: watchSchema.optional(),
     /** Keep judging the new version's live traffic after 100%, and restore on a clear regression (afterPromotionSchema). */
     after_promotion: afterPromotionSchema.optional(),
+    /** Where events are sent (see notificationChannelSchema); omitted: nowhere. */
+    notifications: notificationsSchema.optional(),
     /** Who may approve this plan's approval stages; omitted: anyone who can reach the rollout. */
     approvals: z
       .strictObject({

@@ -9,6 +9,7 @@ import type { RegionPhase, RolloutOutcome, RolloutPhase } from './phases';
 export type { RegionPhase, RolloutOutcome, RolloutPhase } from './phases';
 import type { RegistryRecord } from './registry-outcome';
 export type { RegistryRecord } from './registry-outcome';
+import type { NotificationRecord } from './notifications';
 
 export type Workspace = PlanRegion['workspace'];
 
@@ -237,7 +238,11 @@ export interface RolloutStatus {
   /** What the rollout recorded in the primary's Unity Catalog at its end (the plan's `registry`). */
   registry?: RegistryRecord;
   /** A release: the members shipping with the version, their versions read at pre-flight. */
-  release?: Pick<ReleaseMemberStatus, 'name' | 'model' | 'version' | 'endpoint'>[];
+  release?: Pick<
+    ReleaseMemberStatus,
+    'name' | 'model' | 'version' | 'endpoint'
+  >[]; /** Each notification delivery (the plan's `notifications`), delivered or failed, newest last (at most 50). */
+  notifications?: NotificationRecord[];
 }
 
 export interface RolloutReport extends RolloutStatus {

@@ -41,7 +41,9 @@ export interface WatchEvent {
     | 'pause'
     | 'resume'
     | 'hold'
-    | 'release';
+    | 'release'
+    /** A notification of a start (the plan's `notifications`) could not be delivered. */
+    | 'notify-failed';
   why: string;
 }
 

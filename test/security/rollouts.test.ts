@@ -1,9 +1,11 @@
 /**
  * Security on a real Temporal dev server and the emulator: data residency refused in pre-flight, approval
- * allow-lists, a rollout with payload encryption, and (last) a scan of every history and log line this file produced
- * for every credential it used.
+ * allow-lists, a rollout with payload encryption, a rollout with notification channels (webhook URLs and signing
+ * secrets), and (last) a scan of every history and log line this file produced for every credential it used.
  */
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +25,7 @@ import {
   regionWorkflowId,
   rolloutStatusQuery,
 } from '../../src/shared/messages';
+import { channelEnvVar } from '../../src/shared/notifications';
 import { RESIDENCY_TAG } from '../../src/shared/residency';
 import { EDGE_CASES, MODEL, Rig, until, useRig } from '../support/temporal';
 
@@ -364,6 +367,55 @@ function forms(secret: string): string[] {
   }
   return variants;
 }
+
+describe('notification credentials', () => {
+  it('keeps webhook URLs and signing secrets on the worker: deliveries succeed and fail without them in history', async () => {
+    const token = randomBytes(12).toString('hex');
+    const secret = `whsec_${randomBytes(16).toString('hex')}`;
+    // One receiver: the signed webhook is taken, the Slack one is refused with a body that echoes its own URL.
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () =>
+        req.url?.includes('slack') ? res.writeHead(404).end(`no_service for ${req.url}`) : res.writeHead(200).end('ok'),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const variables = {
+      [channelEnvVar('audit', 'URL')]: `${base}/hooks/${token}/audit`,
+      [channelEnvVar('audit', 'SECRET')]: secret,
+      [channelEnvVar('ops-slack', 'URL')]: `${base}/slack/${token}`,
+    };
+    Object.assign(process.env, variables);
+    for (const value of [token, secret, ...Object.values(variables)]) secrets.add(value);
+    try {
+      const version = await rig.register('candidate-good');
+      const plan = rig.plan({
+        notifications: [
+          { channel: 'audit', kind: 'webhook' },
+          { channel: 'ops-slack', kind: 'slack' },
+        ],
+      });
+      const report = await rolloutReport(
+        (await start(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' })).handle,
+      );
+      expect(report.outcome).toBe('succeeded');
+      expect(report.notifications?.map((n) => [n.channel, n.result])).toEqual(
+        expect.arrayContaining([
+          ['audit', 'delivered'],
+          ['ops-slack', 'failed'],
+        ]),
+      );
+      const refused = report.notifications!.find((n) => n.channel === 'ops-slack')!;
+      expect(refused.error).toContain('answered 404');
+      expect(refused.error).toContain('<ROLLOUT_NOTIFY_OPS_SLACK_URL>'); // the echoed URL, redacted
+      // The scan below reads this rollout's history and the logs for the token, the secret and the URLs.
+    } finally {
+      for (const name of Object.keys(variables)) delete process.env[name];
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
 
 describe('no credential in histories or logs', () => {
   it('scans every payload of every history on the server, the recorded histories and the logs', async () => {

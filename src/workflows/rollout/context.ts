@@ -12,6 +12,7 @@ import type { RolloutTurn } from '../../shared/messages';
 import { MessageRefusals } from '../message-refusals';
 import { nowIso } from '../time';
 import { createDetails, type Details } from './details';
+import { createRolloutNotifications, type RolloutNotifications } from './notifications';
 
 /** Activities as a workflow calls them (each with `executeWithOptions` for a summary in the UI). */
 type ActivityProxy = wf.ActivityInterfaceFor<Activities>;
@@ -75,6 +76,8 @@ export interface RolloutContext {
   readonly keys: MessageKeys;
   /** Internal messages refused for want of the key, recorded in `status.refusedMessages`. */
   readonly refusals: MessageRefusals;
+  /** The plan's notification channels: told of transitions as region statuses change (`setRegionStatus`). */
+  readonly notifications: RolloutNotifications;
 }
 
 export function createRolloutContext(input: RolloutInput): RolloutContext {
@@ -114,6 +117,7 @@ export function createRolloutContext(input: RolloutInput): RolloutContext {
     anyRegionFailed: false,
     keys: { keyed },
     refusals: new MessageRefusals(status),
+    notifications: createRolloutNotifications({ plan, rolloutId, version, status }),
   };
 }
 
@@ -144,10 +148,14 @@ export function regionStatusOf({ status }: Pick<RolloutContext, 'status'>, regio
   return status.regions.find((r) => r.region === region)!;
 }
 
-/** Replaces a region's status (from its progress signal, or its final report). */
-export function setRegionStatus({ status }: Pick<RolloutContext, 'status'>, update: RegionStatus): void {
+/** Replaces a region's status (from its progress signal, or its final report); notifications see each change. */
+export function setRegionStatus(
+  { status, notifications }: Pick<RolloutContext, 'status'> & Partial<Pick<RolloutContext, 'notifications'>>,
+  update: RegionStatus,
+): void {
   const index = status.regions.findIndex((r) => r.region === update.region);
   if (index >= 0) status.regions[index] = update;
+  notifications?.regionChanged(update);
 }
 
 /** Makes the rollout's message key (keyed rollouts), before anything is sent that needs it. */

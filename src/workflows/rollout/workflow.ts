@@ -44,5 +44,6 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutRepor
   if (mustRestorePromotedRegions(rollout)) await restorePromotedRegions(rollout);
   await leaveModelQueue(rollout);
   const report = await finishRollout(rollout, preflightStop);
-  return endRollout(await recordOutcomeInRegistry(rollout, report, preflightStop));
+  // The outcome's notification, and every delivery in flight (bounded; a failed one never fails the rollout).
+  return endRollout(await rollout.notifications.finish(await recordOutcomeInRegistry(rollout, report, preflightStop)));
 }

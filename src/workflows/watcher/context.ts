@@ -5,6 +5,7 @@
 import type { Plan, WatchSettings } from '../../plan/schema';
 import type { EdgeCase } from '../../plan/edge-cases';
 import type { WatcherState } from '../../shared/watch';
+import type { Notifier } from '../notifications';
 
 export interface WatcherInput {
   /** The plan the rollouts are started with; its `watch` says what to follow. */
@@ -28,6 +29,8 @@ export interface WatcherContext {
   state: WatcherState;
   /** Set by a message that may change the decision (resume, release): the watcher polls again at once. */
   wake: { now: boolean };
+  /** The plan's notification channels: told of each rollout started (`watcher-started`), never awaited. */
+  notifier?: Notifier;
 }
 
 /** A plan without `watch` is refused by `rollout watch`; a watcher of one follows new READY versions by default. */

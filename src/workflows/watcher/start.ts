@@ -6,6 +6,7 @@
  */
 import * as wf from '@temporalio/workflow';
 import type { WatcherActivities } from '../../activities/watcher';
+import type { NotificationEvent } from '../../shared/notifications';
 import { MAX_STARTED_KEPT } from '../../shared/watch';
 import { CONTROL_TASK_QUEUE } from '../../shared/task-queues';
 import type { WatcherContext } from './context';
@@ -33,6 +34,7 @@ export async function startVersion(ctx: WatcherContext, version: number): Promis
     state.highestStarted = Math.max(state.highestStarted, version);
     // A rollout found running counts as a start for the minimum interval (this watcher may have started it before a crash).
     if (result.started || result.status === 'RUNNING') state.lastStartMs = Date.parse(at);
+    if (result.started) ctx.notifier?.send(startedEvent(ctx, version, result.rolloutId, at));
     record(state, {
       at,
       version,
@@ -45,4 +47,22 @@ export async function startVersion(ctx: WatcherContext, version: number): Promis
     const cause = err instanceof wf.ActivityFailure && err.cause ? err.cause.message : (err as Error).message;
     record(state, { at: new Date().toISOString(), version, what: 'start-failed', why: cause });
   }
+}
+
+/** What the plan's channels are told of a start (`watcher-started`): the rollout's link and how to follow it. */
+function startedEvent(ctx: WatcherContext, version: number, rolloutId: string, at: string): NotificationEvent {
+  const { model } = ctx.input.plan;
+  const watcher = wf.workflowInfo().workflowId;
+  return {
+    event: 'watcher-started',
+    key: `watcher-started/v${version}`,
+    rolloutId,
+    model,
+    version,
+    urgent: false,
+    title: `${model} v${version}: the watcher started its rollout`,
+    text: `${watcher} (on ${ctx.settings.on}${ctx.settings.alias ? ` ${ctx.settings.alias}` : ''}) started ${rolloutId}.`,
+    command: `rollout status ${rolloutId}`,
+    at,
+  };
 }

@@ -8,7 +8,8 @@
  */
 import * as wf from '@temporalio/workflow';
 import { DEFAULT_WATCH, type WatcherContext, type WatcherInput } from './context';
-import { decide, initialWatcherState } from './decide';
+import { Notifier } from '../notifications';
+import { decide, initialWatcherState, record } from './decide';
 import { createPublisher } from './details';
 import { registerMessages } from './messages';
 import { nextDelayMs, observe } from './poll';
@@ -17,11 +18,15 @@ import { startVersion } from './start';
 const POLLS_PER_RUN = 500;
 
 export async function rolloutWatcherWorkflow(input: WatcherInput): Promise<void> {
+  const state = input.state ?? initialWatcherState();
   const ctx: WatcherContext = {
     input,
     settings: input.plan.watch ?? DEFAULT_WATCH,
-    state: input.state ?? initialWatcherState(),
+    state,
     wake: { now: false },
+    notifier: new Notifier(input.plan.notifications ?? [], (r) => {
+      if (r.result === 'failed') record(state, { at: r.at, what: 'notify-failed', why: `${r.channel}: ${r.error}` });
+    }),
   };
   const publish = createPublisher(ctx);
   registerMessages(ctx, publish);
@@ -35,6 +40,7 @@ export async function rolloutWatcherWorkflow(input: WatcherInput): Promise<void>
     publish();
     await wf.condition(() => ctx.wake.now, nextDelayMs(ctx, decision.wakeAtMs, new Date().getTime()));
   }
+  await ctx.notifier?.settle();
   await wf.condition(wf.allHandlersFinished);
   await wf.continueAsNew<typeof rolloutWatcherWorkflow>({ ...input, state: ctx.state });
 }
