@@ -101,7 +101,7 @@ it('rolls back only the failing region on UPDATE_FAILED under rollback-region', 
   expect(serving['us-east-1']).toEqual([`fraud_detector-${version}@${version}:100`]);
   // Not a success: the workflow fails, so the Temporal UI's list shows it in red, with a sentence and the report.
   expect((await handle.describe()).status.name).toBe('FAILED');
-  const failure = await rolloutReport(handle).then(
+  const failure = await handle.result().then(
     () => undefined,
     (err: WorkflowFailedError) => err.cause as ApplicationFailure,
   );
