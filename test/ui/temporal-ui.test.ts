@@ -1,5 +1,5 @@
 /**
- * What an operator sees of a rollout waiting for approval in the Temporal Web UI (the dev server's UI, v2.42), in a
+ * What an operator sees of a rollout waiting for approval in the Temporal Web UI (the dev server's UI, v2.54), in a
  * real browser: the search-attribute query finds the rollout, its page shows the region children, the activity
  * summaries and the live Current Details; each region's page shows that it awaits approval. Screenshots go to
  * test-artifacts/ (temporal-ui-rollout.png is the rollout's User Metadata tab).
@@ -15,13 +15,16 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { startRollout, rolloutReport } from '../../src/rollouts';
 import { abortUpdate, approveUpdate, regionWorkflowId, rolloutStatusQuery } from '../../src/shared/messages';
-import { bundleWorkflows, createTemporalEnv, MODEL, Rig } from '../support/temporal';
+import { generateWorld } from '../../src/emulator/generate-world';
+import { bundleWorkflows, createTemporalEnv, MODEL, Rig, rolloutWorld } from '../support/temporal';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = resolve(__dirname, '../../test-artifacts');
 /** The UI is a single-page app that loads its data after the page: wait for what it shows, within this bound. */
 const UI_TIMEOUT = 15_000;
-const REGIONS = ['us-east-1', 'eu-west-1'];
+/** The main rollout's regions; the world has 20, which a second rollout takes all of (the details table at 20). */
+const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-1'];
+const WORLD_REGIONS = 20;
 
 jest.setTimeout(60_000);
 
@@ -42,9 +45,13 @@ beforeAll(async () => {
     );
   let bundle: WorkflowBundleWithSourceMap;
   [env, bundle] = await Promise.all([createTemporalEnv({ ui: true }), bundleWorkflows()]);
-  rig = await Rig.start(env, bundle);
+  rig = await Rig.start(
+    env,
+    bundle,
+    rolloutWorld(generateWorld({ regions: WORLD_REGIONS, replicationDelay: '150ms', configUpdateDuration: '150ms' })),
+  );
 
-  // A rollout that waits for approval in both regions (as in operations.test.ts).
+  // A rollout that waits for approval in its three regions (as in operations.test.ts).
   version = await rig.register('candidate-good');
   const plan = rig.plan({
     regions: rig.plan().regions.filter((r) => REGIONS.includes(r.name)),
@@ -55,7 +62,7 @@ beforeAll(async () => {
   rolloutId = handle.workflowId;
   const deadline = Date.now() + 20_000;
   while (!(await handle.query(rolloutStatusQuery)).regions.every((r) => r.phase === 'awaiting-approval')) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for both regions to await approval');
+    if (Date.now() > deadline) throw new Error('timed out waiting for every region to await approval');
     await new Promise((r) => setTimeout(r, 100));
   }
 
@@ -137,6 +144,20 @@ async function unclipCurrentDetails() {
   });
 }
 
+/**
+ * Every region's row of the Current Details table lies inside the panel's frame, as the page shows it: nothing cut off
+ * at the bottom (UI 2.42 gave the frame 100 px, which hid the table after two rows).
+ */
+async function everyRegionRowShown(regions: string[]) {
+  const frame = await markdownFrame('Current Details').boundingBox();
+  const details = markdownPanel('Current Details');
+  for (const region of regions) {
+    const cell = await visible(details.getByRole('cell', { name: region, exact: true }));
+    const box = (await cell.boundingBox())!;
+    expect([region, box.y + box.height <= frame!.y + frame!.height]).toEqual([region, true]);
+  }
+}
+
 /** A workflow's page; the UI finds its latest run and opens its History tab. */
 function workflowUrl(workflowId: string): string {
   return `${env.uiUrl}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`;
@@ -197,7 +218,7 @@ it("shows the rollout's region children, activity summaries and Current Details"
   const details = markdownPanel('Current Details');
   await visible(details.getByRole('columnheader', { name: 'region' }));
   await visible(details.getByRole('columnheader', { name: 'phase' }));
-  for (const region of REGIONS) await visible(details.getByRole('cell', { name: region, exact: true }));
+  await everyRegionRowShown(REGIONS);
   await unclipCurrentDetails();
   await page.screenshot({ path: join(ARTIFACTS, 'temporal-ui-rollout.png'), fullPage: true });
 });
@@ -236,3 +257,35 @@ it('finishes once approved, and the UI shows it completed', async () => {
   await visible(page.getByTestId('workflow-id-heading').getByText(rolloutId, { exact: true }));
   await visible(workflowStatus('Completed'));
 });
+
+it('shows every row of a 20-region rollout, and lists a rollout that did not succeed as Failed', async () => {
+  const wide = await rig.register('candidate-good');
+  const plan = rig.plan({
+    stages: [{ name: 'canary', traffic: 20, bake: '0ms', approval: true }],
+    timeouts: { replication: '30s', config_update: '30s', approval: '5m' },
+  });
+  expect(plan.regions).toHaveLength(WORLD_REGIONS);
+  const started = await startRollout(rig.client, { plan, edgeCases: [], version: wide, triggeredBy: 'ui test' });
+  const deadline = Date.now() + 60_000;
+  while (!(await started.handle.query(rolloutStatusQuery)).regions.every((r) => r.phase === 'awaiting-approval')) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for 20 regions to await approval');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await page.goto(workflowUrl(started.workflowId));
+  await openTab('user-metadata-tab');
+  await everyRegionRowShown(plan.regions.map((r) => r.name));
+  await page.screenshot({ path: join(ARTIFACTS, 'temporal-ui-rollout-20-regions.png'), fullPage: true });
+
+  await started.handle.executeUpdate(abortUpdate, { args: [{ by: 'ui test', reason: 'seen all 20 rows' }] });
+  expect((await rolloutReport(started.handle)).outcome).toBe('aborted');
+  // The list: the aborted rollout red (Failed), the approved one green (Completed).
+  const query = `RolloutModel="${MODEL}"`;
+  await page.goto(`${env.uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(query)}`);
+  const row = (id: string) => page.getByRole('row').filter({ has: page.getByRole('link', { name: id, exact: true }) });
+  await visible(row(started.workflowId).getByText('Failed', { exact: true }));
+  await visible(row(rolloutId).getByText('Completed', { exact: true }));
+  await page.screenshot({ path: join(ARTIFACTS, 'temporal-ui-rollout-list-outcomes.png'), fullPage: true });
+  // Its page says why in a sentence, with the report in the failure's details.
+  await page.goto(workflowUrl(started.workflowId));
+  await visible(workflowStatus('Failed'));
+}, 180_000);
