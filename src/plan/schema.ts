@@ -58,6 +58,35 @@ const timeout = (max: number, maxWords: string) => durationBetween(100, max, { m
 const rate = (max: number) =>
   z.number().min(1, 'rates are at least 1 request per second').max(max, `rates are at most ${max} per second`);
 
+/** A Unity Catalog model's full name, catalog.schema.model (each part at most MAX_UC_NAME characters). */
+const modelName = () =>
+  z
+    .string()
+    .regex(MODEL_FULL_NAME, 'write the model as catalog.schema.model')
+    .refine(
+      (name) => name.split('.').every((part) => part.length <= MAX_UC_NAME),
+      `catalog, schema and model names are at most ${MAX_UC_NAME} characters each (Unity Catalog)`,
+    );
+
+/** A model version number. */
+const versionNumber = () =>
+  z.number().int().positive().max(MAX_MODEL_VERSION, `versions are at most ${MAX_MODEL_VERSION}`);
+
+/** A Unity Catalog alias; `example` is what the error suggests (champion, live, ...). */
+const aliasName = (example: string, type?: z.core.$ZodStringParams) =>
+  z
+    .string(type)
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9_-]*$/, `aliases are letters, digits, "_" or "-", e.g. ${example}`)
+    .max(MAX_UC_NAME, `aliases are at most ${MAX_UC_NAME} characters (Unity Catalog)`);
+
+/** A serving endpoint's name. */
+const endpointName = () =>
+  z.string().regex(ENDPOINT, 'endpoint names are 1-63 letters, digits, "-" or "_", starting with a letter or digit');
+
+/** The served entity a rollout replaces on a shared endpoint; `example` is what the error suggests. */
+const replacedEntityName = (example: string) =>
+  z.string().regex(ENDPOINT, `write the name of a served entity of the endpoint, e.g. replaces: ${example}`);
+
 /** A key the canary judge no longer reads: refused with what to write instead. */
 const removedKey = (fix: string) => z.never({ error: fix }).optional();
 
@@ -80,11 +109,7 @@ export const watchSchema = z
   .strictObject({
     /** version-ready: a new version becoming READY; alias: the alias moving to another version. */
     on: z.enum(['version-ready', 'alias'], { error: 'write on: version-ready or on: alias' }).default('version-ready'),
-    alias: z
-      .string()
-      .regex(/^[A-Za-z0-9_][A-Za-z0-9_-]*$/, 'aliases are letters, digits, "_" or "-", e.g. champion')
-      .max(MAX_UC_NAME, `aliases are at most ${MAX_UC_NAME} characters (Unity Catalog)`)
-      .optional(),
+    alias: aliasName('champion').optional(),
     /** Only versions carrying every one of these Unity Catalog tags (key: value) are rolled out. */
     tags: z
       .record(z.string().min(1, 'tag keys are not empty'), z.string())
@@ -261,18 +286,13 @@ const regionSchema = z.strictObject({
     .regex(/^[A-Za-z0-9_][A-Za-z0-9_-]*$/, 'catalog names are letters, digits, "_" or "-", e.g. ml_shared')
     .max(MAX_UC_NAME, `catalog names are at most ${MAX_UC_NAME} characters (Unity Catalog)`)
     .optional(),
-  endpoint: z
-    .string()
-    .regex(ENDPOINT, 'endpoint names are 1-63 letters, digits, "-" or "_", starting with a letter or digit'),
+  endpoint: endpointName(),
   served_entity: servedEntitySchema.prefault({}),
   /**
    * The served entity on the endpoint that the new version replaces, when the endpoint is shared with other models
    * (default: every served entity of the plan's model, by entity_name). Other served entities keep their traffic.
    */
-  replaces: z
-    .string()
-    .regex(ENDPOINT, 'write the name of a served entity of the endpoint, e.g. replaces: fraud_detector-3')
-    .optional(),
+  replaces: replacedEntityName('fraud_detector-3').optional(),
   /**
    * The legal jurisdiction the region's endpoint serves from (data residency), e.g. EU or US. A version is served
    * here only if its serving_jurisdictions tag in Unity Catalog lists it (src/shared/residency.ts).
@@ -301,31 +321,15 @@ const releaseMemberSchema = z.strictObject({
   /** How status, reports and the UI name the member, e.g. features. */
   name: z.string().regex(NAME, 'member names are letters, digits, ".", "_" or "-", e.g. features'),
   /** Unity Catalog model in the primary (default: the plan's model, served by a second endpoint). */
-  model: z
-    .string()
-    .regex(MODEL_FULL_NAME, 'write the model as catalog.schema.model')
-    .refine(
-      (name) => name.split('.').every((part) => part.length <= MAX_UC_NAME),
-      `catalog, schema and model names are at most ${MAX_UC_NAME} characters each (Unity Catalog)`,
-    )
-    .optional(),
+  model: modelName().optional(),
   /** The member's version (another model only; the plan's own model ships the rolled-out version). */
-  version: z.number().int().positive().max(MAX_MODEL_VERSION, `versions are at most ${MAX_MODEL_VERSION}`).optional(),
+  version: versionNumber().optional(),
   /** Or the alias that names it in the primary, read once at pre-flight. */
-  alias: z
-    .string()
-    .regex(/^[A-Za-z0-9_][A-Za-z0-9_-]*$/, 'aliases are letters, digits, "_" or "-", e.g. champion')
-    .max(MAX_UC_NAME, `aliases are at most ${MAX_UC_NAME} characters (Unity Catalog)`)
-    .optional(),
+  alias: aliasName('champion').optional(),
   /** The member's endpoint, by the same name in every region's workspace. */
-  endpoint: z
-    .string()
-    .regex(ENDPOINT, 'endpoint names are 1-63 letters, digits, "-" or "_", starting with a letter or digit'),
+  endpoint: endpointName(),
   served_entity: servedEntitySchema.prefault({}),
-  replaces: z
-    .string()
-    .regex(ENDPOINT, 'write the name of a served entity of the endpoint, e.g. replaces: fraud_features-3')
-    .optional(),
+  replaces: replacedEntityName('fraud_features-3').optional(),
   /** Health probes of the member's new version as soon as it serves (its own input: the plan's tests are the lead's). */
   health: memberHealthSchema.optional(),
 });
@@ -501,10 +505,7 @@ const registrySchema = z.strictObject({
   on_success: z
     .strictObject({
       /** Moved to the rolled-out version, e.g. live. */
-      alias: z
-        .string({ error: 'write the alias to move to the version, e.g. alias: live' })
-        .regex(/^[A-Za-z0-9_][A-Za-z0-9_-]*$/, 'aliases are letters, digits, "_" or "-", e.g. live')
-        .max(MAX_UC_NAME, `aliases are at most ${MAX_UC_NAME} characters (Unity Catalog)`)
+      alias: aliasName('live', { error: 'write the alias to move to the version, e.g. alias: live' })
         .refine(
           (alias) => !/^v\d+$/i.test(alias) && alias.toLowerCase() !== 'latest',
           'latest and v<number> name versions already (Unity Catalog reserves them); pick another alias, e.g. live',
@@ -625,20 +626,10 @@ function releaseProblems(plan: {
 export const planSchema = z
   .strictObject({
     /** Unity Catalog model in the primary region, as catalog.schema.model. */
-    model: z
-      .string()
-      .regex(MODEL_FULL_NAME, 'write the model as catalog.schema.model')
-      .refine(
-        (name) => name.split('.').every((part) => part.length <= MAX_UC_NAME),
-        `catalog, schema and model names are at most ${MAX_UC_NAME} characters each (Unity Catalog)`,
-      ),
+    model: modelName(),
     /** Default version selection; the CLI's --version / --alias override it. */
-    version: z.number().int().positive().max(MAX_MODEL_VERSION, `versions are at most ${MAX_MODEL_VERSION}`).optional(),
-    alias: z
-      .string()
-      .regex(/^[A-Za-z0-9_][A-Za-z0-9_-]*$/, 'aliases are letters, digits, "_" or "-", e.g. challenger')
-      .max(MAX_UC_NAME, `aliases are at most ${MAX_UC_NAME} characters (Unity Catalog)`)
-      .optional(),
+    version: versionNumber().optional(),
+    alias: aliasName('challenger').optional(),
     /** The region whose workspace holds the registered model. */
     primary: z.string(),
     regions: z

@@ -107,6 +107,20 @@ export function rolloutWorld(overrides: Partial<WorldInput> = {}): WorldInput {
   };
 }
 
+/**
+ * A fresh world per test whose versions start `step` further on each time: rollout ids outlive a test on the file's
+ * dev server, and a watcher never starts a version whose rollout exists, so no two tests share a version.
+ */
+export function spacedVersionWorlds(step = 10): () => WorldInput {
+  let base = 1;
+  return () => {
+    base += step;
+    const world = rolloutWorld();
+    const [model] = world.models as { name: string; versions: { version: number; behavior: string }[] }[];
+    return { ...world, models: [{ ...model, versions: [...model.versions, { version: base, behavior: 'champion' }] }] };
+  };
+}
+
 /** The candidate-good formula of the generated world, to derive edge cases it passes and candidate-bad fails. */
 const goodModel = compileFormula('round(sigmoid(0.0041 * amount - 2), 4)');
 export const EDGE_CASES: EdgeCase[] = [50, 200, 400].map((amount) => ({

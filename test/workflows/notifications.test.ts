@@ -20,21 +20,12 @@ import {
   watcherStatusQuery,
 } from '../../src/shared/messages';
 import { startWatcher } from '../../src/watchers';
-import { MODEL, Rig, rolloutWorld, until, useRig } from '../support/temporal';
+import { MODEL, Rig, until, spacedVersionWorlds, useRig } from '../support/temporal';
 import { checkedRollouts } from '../support/invariant';
 import { rolloutReport } from '../../src/rollouts';
 
-/**
- * Rollout ids outlive a test on the file's dev server, and a watcher never starts a version whose rollout exists:
- * each test's world starts its versions 10 further on, so no two tests share a version.
- */
-let base = 1;
-const rigOf = useRig(() => {
-  base += 10;
-  const world = rolloutWorld();
-  const [model] = world.models as { name: string; versions: { version: number; behavior: string }[] }[];
-  return { ...world, models: [{ ...model, versions: [...model.versions, { version: base, behavior: 'champion' }] }] };
-});
+/** Each test's versions start 10 further on: rollout ids outlive a test on the file's dev server. */
+const rigOf = useRig(spacedVersionWorlds());
 let rig: Rig;
 beforeEach(() => {
   rig = rigOf();

@@ -19,19 +19,10 @@ import {
 import type { WatcherStatus } from '../../../src/shared/watch';
 import { startWatcher } from '../../../src/watchers';
 import type { rolloutWatcherWorkflow } from '../../../src/workflows';
-import { MODEL, Rig, rolloutWorld, until, useRig } from '../../support/temporal';
+import { MODEL, Rig, until, spacedVersionWorlds, useRig } from '../../support/temporal';
 
-/**
- * Rollout ids outlive a test on the file's dev server, and the watcher never starts a version whose rollout exists:
- * each test's world starts its versions 10 further on (v1 champion and v`base`), so no two tests share a version.
- */
-let base = 1;
-const rigOf = useRig(() => {
-  base += 10;
-  const world = rolloutWorld();
-  const [model] = world.models as { name: string; versions: { version: number; behavior: string }[] }[];
-  return { ...world, models: [{ ...model, versions: [...model.versions, { version: base, behavior: 'champion' }] }] };
-});
+/** Each test's versions start 10 further on: rollout ids outlive a test on the file's dev server. */
+const rigOf = useRig(spacedVersionWorlds());
 let rig: Rig;
 beforeEach(() => {
   rig = rigOf();
@@ -68,6 +59,8 @@ async function polls(watcher: Watcher, n = 5): Promise<WatcherStatus> {
 /** Every rollout workflow that exists for the model, by version (started by anyone, in any state). */
 async function rollouts(): Promise<number[]> {
   const versions: number[] = [];
+  // This test's versions: after the one its world seeds last.
+  const base = Math.max(...rig.emu.world.models.flatMap((m) => m.versions.map((v) => v.version)));
   for (let v = base + 1; v < base + 10; v++) {
     const exists = await rig.client.workflow
       .getHandle(rolloutWorkflowId(MODEL, v))
