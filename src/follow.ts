@@ -13,8 +13,11 @@ function regionLine(r: RegionStatus): string {
 /** What changed between two statuses, as readable lines (no escape codes: fit for CI logs). */
 export function describeChanges(previous: RolloutStatus | undefined, next: RolloutStatus): string[] {
   const lines: string[] = [];
-  if (!previous || previous.phase !== next.phase || previous.wave !== next.wave)
-    lines.push(`rollout: ${next.phase}${next.wave ? ` (wave ${next.wave})` : ''}`);
+  const phaseChanged = !previous || previous.phase !== next.phase || previous.wave !== next.wave;
+  const phaseLine = `rollout: ${next.phase}${next.wave ? ` (wave ${next.wave})` : ''}`;
+  // The first look starts with the rollout; after that, what the regions did comes first, since it is what moved the
+  // rollout on (the pilot's promotion, then the next wave).
+  if (phaseChanged && !previous) lines.push(phaseLine);
   const release = describeRelease(next);
   if (release && !previous?.release) lines.push(`rollout: ${release}`);
   for (const warning of (next.warnings ?? []).slice(previous?.warnings?.length ?? 0))
@@ -24,6 +27,15 @@ export function describeChanges(previous: RolloutStatus | undefined, next: Rollo
     lines.push(`rollout: ${describeRegistryRecord(next.registry, next.version)}`);
   for (const refused of (next.refusedApprovals ?? []).slice(previous?.refusedApprovals?.length ?? 0))
     lines.push(`rollout: approval REFUSED: ${refused.why}`);
+  lines.push(...regionChanges(previous, next));
+  if (phaseChanged && previous) lines.push(phaseLine);
+  // Reasons, approvers, check summaries and errors come from people and endpoints: escaped, one line each.
+  return lines.map(terminalLine);
+}
+
+/** Each region's checks, approvals, phases passed through and its new state since the last look. */
+function regionChanges(previous: RolloutStatus | undefined, next: RolloutStatus): string[] {
+  const lines: string[] = [];
   for (const region of next.regions) {
     const before = previous?.regions.find((r) => r.region === region.region);
     // What happened since the last look, in the order it happened: results explain the phase change that follows
@@ -58,6 +70,5 @@ export function describeChanges(previous: RolloutStatus | undefined, next: Rollo
     if (moved) lines.push(regionLine(region));
     if (region.error && region.error !== before?.error) lines.push(`${region.region}: ${region.error}`);
   }
-  // Reasons, approvers, check summaries and errors come from people and endpoints: escaped, one line each.
-  return lines.map(terminalLine);
+  return lines;
 }

@@ -81,7 +81,6 @@ export async function watchRollout(
       // Closing between checks, or no worker to answer right now: try again.
     }
     if (status) {
-      await options.onStatus?.(status);
       if (tty) {
         const lines = statusTable(status, Date.now());
         // Move up over the previous drawing and clear it, then draw anew.
@@ -89,6 +88,8 @@ export async function watchRollout(
         drawn = lines.length;
       } else for (const line of describeChanges(previous, status)) io.out(`${line}\n`);
       previous = status;
+      // After the lines: what the caller does about this status (the demo's approval) is told after what it saw.
+      await options.onStatus?.(status);
     }
     if (finished) return { finished: true, status, report: result };
     if (options.deadline !== undefined && Date.now() >= options.deadline) return { finished: false, status };

@@ -119,4 +119,22 @@ describe('describeChanges', () => {
       'eu-west-1: promoting [canary], new version at 10%',
     ]);
   });
+  it("tells a region's promotion before the next wave it lets start", () => {
+    const pilot = status([
+      region({ region: 'us-east-1' }),
+      region({ phase: 'pending', stage: undefined, challengerWeight: 0 }),
+    ]);
+    const next = status(
+      [
+        region({ region: 'us-east-1', phase: 'promoted', stage: 'canary', challengerWeight: 100 }),
+        region({ phase: 'waiting-for-replication', stage: undefined, challengerWeight: 0 }),
+      ],
+      { wave: 'rest' },
+    );
+    expect(describeChanges(pilot, next)).toEqual([
+      'us-east-1: promoted [canary], new version at 100%',
+      'eu-west-1: waiting-for-replication, new version at 0%',
+      'rollout: rolling-out (wave rest)',
+    ]);
+  });
 });

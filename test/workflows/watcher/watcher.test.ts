@@ -19,7 +19,7 @@ import {
 import type { WatcherStatus } from '../../../src/shared/watch';
 import { startWatcher } from '../../../src/watchers';
 import type { rolloutWatcherWorkflow } from '../../../src/workflows';
-import { MODEL, Rig, until, spacedVersionWorlds, useRig } from '../../support/temporal';
+import { EDGE_CASES, MODEL, Rig, until, spacedVersionWorlds, useRig } from '../../support/temporal';
 
 /** Each test's versions start 10 further on: rollout ids outlive a test on the file's dev server. */
 const rigOf = useRig(spacedVersionWorlds());
@@ -262,6 +262,45 @@ it('a version tagged model_rollout_rolled_back is not picked; the next one is', 
   await untilStarted(watcher, next);
   expect(await rollouts()).toEqual([next]);
 });
+
+it('a version the watcher rolled out and the rollout rolled back is tagged, and not picked when the alias returns to it', async () => {
+  const plan = rig.plan({
+    watch: { on: 'alias', alias: 'champion', poll: '100ms' },
+    tests: { edge_cases: { file: 'inline', tolerance: 0.02 } },
+    stages: [{ name: 'canary', traffic: 10, bake: '100ms' }],
+  });
+  const { handle: watcher } = await startWatcher(rig.client, {
+    plan,
+    edgeCases: EDGE_CASES,
+    planName: 'rolled-back-plan',
+    triggeredBy: 'test',
+  });
+  await until('the watcher took its baseline', async () =>
+    (await status(watcher)).events.some((e) => e.what === 'baseline') ? true : undefined,
+  );
+  const primary = rig.emu.world.primary;
+  const uc = new DatabricksClient({ host: rig.emu.url(primary), token: rig.emu.token(primary), env: {} }).unityCatalog;
+  const bad = await rig.register('candidate-bad');
+  await uc.setAlias(MODEL, 'champion', bad);
+  await untilStarted(watcher, bad);
+  // Its edge cases fail: the rollout restores every region and tags the version with why.
+  const report = await rolloutReport(rig.client.workflow.getHandle(rolloutWorkflowId(MODEL, bad)));
+  expect(report.outcome).toBe('rolled-back');
+  const tags = await uc.getModelVersionTags(MODEL, bad);
+  expect(tags.model_rollout_rolled_back).toMatch(/edge-cases failed/);
+
+  // The alias moves on, then back to the rolled-back version: seen, and skipped for its tag.
+  const good = await rig.register('candidate-good');
+  await uc.setAlias(MODEL, 'champion', good);
+  await untilStarted(watcher, good);
+  await rolloutReport(rig.client.workflow.getHandle(rolloutWorkflowId(MODEL, good)));
+  await uc.setAlias(MODEL, 'champion', bad);
+  const after = await polls(watcher);
+  expect(after.events).toContainEqual(
+    expect.objectContaining({ version: bad, what: 'skipped', why: expect.stringMatching(/edge-cases failed/) }),
+  );
+  expect(await rollouts()).toEqual([bad, good]);
+}, 120_000);
 
 it('records a poll that fails (a model that does not exist: not retried) and keeps watching, backing off', async () => {
   const plan = rig.plan({ model: 'main.ml.no_such_model', watch: { poll: '100ms' } });
