@@ -4,7 +4,7 @@
  * pass and resumes from its heartbeat; the watch resumes where a stopped attempt left off; an export that cannot be
  * read is a non-retryable failure that says what needs it.
  */
-import { MockActivityEnvironment } from '@temporalio/testing';
+import { quietActivityEnvironment } from '../support/activity-environment';
 import { ApplicationFailure } from '@temporalio/common';
 import {
   judgeAfterPromotionWith,
@@ -142,7 +142,7 @@ it('fails the promoted version once its live minutes regress against the baselin
 
 it('fails without retrying, saying what needs it, when the metrics export cannot be read', async () => {
   const activities = createAnalysisActivities(new WorkspaceClients({ clientOptions: { token: TOKEN } }));
-  const failure: unknown = await new MockActivityEnvironment()
+  const failure: unknown = await quietActivityEnvironment()
     .run((input: Parameters<typeof activities.recordBaseline>[0]) => activities.recordBaseline(input), {
       ...target(),
       endpoint: 'no-such-endpoint',

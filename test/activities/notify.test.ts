@@ -6,7 +6,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
+import { quietActivityEnvironment } from '../support/activity-environment';
 import { createNotifyActivities, NotifyFailureType, retryAfterMs, uiLinkFromEnv } from '../../src/activities/notify';
 import {
   SIGNATURE_HEADER,
@@ -148,7 +148,7 @@ const env = () => ({
 
 async function deliver(kind: DeliveryInput['kind'], environment: NodeJS.ProcessEnv = env()) {
   const activities = createNotifyActivities({ env: environment, requestTimeoutMs: 2_000 });
-  return new MockActivityEnvironment().run((input: DeliveryInput) => activities.deliverNotification(input), {
+  return quietActivityEnvironment().run((input: DeliveryInput) => activities.deliverNotification(input), {
     channel: 'fraud-alerts',
     kind,
     event: awaiting,

@@ -1,5 +1,5 @@
 /** The watcher's registry read: what one poll costs in Unity Catalog calls, by what the watcher follows. */
-import { MockActivityEnvironment } from '@temporalio/testing';
+import { quietActivityEnvironment } from '../support/activity-environment';
 import type { Observation } from '../../src/shared/watch';
 import { createWatcherPollActivities, type WorkspaceClients, type WatcherActivities } from '../../src/activities';
 
@@ -25,7 +25,7 @@ function recordingClients() {
 
 /** Runs the activity with an activity context (it heartbeats). */
 const poll = (clients: WorkspaceClients, args: Parameters<WatcherActivities['observeModel']>[0]) =>
-  new MockActivityEnvironment().run<[typeof args], Observation, (observed: typeof args) => Promise<Observation>>(
+  quietActivityEnvironment().run<[typeof args], Observation, (observed: typeof args) => Promise<Observation>>(
     (observed) => createWatcherPollActivities(clients).observeModel(observed),
     args,
   );
