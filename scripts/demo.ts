@@ -123,7 +123,9 @@ async function follow(
   );
   if (!watched.finished) throw new Error('the rollout is still running'); // no deadline: it always finishes
   const report = await watched.report;
-  console.log(`\n  outcome: ${report.outcome.toUpperCase()}${report.error ? ` - ${report.error}` : ''}`);
+  // The error once: in its region's row, or on the outcome line when no region has it (pre-flight, an abort).
+  const inRegion = report.regions.some((r) => r.error === report.error);
+  console.log(`\n  outcome: ${report.outcome.toUpperCase()}${report.error && !inRegion ? ` - ${report.error}` : ''}`);
   for (const r of report.regions)
     console.log(
       `  ${r.region.padEnd(15)} ${r.outcome.padEnd(12)} ${r.challengerWeight}% on v${version}${r.error ? `  (${r.error})` : ''}`,

@@ -68,7 +68,10 @@ function regionChanges(previous: RolloutStatus | undefined, next: RolloutStatus)
       memberWeights(before) !== memberWeights(region) ||
       before.paused !== region.paused;
     if (moved) lines.push(regionLine(region));
-    if (region.error && region.error !== before?.error) lines.push(`${region.region}: ${region.error}`);
+    // A failed check's line already said what the region's error says ("edge-cases failed in stage canary: ...").
+    const last = region.checks.at(-1);
+    const toldByCheck = last !== undefined && !last.passed && region.error?.startsWith(`${last.check} failed`);
+    if (region.error && region.error !== before?.error && !toldByCheck) lines.push(`${region.region}: ${region.error}`);
   }
   return lines;
 }

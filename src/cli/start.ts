@@ -68,8 +68,10 @@ async function resolveVersion(plan: Plan, version: number | undefined, alias: st
 }
 
 function printReport(report: RolloutReport, link: string | undefined, io: Io) {
+  // The error once: in its region's row, or on the outcome line when no region has it (pre-flight, an abort).
+  const inRegion = report.regions.some((r) => r.error === report.error && r.outcome !== 'promoted');
   io.out(
-    `\n${terminalLine(`${report.rolloutId}: ${report.outcome.toUpperCase()}${report.error ? ` - ${report.error}` : ''}`)}\n`,
+    `\n${terminalLine(`${report.rolloutId}: ${report.outcome.toUpperCase()}${report.error && !inRegion ? ` - ${report.error}` : ''}`)}\n`,
   );
   for (const r of report.regions)
     io.out(

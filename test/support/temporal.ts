@@ -47,15 +47,21 @@ export async function createTemporalEnv(options: { ui: true }): Promise<Temporal
 export async function createTemporalEnv(options?: { ui?: boolean }): Promise<TemporalEnv>;
 export async function createTemporalEnv(options: { ui?: boolean } = {}): Promise<TemporalEnv> {
   try {
-    // Expected failures (refused updates, failing activities) are logged at WARN; keep test output readable.
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
+    // Expected failures (refused updates, failing activities) are logged at WARN; keep test output readable. The SDK
+    // core's own logs (a task completed after its workflow closed, at teardown) go through the same logger.
+    Runtime.install({
+      logger: new DefaultLogger('ERROR'),
+      telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+    });
   } catch {
     // Installed already in this module registry.
   }
   const uiPort = options.ui ? await freePort() : undefined;
   const env: TemporalEnv = await TestWorkflowEnvironment.createLocal({
     server: {
-      executable: { type: 'existing-path', path: resolveTemporalCli() },
+      executable: { type: 'existing-path', path: quietTemporalCli() },
+      // The server's own warnings (a generated cluster id, interceptor notes) say nothing about the code under test.
+      log: { format: 'pretty', level: 'error' },
       searchAttributes: ROLLOUT_SEARCH_ATTRIBUTES,
       ...(uiPort ? { ui: true, uiPort } : {}),
     },
@@ -68,6 +74,21 @@ export async function createTemporalEnv(options: { ui?: boolean } = {}): Promise
     });
   }
   return env;
+}
+
+let quietCli: string | undefined;
+
+/**
+ * The Temporal CLI behind a wrapper that drops its standard output: the dev server's banner (version, address,
+ * metrics URL), printed for every test file's server. Its errors still reach standard error.
+ */
+function quietTemporalCli(): string {
+  if (quietCli) return quietCli;
+  const cli = resolveTemporalCli();
+  const wrapper = join(mkdtempSync(join(tmpdir(), 'temporal-quiet-')), 'temporal');
+  writeFileSync(wrapper, `#!/bin/sh\nexec '${cli.replace(/'/g, "'\\''")}' "$@" >/dev/null\n`, { mode: 0o755 });
+  quietCli = wrapper;
+  return wrapper;
 }
 
 async function waitForHttp(url: string, timeoutMs: number): Promise<void> {

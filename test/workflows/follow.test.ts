@@ -49,11 +49,14 @@ describe('describeChanges', () => {
         error: 'edge-cases failed',
       }),
     ]);
+    // The region's error says what the failed check said: told once.
     expect(describeChanges(first, failed)).toEqual([
       'eu-west-1: edge-cases (canary) FAILED: 1 of 2 passed - a: off',
       'eu-west-1: rolling-back [canary], new version at 10%',
-      'eu-west-1: edge-cases failed',
     ]);
+    // An error the checks did not tell (an update that failed) is told.
+    const updateFailed = status([region({ ...failed.regions[0], error: 'the update failed (UPDATE_FAILED)' })]);
+    expect(describeChanges(failed, updateFailed)).toEqual(['eu-west-1: the update failed (UPDATE_FAILED)']);
     const approved = status([
       region({
         phase: 'promoting',

@@ -8,7 +8,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Runtime, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
+import { keepExpectedLogs } from '../support/logs';
 import { describeChanges } from '../../src/follow';
 import { approveCommand, channelEnvVar } from '../../src/shared/notifications';
 import {
@@ -185,13 +186,7 @@ it('succeeds, unblocked, when a receiver always fails and a channel has no URL; 
 it('tells a Slack channel at once that a rollback failed and needs an operator, then that the rollout rolled back, and why', async () => {
   const slack = await receiver(() => 200);
   // The region logs its failed rollback at ERROR: expected here, so kept and asserted rather than printed.
-  const logger = Runtime.instance().logger;
-  const log = logger.log.bind(logger);
-  const rollbackErrors: string[] = [];
-  logger.log = (level, message, meta) =>
-    level === 'ERROR' && message.startsWith('rollback failed')
-      ? void rollbackErrors.push(message)
-      : log(level, message, meta);
+  const rollbackErrors = keepExpectedLogs('ERROR', 'rollback failed');
   try {
     setEnv(channelEnvVar('ops-slack', 'URL'), slack.url);
     setEnv('TEMPORAL_UI_URL', UI);
@@ -229,9 +224,9 @@ it('tells a Slack channel at once that a rollback failed and needs an operator, 
       ['rollback-failed', 'delivered'],
       ['rolled-back', 'delivered'],
     ]);
-    expect(rollbackErrors[0]).toBe('rollback failed; waiting for an operator');
+    expect(rollbackErrors.kept[0]).toBe('rollback failed; waiting for an operator');
   } finally {
-    logger.log = log;
+    rollbackErrors.restore();
     await slack.close();
   }
 }, 90_000);

@@ -18,6 +18,7 @@ import type { RegionPhase, RegionStatus } from '../../src/shared/types';
 import { Rig, useRig, until } from '../support/temporal';
 import { checkedRollouts } from '../support/invariant';
 import { rolloutReport } from '../../src/rollouts';
+import { keepExpectedLogs, type ExpectedLogs } from '../support/logs';
 
 const rigOf = useRig();
 let rig: Rig;
@@ -45,6 +46,13 @@ const allIn =
     const status = await handle.query(rolloutStatusQuery);
     return status.regions.filter((r: any) => r.phase === phase).length === count ? status : undefined;
   };
+
+// A rollback that cannot complete is logged at ERROR by the region: the tests that cause one assert the log.
+let rollbackErrors: ExpectedLogs;
+beforeEach(() => {
+  rollbackErrors = keepExpectedLogs('ERROR', 'rollback failed');
+});
+afterEach(() => rollbackErrors.restore());
 
 it('waits for approval, refuses approvals when nothing awaits them, and records who approved', async () => {
   const { handle, version } = await startWithApproval();
@@ -228,6 +236,7 @@ it('waits in rollback-failed for an operator when a rollback keeps failing, then
   // The first wave failed, so us-east-1 was never started.
   expect(report.regions.find((r) => r.region === 'us-east-1')!.outcome).toBe('skipped');
   expect((await rig.serving())['eu-west-1']).toEqual(ORIGINAL);
+  expect(rollbackErrors.kept).toEqual(['rollback failed; waiting for an operator']);
 });
 
 it('continues a load test from its last heartbeat on a new worker, measuring the whole test once', async () => {

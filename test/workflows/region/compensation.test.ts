@@ -8,6 +8,7 @@ import { stageConfig } from '../../../src/shared/endpoint-config';
 import { until } from '../../support/temporal';
 import { regionInput, rollbackPoint, stepPlan, useStepRig } from '../steps/harness';
 import type { RegionStepOutcome } from '../steps/step-workflows';
+import { keepExpectedLogs, type ExpectedLogs } from '../../support/logs';
 
 const rigOf = useStepRig();
 const point = rollbackPoint();
@@ -30,6 +31,13 @@ const inRollbackFailed = (id: string) =>
     const status = await rigOf().client.workflow.getHandle(id).query(regionStatusQuery);
     return status.phase === 'rollback-failed' ? status : undefined;
   });
+
+// A rollback that cannot complete is logged at ERROR by the region: the tests that cause one assert the log.
+let rollbackErrors: ExpectedLogs;
+beforeEach(() => {
+  rollbackErrors = keepExpectedLogs('ERROR', 'rollback failed');
+});
+afterEach(() => rollbackErrors.restore());
 
 it('restores the recorded config, checking the endpoint still serves what the rollout set or was setting', async () => {
   rigOf().fakes.applyEndpointConfig = async () => ({ configVersion: 7 });
@@ -78,6 +86,7 @@ it('retries a failed restore, then waits in rollback-failed until an operator re
   expect(outcome.status.phase).toBe('rolled-back');
   expect(outcome.status.error).toBe('health failed: 2 of 3 queries');
   expect(rigOf().calls).toHaveLength(4);
+  expect(rollbackErrors.kept).toEqual(['rollback failed; waiting for an operator']);
 }, 30_000);
 
 it('holds a restore that would overwrite a change someone else made, until an operator says to overwrite it', async () => {
