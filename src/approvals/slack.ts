@@ -150,6 +150,9 @@ export function parseApprovalClick(body: string): ApprovalClick | Refusal {
   const region = text(field(value, 'region'));
   const stage = text(field(value, 'stage'));
   if (!rolloutId || !region || !stage) return bad("the button's value does not name a rollout, region and stage");
+  // Our buttons never hold these; they would rewrite a log line or a terminal.
+  if ([rolloutId, region, stage].some((v) => v.length > 1000 || /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(v)))
+    return bad("the button's value holds control characters or is over 1000 characters");
   const user = field(payload, 'user');
   const userId = text(field(user, 'id'));
   if (!userId) return bad('the payload names no user');

@@ -136,6 +136,13 @@ describe('parseApprovalClick', () => {
       "the button's value does not name a rollout, region and stage",
     ],
     [formBody({ ...CLICK, user: {} }), 'the payload names no user'],
+    [
+      formBody({
+        ...CLICK,
+        actions: [{ ...CLICK.actions[0], value: '{"rolloutId":"r\\u001b[2J","region":"x","stage":"y"}' }],
+      }),
+      "the button's value holds control characters or is over 1000 characters",
+    ],
   ])('refuses body %#', (body, reason) => {
     expect(parseApprovalClick(body)).toEqual({ status: 400, reason });
   });
