@@ -8,12 +8,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startApprovalsServer, type RunningApprovalsServer } from '../../src/approvals/server';
 import { rolloutStatusQuery } from '../../src/shared/messages';
-import { APPROVAL_ACTIONS, approvalButtonValue } from '../../src/shared/notifications';
+import { APPROVAL_ACTIONS, approvalButtonValue, channelEnvVar } from '../../src/shared/notifications';
+import type { PlanInput } from '../../src/plan/schema';
 import type { RolloutStatus } from '../../src/shared/types';
 import { checkedRollouts } from '../support/invariant';
-import { Rig, until, useRig } from '../support/temporal';
+import { Rig, spacedVersionWorlds, until, useRig } from '../support/temporal';
 
-const rigOf = useRig();
+/** Each test's versions start 10 further on: rollout ids outlive a test on the file's dev server. */
+const rigOf = useRig(spacedVersionWorlds());
 let rig: Rig;
 const { startRollout } = checkedRollouts(() => rig);
 
@@ -53,7 +55,14 @@ beforeEach(async () => {
     log: (line) => log.push(line),
   });
 });
+/** The worker's environment for one test (it reads channel variables at each delivery). */
+const variables: string[] = [];
+function setEnv(name: string, value: string) {
+  variables.push(name);
+  process.env[name] = value;
+}
 afterEach(async () => {
+  for (const name of variables.splice(0)) delete process.env[name];
   await approvals.close();
   await new Promise<void>((resolve) => slack.close(() => resolve()));
 });
@@ -64,11 +73,13 @@ interface Click {
   region: string;
   stage?: string;
   action?: 'approve' | 'reject';
+  /** The button's value as a message carried it (default: made from the rollout, region and stage). */
+  value?: string;
 }
 /** A block_actions callback as Slack sends it: its form body and a fresh trigger id and response_url. */
 function callback(rolloutId: string, click: Click): string {
   clicks += 1;
-  const value = approvalButtonValue({ rolloutId, region: click.region, stage: click.stage ?? 'canary' });
+  const value = click.value ?? approvalButtonValue({ rolloutId, region: click.region, stage: click.stage ?? 'canary' });
   const payload = {
     type: 'block_actions',
     user: { id: click.user, username: click.user.slice(2).toLowerCase(), team_id: 'T0TEST' },
@@ -101,13 +112,14 @@ async function post(body: string, options: { secret?: string; timestamp?: number
   return { status: res.status, body: (await res.json()) as { text?: string; error?: string }, signature, timestamp };
 }
 
-async function startAwaiting() {
+async function startAwaiting(overrides: Partial<PlanInput> = {}) {
   const version = await rig.register('candidate-good');
   const plan = rig.plan({
     regions: rig.plan().regions.slice(0, 2),
     stages: [{ name: 'canary', traffic: 20, bake: '0ms', approval: true }],
     timeouts: { replication: '10s', config_update: '10s', approval: '60s' },
     approvals: { allowed: ['ana@example.com'] },
+    ...overrides,
   });
   const { handle } = await startRollout(rig.client, { plan, edgeCases: [], version, triggeredBy: 'test' });
   await until('both regions awaiting approval', async () => {
@@ -233,4 +245,33 @@ it('approves as the mapped identity; refuses forged, expired, replayed, unmapped
   expect((await replyTo(clicks)).body).toMatchObject({
     text: `${id}: rejected eu-west-1 (stage canary) as ana@example.com (Slack @ana (U0ANA)).`,
   });
+});
+
+it("the rollout's own awaiting-approval message carries the buttons, and its Approve button approves", async () => {
+  // The worker posts the channel's messages to the stand-in for Slack, with buttons.
+  setEnv(channelEnvVar('approvals-slack', 'URL'), slackUrl.replace('/actions/', '/hooks/T0TEST/B0TEST/x'));
+  setEnv(channelEnvVar('approvals-slack', 'INTERACTIVE'), 'true');
+  const handle = await startAwaiting({
+    notifications: [{ channel: 'approvals-slack', kind: 'slack', events: ['awaiting-approval'] }],
+  });
+  const message = await until('the awaiting-approval message for eu-west-1', async () =>
+    replies.find((r) => r.path.startsWith('/hooks/') && JSON.stringify(r.body).includes('eu-west-1 awaits approval')),
+  );
+  const blocks = message.body.blocks as { type: string; elements?: { action_id: string; value: string }[] }[];
+  const buttons = blocks.find((b) => b.type === 'actions')!.elements!;
+  expect(buttons.map((b) => b.action_id)).toEqual([APPROVAL_ACTIONS.approve, APPROVAL_ACTIONS.reject]);
+  const approve = buttons[0];
+  expect(JSON.parse(approve.value)).toEqual({ rolloutId: handle.workflowId, region: 'eu-west-1', stage: 'canary' });
+
+  // Ana clicks it: Slack posts the click with the button's value as it was.
+  const clicked = await post(callback(handle.workflowId, { user: 'U0ANA', region: 'ignored', value: approve.value }));
+  expect(clicked.status).toBe(200);
+  const status = await until('eu-west-1 approved', async () => {
+    const s = await handle.query(rolloutStatusQuery);
+    return region(s, 'eu-west-1').approvals.length ? s : undefined;
+  });
+  expect(region(status, 'eu-west-1').approvals).toEqual([
+    expect.objectContaining({ decision: 'approved', by: 'ana@example.com', stage: 'canary' }),
+  ]);
+  expect(region(status, 'us-east-1').phase).toBe('awaiting-approval');
 });
