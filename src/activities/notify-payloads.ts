@@ -4,6 +4,9 @@
  *
  * - slack: an incoming-webhook message, `text` (the fallback shown in notifications) and Block Kit `blocks`
  *   (https://api.slack.com/messaging/webhooks). Slack-compatible receivers (Mattermost, Rocket.Chat) read `text`.
+ *   With `interactive` (the worker's ROLLOUT_NOTIFY_<CHANNEL>_INTERACTIVE=true), an awaiting-approval message also
+ *   carries an `actions` block with Approve / Reject buttons (https://api.slack.com/messaging/interactivity), whose
+ *   clicks the Slack app sends to `rollout approvals-server` (src/approvals/).
  * - teams: a message with one Adaptive Card attachment, the form both the classic Incoming Webhook and the Workflows
  *   app's "When a Teams webhook request is received" trigger accept; Workflows take Adaptive Cards only, not the
  *   legacy MessageCard ("Create and send messages", Known issues:
@@ -14,7 +17,7 @@
  *   the README's "Notifications" section gives the receiver's check.
  */
 import { createHmac } from 'node:crypto';
-import type { NotificationEvent } from '../shared/notifications';
+import { APPROVAL_ACTIONS, approvalButtonValue, type NotificationEvent } from '../shared/notifications';
 
 /** Headers of a signed webhook delivery. */
 export const SIGNATURE_HEADER = 'X-Rollout-Signature';
@@ -38,7 +41,41 @@ function plainLines(event: NotificationEvent, link: string | undefined): string[
   ];
 }
 
-export function slackPayload(event: NotificationEvent, link: string | undefined): Record<string, unknown> {
+/** The Approve / Reject buttons of an awaiting-approval message; none for other events. */
+function approvalButtons(event: NotificationEvent): Record<string, unknown> | undefined {
+  if (event.event !== 'awaiting-approval' || !event.region || !event.stage) return undefined;
+  const value = approvalButtonValue({ rolloutId: event.rolloutId, region: event.region, stage: event.stage });
+  const button = (text: string, actionId: string, style: 'primary' | 'danger') => ({
+    type: 'button',
+    text: { type: 'plain_text', text },
+    action_id: actionId,
+    style,
+    value,
+  });
+  return {
+    type: 'actions',
+    block_id: `rollout-approval/${event.region}/${event.stage}`.slice(0, 255),
+    elements: [
+      button('Approve', APPROVAL_ACTIONS.approve, 'primary'),
+      {
+        ...button('Reject', APPROVAL_ACTIONS.reject, 'danger'),
+        confirm: {
+          title: { type: 'plain_text', text: 'Reject this stage?' },
+          text: { type: 'plain_text', text: `${event.region} rolls back to its previous config.`.slice(0, 300) },
+          confirm: { type: 'plain_text', text: 'Reject' },
+          deny: { type: 'plain_text', text: 'Cancel' },
+          style: 'danger',
+        },
+      },
+    ],
+  };
+}
+
+export function slackPayload(
+  event: NotificationEvent,
+  link: string | undefined,
+  options: { interactive?: boolean } = {},
+): Record<string, unknown> {
   const title = `${event.urgent ? ':rotating_light: *URGENT* ' : ''}*${slackEscape(event.title)}*`;
   const blocks: Record<string, unknown>[] = [
     { type: 'section', text: { type: 'mrkdwn', text: `${title}\n${slackEscape(event.text)}` } },
@@ -51,6 +88,8 @@ export function slackPayload(event: NotificationEvent, link: string | undefined)
       type: 'context',
       elements: [{ type: 'mrkdwn', text: `<${link}|Open ${slackEscape(event.rolloutId)} in the Temporal UI>` }],
     });
+  const buttons = options.interactive ? approvalButtons(event) : undefined;
+  if (buttons) blocks.push(buttons);
   return { text: slackEscape(plainLines(event, link).join('\n')), blocks };
 }
 

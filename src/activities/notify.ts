@@ -123,8 +123,19 @@ function resolveChannel(input: DeliveryInput, env: NodeJS.ProcessEnv): { url: UR
   return { url, secret };
 }
 
-function body(input: DeliveryInput, link: string | undefined): string {
-  const build = { slack: slackPayload, teams: teamsPayload, webhook: webhookPayload }[input.kind];
+/** Whether a slack channel's messages carry Approve / Reject buttons: ROLLOUT_NOTIFY_<CHANNEL>_INTERACTIVE. */
+export function interactiveChannel(channel: string, env: NodeJS.ProcessEnv): boolean {
+  const variable = channelEnvVar(channel, 'INTERACTIVE');
+  const value = env[variable]?.trim().toLowerCase();
+  if (value === undefined || value === '' || value === 'false' || value === '0') return false;
+  if (value === 'true' || value === '1') return true;
+  throw notConfigured(`channel ${channel}: ${variable} is true or false (it is neither)`);
+}
+
+function body(input: DeliveryInput, link: string | undefined, env: NodeJS.ProcessEnv): string {
+  if (input.kind === 'slack')
+    return JSON.stringify(slackPayload(input.event, link, { interactive: interactiveChannel(input.channel, env) }));
+  const build = { teams: teamsPayload, webhook: webhookPayload }[input.kind];
   return JSON.stringify(build(input.event, link));
 }
 
@@ -137,7 +148,7 @@ export function createNotifyActivities(options: NotifyOptions = {}) {
       const credentials = credentialsOf(input.channel, url, env, secret);
       const context = `channel ${input.channel} (${input.kind}), ${input.event.event}`;
       const info = Context.current().info;
-      const text = body(input, uiLinkFromEnv(env, info.namespace, input.event.rolloutId));
+      const text = body(input, uiLinkFromEnv(env, info.namespace, input.event.rolloutId), env);
       const headers: Record<string, string> = {
         'Content-Type': 'application/json',
         [EVENT_ID_HEADER]: input.event.key,

@@ -3,6 +3,7 @@
  * failure (a bug: the stack trace goes to stderr), 2 a wrong command line or an invalid plan.
  */
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type Command, type Io } from './command';
+import { approvalsServerCommand } from './approvals-server';
 import { codecServerCommand } from './codec-server';
 import { CommandError } from './context';
 import { historyCommand } from './history';
@@ -26,6 +27,7 @@ export const COMMANDS: Command[] = [
   validateCommand,
   planCommand,
   codecServerCommand,
+  approvalsServerCommand,
   latencyReportCommand,
 ];
 

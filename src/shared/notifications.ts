@@ -29,8 +29,12 @@ export type ChannelKind = (typeof CHANNEL_KINDS)[number];
 /** A channel's name: it names the worker's environment variables (`channelEnvVar`), so it is kept simple. */
 export const CHANNEL_NAME = /^[a-z][a-z0-9_-]{0,39}$/;
 
-/** The worker's variable holding a channel's webhook URL (`URL`) or signing secret (`SECRET`). */
-export function channelEnvVar(channel: string, what: 'URL' | 'SECRET'): string {
+/**
+ * The worker's variable holding a channel's webhook URL (`URL`), signing secret (`SECRET`), or, for kind slack,
+ * whether its awaiting-approval messages carry Approve / Reject buttons (`INTERACTIVE=true`: the Slack app behind
+ * the webhook sends their clicks to `rollout approvals-server`).
+ */
+export function channelEnvVar(channel: string, what: 'URL' | 'SECRET' | 'INTERACTIVE'): string {
   return `ROLLOUT_NOTIFY_${channel.toUpperCase().replace(/-/g, '_')}_${what}`;
 }
 
@@ -91,6 +95,25 @@ export interface NotificationRecord {
 
 /** The newest records kept in the status. */
 export const MAX_NOTIFICATION_RECORDS = 50;
+
+/** The `action_id`s of the Approve / Reject buttons of a Slack awaiting-approval message. */
+export const APPROVAL_ACTIONS = { approve: 'rollout-approve', reject: 'rollout-reject' } as const;
+export type ApprovalAction = keyof typeof APPROVAL_ACTIONS;
+
+/**
+ * What a button's `value` names: the stage of a region of a rollout. Not a secret and not trusted: the approvals
+ * server checks that the rollout exists and that the region awaits approval of that stage before it acts.
+ */
+export interface ApprovalButtonValue {
+  rolloutId: string;
+  region: string;
+  stage: string;
+}
+
+/** A button's `value` (JSON; Slack allows 2000 characters: a workflow id is at most 1000). */
+export function approvalButtonValue(value: ApprovalButtonValue): string {
+  return JSON.stringify({ rolloutId: value.rolloutId, region: value.region, stage: value.stage });
+}
 
 /** A word that a POSIX shell reads as itself: quoted unless it is plainly safe. */
 function shellWord(word: string): string {

@@ -61,6 +61,23 @@ describe('payloads', () => {
     expect(JSON.stringify(slackPayload(awaiting, undefined))).not.toContain('Temporal UI');
   });
 
+  it('Slack: Approve / Reject buttons only when the channel is interactive, naming the rollout, region and stage', () => {
+    const plain = slackPayload(awaiting, LINK) as { blocks: any[] };
+    expect(plain.blocks.some((b) => b.type === 'actions')).toBe(false);
+    const payload = slackPayload(awaiting, LINK, { interactive: true }) as { blocks: any[] };
+    const actions = payload.blocks.filter((b) => b.type === 'actions');
+    expect(actions).toHaveLength(1);
+    const [approve, reject] = actions[0].elements;
+    const value = { rolloutId: ROLLOUT, region: 'eu-west-1', stage: 'canary' };
+    expect(approve).toMatchObject({ type: 'button', action_id: 'rollout-approve', style: 'primary' });
+    expect(reject).toMatchObject({ type: 'button', action_id: 'rollout-reject', style: 'danger' });
+    expect(reject.confirm.title.text).toBe('Reject this stage?');
+    expect([JSON.parse(approve.value), JSON.parse(reject.value)]).toEqual([value, value]);
+    // Other events carry no buttons, even on an interactive channel.
+    const promoted = { ...awaiting, event: 'promoted' as const, command: undefined };
+    expect(JSON.stringify(slackPayload(promoted, LINK, { interactive: true }))).not.toContain('rollout-approve');
+  });
+
   it('Teams: one Adaptive Card attachment with the command and an Open URL action', () => {
     const payload = teamsPayload({ ...awaiting, urgent: true }, LINK) as any;
     expect(payload.type).toBe('message');
@@ -195,6 +212,20 @@ describe('deliverNotification', () => {
       ['attachments', 'type'],
     ]);
     expect(received.every((r) => r.headers[SIGNATURE_HEADER.toLowerCase()] === undefined)).toBe(true);
+  });
+
+  it('posts the buttons when ROLLOUT_NOTIFY_<CHANNEL>_INTERACTIVE=true on the worker; refuses another value', async () => {
+    script = [answer(200, 'ok')];
+    await deliver('slack', { ...env(), [channelEnvVar('fraud-alerts', 'INTERACTIVE')]: 'true' });
+    await deliver('slack');
+    const [interactive, plain] = received.map((r) => JSON.parse(r.body) as { blocks: { type: string }[] });
+    expect(interactive.blocks.map((b) => b.type)).toContain('actions');
+    expect(plain.blocks.map((b) => b.type)).not.toContain('actions');
+    const err = await failure(deliver('slack', { ...env(), ROLLOUT_NOTIFY_FRAUD_ALERTS_INTERACTIVE: 'yes please' }));
+    expect(err.message).toBe(
+      'channel fraud-alerts: ROLLOUT_NOTIFY_FRAUD_ALERTS_INTERACTIVE is true or false (it is neither)',
+    );
+    expect(err.nonRetryable).toBe(true);
   });
 
   it('retries a 500 (the next attempt is delivered)', async () => {

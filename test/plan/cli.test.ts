@@ -112,7 +112,7 @@ describe('rollout CLI', () => {
       [['--verbose', 'plan'], 'rollout: unknown option --verbose; options go after the command\nSee: rollout --help\n'],
       [
         ['deploy', EXAMPLE],
-        'rollout: unknown command "deploy"; commands: start, status, approve, reject, pause, resume, abort, skip-bake, retry-rollback, watch, list, history, validate, plan, codec-server, latency-report\nSee: rollout --help\n',
+        'rollout: unknown command "deploy"; commands: start, status, approve, reject, pause, resume, abort, skip-bake, retry-rollback, watch, list, history, validate, plan, codec-server, approvals-server, latency-report\nSee: rollout --help\n',
       ],
       [
         ['plan', EXAMPLE, '--version'],
