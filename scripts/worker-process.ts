@@ -12,7 +12,11 @@ import { WorkspaceClients } from '../src/activities';
 import { createWorkers } from '../src/worker';
 
 async function main() {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  // Errors only, the SDK core's included: the benchmarks and the fault suite read this process's output.
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+  });
   const address = process.env.TEMPORAL_ADDRESS!;
   const [initialMs, maxMs] = (process.env.WORKER_POLL ?? '1000,10000').split(',').map(Number);
   const connection = await NativeConnection.connect({ address });

@@ -3,6 +3,7 @@
  * allow-lists, a rollout with payload encryption, a rollout with notification channels (webhook URLs and signing
  * secrets), and (last) a scan of every history and log line this file produced for every credential it used.
  */
+import { installTestRuntime } from '../support/runtime';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
-import { DefaultLogger, Runtime, type Logger } from '@temporalio/worker';
+import { Runtime, type Logger } from '@temporalio/worker';
 import { AesGcmCodec, ENCRYPTED_ENCODING, type CodecKey } from '../../src/codec';
 import { parseCodecServerTokens, startCodecServer } from '../../src/codec/server';
 import { DatabricksClient } from '../../src/databricks';
@@ -33,11 +34,7 @@ import { EDGE_CASES, MODEL, Rig, until, useRig } from '../support/temporal';
 // runtime is process-wide and often created by an earlier test file (jest runs them in band), so the scan wraps
 // whichever logger it has rather than installing its own, and records every level, also those it does not print.
 const logLines: string[] = [];
-try {
-  Runtime.install({ logger: new DefaultLogger('ERROR') }); // printed as createTemporalEnv prints them
-} catch {
-  // Created already in this module registry.
-}
+installTestRuntime(); // printed as createTemporalEnv prints them
 const runtimeLogger: Logger = Runtime.instance().logger;
 const printLog = runtimeLogger.log.bind(runtimeLogger);
 runtimeLogger.log = (level, message, meta) => {

@@ -2,18 +2,13 @@
  * A real Temporal dev server (the Temporal CLI, found or built by scripts/temporal-cli.ts), the Databricks emulator,
  * per-region ~/.databrickscfg profiles pointing at it, and workers serving every queue: what a rollout needs.
  */
+import { installTestRuntime } from './runtime';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataConverter } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import {
-  bundleWorkflowCode,
-  DefaultLogger,
-  Runtime,
-  type Worker,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { freePort } from '../../scripts/dev-server';
 import { resolveTemporalCli } from '../../scripts/temporal-cli';
 import { Client } from '@temporalio/client';
@@ -46,16 +41,7 @@ export type TemporalEnv = TestWorkflowEnvironment & { uiUrl?: string };
 export async function createTemporalEnv(options: { ui: true }): Promise<TemporalEnv & { uiUrl: string }>;
 export async function createTemporalEnv(options?: { ui?: boolean }): Promise<TemporalEnv>;
 export async function createTemporalEnv(options: { ui?: boolean } = {}): Promise<TemporalEnv> {
-  try {
-    // Expected failures (refused updates, failing activities) are logged at WARN; keep test output readable. The SDK
-    // core's own logs (a task completed after its workflow closed, at teardown) go through the same logger.
-    Runtime.install({
-      logger: new DefaultLogger('ERROR'),
-      telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
-    });
-  } catch {
-    // Installed already in this module registry.
-  }
+  installTestRuntime();
   const uiPort = options.ui ? await freePort() : undefined;
   const env: TemporalEnv = await TestWorkflowEnvironment.createLocal({
     server: {

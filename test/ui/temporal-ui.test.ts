@@ -14,9 +14,15 @@ import { chromium, type BrowserContext, type FrameLocator, type Locator, type Pa
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { startRollout, rolloutReport } from '../../src/rollouts';
-import { abortUpdate, approveUpdate, regionWorkflowId, rolloutStatusQuery } from '../../src/shared/messages';
+import {
+  abortUpdate,
+  approveUpdate,
+  endpointLeaseWorkflowId,
+  regionWorkflowId,
+  rolloutStatusQuery,
+} from '../../src/shared/messages';
 import { generateWorld } from '../../src/emulator/generate-world';
-import { bundleWorkflows, createTemporalEnv, MODEL, Rig, rolloutWorld } from '../support/temporal';
+import { bundleWorkflows, createTemporalEnv, EDGE_CASES, MODEL, Rig, rolloutWorld } from '../support/temporal';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = resolve(__dirname, '../../test-artifacts');
@@ -258,7 +264,7 @@ it('finishes once approved, and the UI shows it completed', async () => {
   await visible(workflowStatus('Completed'));
 });
 
-it('shows every row of a 20-region rollout, and lists a rollout that did not succeed as Failed', async () => {
+it('shows every row of a 20-region rollout, and lists the rollouts that did not succeed as Failed', async () => {
   const wide = await rig.register('candidate-good');
   const plan = rig.plan({
     stages: [{ name: 'canary', traffic: 20, bake: '0ms', approval: true }],
@@ -275,17 +281,46 @@ it('shows every row of a 20-region rollout, and lists a rollout that did not suc
   await openTab('user-metadata-tab');
   await everyRegionRowShown(plan.regions.map((r) => r.name));
   await page.screenshot({ path: join(ARTIFACTS, 'temporal-ui-rollout-20-regions.png'), fullPage: true });
-
   await started.handle.executeUpdate(abortUpdate, { args: [{ by: 'ui test', reason: 'seen all 20 rows' }] });
   expect((await rolloutReport(started.handle)).outcome).toBe('aborted');
-  // The list: the aborted rollout red (Failed), the approved one green (Completed).
+
+  // A bad version: its edge cases fail in the first region, which is restored; the rollout is rolled back.
+  const bad = await startRollout(rig.client, {
+    plan: rig.plan({
+      regions: rig.plan().regions.filter((r) => REGIONS.includes(r.name)),
+      tests: { edge_cases: { file: 'inline', tolerance: 0.02 } },
+      stages: [{ name: 'canary', traffic: 10, bake: '0ms' }],
+    }),
+    edgeCases: EDGE_CASES,
+    version: await rig.register('candidate-bad'),
+    triggeredBy: 'ui test',
+  });
+  expect((await rolloutReport(bad.handle)).outcome).toBe('rolled-back');
+
+  // The list: the rolled-back and the aborted rollouts red (Failed), the approved one green (Completed).
   const query = `RolloutModel="${MODEL}"`;
   await page.goto(`${env.uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(query)}`);
   const row = (id: string) => page.getByRole('row').filter({ has: page.getByRole('link', { name: id, exact: true }) });
+  await visible(row(bad.workflowId).getByText('Failed', { exact: true }));
   await visible(row(started.workflowId).getByText('Failed', { exact: true }));
   await visible(row(rolloutId).getByText('Completed', { exact: true }));
   await page.screenshot({ path: join(ARTIFACTS, 'temporal-ui-rollout-list-outcomes.png'), fullPage: true });
-  // Its page says why in a sentence, with the report in the failure's details.
-  await page.goto(workflowUrl(started.workflowId));
+  // The bad one's page says why in a sentence.
+  await page.goto(workflowUrl(bad.workflowId));
   await visible(workflowStatus('Failed'));
-}, 180_000);
+  // Its Result panel: the typed failure, its sentence, and the report in its details.
+  await visible(page.getByText(/RolloutRolledBack/));
+  await visible(page.getByText(/rolled back in us-east-1[a-z0-9, -]*: edge-cases failed/));
+  await page.screenshot({ path: join(ARTIFACTS, 'temporal-ui-rollout-failed.png'), fullPage: true });
+
+  // Every endpoint lease of the three rollouts ended Completed, released by its holder: none Terminated.
+  const leases = 'WorkflowType="endpointLeaseWorkflow"';
+  await page.goto(`${env.uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(leases)}`);
+  await visible(page.getByRole('link', { name: endpointLeaseWorkflowId('us-east-1', 'fraud-detector'), exact: true }));
+  await page.screenshot({ path: join(ARTIFACTS, 'temporal-ui-leases.png'), fullPage: true });
+  const statuses = new Map<string, number>();
+  for await (const lease of rig.client.workflow.list({ query: leases }))
+    statuses.set(lease.status.name, (statuses.get(lease.status.name) ?? 0) + 1);
+  expect([...statuses.keys()]).toEqual(['COMPLETED']);
+  expect(await page.getByRole('row').getByText('Terminated', { exact: true }).count()).toBe(0);
+}, 240_000);

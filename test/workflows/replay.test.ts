@@ -2,9 +2,10 @@
  * Replays committed histories of real rollouts (recorded by scripts/record-histories.ts) against today's workflow
  * code: a change that would break rollouts already in flight fails here. Guard such changes with patched().
  */
+import { installTestRuntime } from '../support/runtime';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { bundleWorkflows } from '../support/temporal';
 
@@ -14,11 +15,7 @@ const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json') && f !== 
 let bundle: WorkflowBundleWithSourceMap;
 
 beforeAll(async () => {
-  try {
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
-  } catch {
-    // Installed already.
-  }
+  installTestRuntime();
   bundle = await bundleWorkflows();
 }, 60_000);
 

@@ -1,0 +1,18 @@
+/**
+ * The worker runtime of a test process. It is process-wide and the first test file to create it decides its
+ * options (jest runs the files in band), so every file installs it the same way: expected failures (refused updates,
+ * failing activities) are logged at WARN, and the SDK core's own lines (a task completed after its workflow closed,
+ * a replay's nondeterminism) go through the same logger, which prints only errors.
+ */
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+
+export function installTestRuntime(): void {
+  try {
+    Runtime.install({
+      logger: new DefaultLogger('ERROR'),
+      telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+    });
+  } catch {
+    // Installed already in this process.
+  }
+}
