@@ -33,33 +33,40 @@ export function describeChanges(previous: RolloutStatus | undefined, next: Rollo
   return lines.map(terminalLine);
 }
 
-/** Each region's checks, approvals, phases passed through and its new state since the last look. */
+/**
+ * Each region's checks, approvals, phases passed through and its new state since the last look, in the order they
+ * happened across regions (the pilot's promotion before the next wave's first step). Within a region, results come
+ * before the phase change they cause, and its new state after what led to it.
+ */
 function regionChanges(previous: RolloutStatus | undefined, next: RolloutStatus): string[] {
-  const lines: string[] = [];
+  const events: { at: string; order: number; line: string }[] = [];
+  const add = (at: string | undefined, line: string) => events.push({ at: at ?? '', order: events.length, line });
   for (const region of next.regions) {
     const before = previous?.regions.find((r) => r.region === region.region);
-    // What happened since the last look, in the order it happened: results explain the phase change that follows
-    // them, and phases entered and left between two looks are told too (the timeline keeps each one).
-    const events: { at: string; line: string }[] = [];
+    // Phases entered and left between two looks are told too (the timeline keeps each one).
+    const happened: { at: string; line: string }[] = [];
     for (const check of region.checks.slice(before?.checks.length ?? 0))
-      events.push({
+      happened.push({
         at: check.at,
         line: `${region.region}: ${check.check}${check.stage ? ` (${check.stage})` : ''} ${check.passed ? 'passed' : 'FAILED'}: ${check.summary}${check.failures.length ? ` - ${check.failures.slice(0, 3).join('; ')}` : ''}`,
       });
     for (const approval of region.approvals.slice(before?.approvals.length ?? 0))
-      events.push({
+      happened.push({
         at: approval.at,
         line: `${region.region}: stage ${approval.stage} ${approval.decision} by ${approval.by}${approval.reason ? ` (${approval.reason})` : ''}`,
       });
     for (const refused of (region.refusedApprovals ?? []).slice(before?.refusedApprovals?.length ?? 0))
-      events.push({ at: refused.at, line: `${region.region}: approval REFUSED: ${refused.why}` });
+      happened.push({ at: refused.at, line: `${region.region}: approval REFUSED: ${refused.why}` });
     if (before)
       for (const passed of region.timeline.slice(before.timeline.length, -1))
-        events.push({
+        happened.push({
           at: passed.at,
           line: `${region.region}: ${passed.phase}${passed.stage ? ` [${passed.stage}]` : ''}${passed.weight !== undefined ? `, new version at ${passed.weight}%` : ''}`,
         });
-    lines.push(...events.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0)).map((e) => e.line));
+    for (const e of happened.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))) add(e.at, e.line);
+    // The new state at the time it began: never before the events of this region that led to it.
+    const latest = happened.at(-1)?.at ?? '';
+    const since = region.phaseSince > latest ? region.phaseSince : latest;
     const moved =
       !before ||
       before.phase !== region.phase ||
@@ -67,11 +74,12 @@ function regionChanges(previous: RolloutStatus | undefined, next: RolloutStatus)
       before.challengerWeight !== region.challengerWeight ||
       memberWeights(before) !== memberWeights(region) ||
       before.paused !== region.paused;
-    if (moved) lines.push(regionLine(region));
+    if (moved) add(since, regionLine(region));
     // A failed check's line already said what the region's error says ("edge-cases failed in stage canary: ...").
     const last = region.checks.at(-1);
     const toldByCheck = last !== undefined && !last.passed && region.error?.startsWith(`${last.check} failed`);
-    if (region.error && region.error !== before?.error && !toldByCheck) lines.push(`${region.region}: ${region.error}`);
+    if (region.error && region.error !== before?.error && !toldByCheck) add(since, `${region.region}: ${region.error}`);
   }
-  return lines;
+  // Across regions by time (ISO strings sort as times); equal times keep the order above.
+  return events.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.order - b.order)).map((e) => e.line);
 }

@@ -140,4 +140,29 @@ describe('describeChanges', () => {
       'rollout: rolling-out (wave rest)',
     ]);
   });
+  it('orders what happened across regions by time, not by plan order', () => {
+    const at = (s: number) => `2026-01-01T00:01:${String(s).padStart(2, '0')}.000Z`;
+    const look = status([
+      region({ region: 'us-east-1', phase: 'pending', stage: undefined, challengerWeight: 0 }),
+      region({ phase: 'promoting', stage: 'half', challengerWeight: 50 }),
+    ]);
+    const next = status(
+      [
+        region({
+          region: 'us-east-1',
+          phase: 'waiting-for-replication',
+          stage: undefined,
+          challengerWeight: 0,
+          phaseSince: at(5),
+        }),
+        region({ phase: 'promoted', stage: 'half', challengerWeight: 100, phaseSince: at(3) }),
+      ],
+      { wave: 'rest' },
+    );
+    expect(describeChanges(look, next)).toEqual([
+      'eu-west-1: promoted [half], new version at 100%',
+      'us-east-1: waiting-for-replication, new version at 0%',
+      'rollout: rolling-out (wave rest)',
+    ]);
+  });
 });
