@@ -5,7 +5,13 @@
  * where `rollout`, the step summary and any client read it (`rolloutReport` in src/rollouts.ts). Pure: the workflow
  * and the clients share it.
  */
+import { ROLLOUT_OUTCOMES } from './phases';
 import type { RolloutOutcome, RolloutReport } from './types';
+
+/** Every outcome a rollout can end with but success. */
+const UNSUCCESSFUL_OUTCOMES = ROLLOUT_OUTCOMES.filter(
+  (outcome): outcome is Exclude<RolloutOutcome, 'succeeded'> => outcome !== 'succeeded',
+);
 
 /** The failure type of each outcome but success, e.g. RolloutRolledBack. */
 export function rolloutFailureType(outcome: Exclude<RolloutOutcome, 'succeeded'>): string {
@@ -14,12 +20,7 @@ export function rolloutFailureType(outcome: Exclude<RolloutOutcome, 'succeeded'>
 
 /** Whether a failure type is one of a rollout's outcomes (not a bug or a termination). */
 export function isRolloutFailureType(type: string | undefined | null): boolean {
-  return (
-    type != null &&
-    ['rolled-back', 'partially-failed', 'failed', 'aborted', 'superseded', 'refused'].some(
-      (outcome) => rolloutFailureType(outcome as Exclude<RolloutOutcome, 'succeeded'>) === type,
-    )
-  );
+  return type != null && UNSUCCESSFUL_OUTCOMES.some((outcome) => rolloutFailureType(outcome) === type);
 }
 
 /**
