@@ -6,6 +6,9 @@
  *     the endpoint lease and the change check were added behind patched()).
  *   - `aborted`: a rollout aborted during a bake, its region restoring itself while cancelled (recorded after regions
  *     stopped awaiting their progress signals, behind patched()).
+ *   - `aborted-keyed`: the same abort with message keys: each cancelled region restores its endpoint, releases its
+ *     lease and waits until the lease has ended (recorded after a keyed holder's cancellation stopped reaching its
+ *     lease, behind patched()).
  *   - `queued`: two versions started together, ordered by the model queue (whose history is kept too), with message
  *     keys, two approvers at once (the second answered AlreadyDecided) and a forged region command (recorded after
  *     the model queue, message keys and shared-endpoint entities were added behind patched()).
@@ -74,6 +77,7 @@ const SCENARIOS = [
   'rolled-back',
   'shadow-ab',
   'aborted',
+  'aborted-keyed',
   'queued',
   'live-canary',
   'watcher',
@@ -104,7 +108,8 @@ async function main() {
     if (run('approved')) await recordApproved(rig);
     if (run('rolled-back')) await recordRolledBack(rig);
     if (run('shadow-ab')) await recordShadowAb(rig);
-    if (run('aborted')) await recordAborted(rig);
+    if (run('aborted')) await recordAborted(rig, 'aborted');
+    if (run('aborted-keyed')) await recordAborted(rig, 'aborted-keyed');
     if (run('queued')) await recordQueued(rig);
     if (run('live-canary')) await recordLiveCanary(rig);
     if (run('watcher')) await recordWatcher(rig);
@@ -284,7 +289,7 @@ async function recordShadowAb(rig: Rig) {
   await save(rig.client.workflow.getHandle(endpointLeaseWorkflowId(region.name, region.endpoint)), 'endpoint-lease');
 }
 
-async function recordAborted(rig: Rig) {
+async function recordAborted(rig: Rig, name: string) {
   const good = await rig.register('candidate-good');
   const plan = rig.plan({
     regions: rig.plan().regions.slice(0, 2),
@@ -299,8 +304,8 @@ async function recordAborted(rig: Rig) {
   await everyRegionIn(rollout.handle, 'baking');
   await rollout.handle.executeUpdate(abortUpdate, { args: [{ by: 'recorder', reason: 'replay fixture' }] });
   await rolloutReport(rollout.handle);
-  await save(rollout.handle, 'rollout-aborted');
-  await save(rig.client.workflow.getHandle(regionWorkflowId(rollout.workflowId, 'eu-west-1')), 'region-aborted');
+  await save(rollout.handle, `rollout-${name}`);
+  await save(rig.client.workflow.getHandle(regionWorkflowId(rollout.workflowId, 'eu-west-1')), `region-${name}`);
 }
 
 async function recordLiveCanary(rig: Rig) {

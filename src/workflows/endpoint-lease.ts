@@ -56,18 +56,25 @@ export async function acquireEndpointLease(
 ): Promise<EndpointLease> {
   const workflowId = endpointLeaseWorkflowId(region, endpoint);
   const holder = wf.workflowInfo().workflowId;
+  // A keyed holder's cancellation never reaches its lease: a start still in flight when the holder is cancelled
+  // completes, so the holder knows it holds the lease and releases it (else the lease ran on unseen until Temporal
+  // terminated it with its holder), and the release waits for the lease's real end. Holders from before replay as
+  // they ran.
+  const shielded = key !== undefined && wf.patched('lease-outlives-holder-cancellation');
   for (let attempt = 0; ; attempt++) {
     try {
-      const handle = await wf.startChild(endpointLeaseWorkflow, {
-        workflowId,
-        taskQueue: CONTROL_TASK_QUEUE,
-        args: [{ holder, region, endpoint, ...(key !== undefined ? { key } : {}) }],
-        parentClosePolicy: 'TERMINATE',
-        // A cancelled holder still restores the endpoint under the lease, then releases it; holders from before
-        // message keys let the cancellation reach the lease, as they always did.
-        ...(key !== undefined ? { cancellationType: wf.ChildWorkflowCancellationType.ABANDON } : {}),
-        staticSummary: `${region}/${endpoint} held by ${holder}`,
-      });
+      const start = () =>
+        wf.startChild(endpointLeaseWorkflow, {
+          workflowId,
+          taskQueue: CONTROL_TASK_QUEUE,
+          args: [{ holder, region, endpoint, ...(key !== undefined ? { key } : {}) }],
+          parentClosePolicy: 'TERMINATE',
+          // A cancelled holder still restores the endpoint under the lease, then releases it; holders from before
+          // message keys let the cancellation reach the lease, as they always did.
+          ...(key !== undefined ? { cancellationType: wf.ChildWorkflowCancellationType.ABANDON } : {}),
+          staticSummary: `${region}/${endpoint} held by ${holder}`,
+        });
+      const handle = shielded ? await wf.CancellationScope.nonCancellable(start) : await start();
       return {
         release: async (untilEnded = false) => {
           await handle.signal(releaseLeaseSignal, key);

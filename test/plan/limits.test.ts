@@ -44,6 +44,7 @@ describe('estimateRolloutHistoryEvents', () => {
   it.each([
     'rollout-approved',
     'rollout-aborted',
+    'rollout-aborted-keyed',
     'rollout-rolled-back',
     'rollout-shadow-ab',
     'rollout-queued',

@@ -3,7 +3,7 @@
  * per-region ~/.databrickscfg profiles pointing at it, and workers serving every queue: what a rollout needs.
  */
 import { installTestRuntime } from './runtime';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataConverter } from '@temporalio/common';
@@ -43,15 +43,28 @@ export async function createTemporalEnv(options?: { ui?: boolean }): Promise<Tem
 export async function createTemporalEnv(options: { ui?: boolean } = {}): Promise<TemporalEnv> {
   installTestRuntime();
   const uiPort = options.ui ? await freePort() : undefined;
-  const env: TemporalEnv = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: quietTemporalCli() },
-      // The server's own warnings (a generated cluster id, interceptor notes) say nothing about the code under test.
-      log: { format: 'pretty', level: 'error' },
-      searchAttributes: ROLLOUT_SEARCH_ATTRIBUTES,
-      ...(uiPort ? { ui: true, uiPort } : {}),
-    },
-  });
+  let env: TemporalEnv;
+  try {
+    env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: { type: 'existing-path', path: quietTemporalCli() },
+        // The server's own warnings (a generated cluster id, interceptor notes) say nothing about the code under test.
+        log: { format: 'pretty', level: 'error' },
+        searchAttributes: ROLLOUT_SEARCH_ATTRIBUTES,
+        ...(uiPort ? { ui: true, uiPort } : {}),
+      },
+    });
+  } finally {
+    reportServerErrors();
+  }
+  const teardown = env.teardown.bind(env);
+  env.teardown = async () => {
+    try {
+      await teardown();
+    } finally {
+      reportServerErrors();
+    }
+  };
   if (uiPort) {
     env.uiUrl = `http://127.0.0.1:${uiPort}`;
     await waitForHttp(env.uiUrl, 30_000).catch(async (err: unknown) => {
@@ -62,19 +75,45 @@ export async function createTemporalEnv(options: { ui?: boolean } = {}): Promise
   return env;
 }
 
-let quietCli: string | undefined;
+let quietCli: { path: string; dir: string } | undefined;
 
 /**
- * The Temporal CLI behind a wrapper that drops its standard output: the dev server's banner (version, address,
- * metrics URL), printed for every test file's server. Its errors still reach standard error.
+ * The Temporal CLI behind a wrapper that drops its standard output (the dev server's banner: version, address,
+ * metrics URL, printed for every test file's server) and keeps its standard error in a file per server, which
+ * reportServerErrors prints.
  */
 function quietTemporalCli(): string {
-  if (quietCli) return quietCli;
+  if (quietCli) return quietCli.path;
   const cli = resolveTemporalCli();
-  const wrapper = join(mkdtempSync(join(tmpdir(), 'temporal-quiet-')), 'temporal');
-  writeFileSync(wrapper, `#!/bin/sh\nexec '${cli.replace(/'/g, "'\\''")}' "$@" >/dev/null\n`, { mode: 0o755 });
-  quietCli = wrapper;
-  return wrapper;
+  const dir = mkdtempSync(join(tmpdir(), 'temporal-quiet-'));
+  const path = join(dir, 'temporal');
+  const quote = (text: string) => `'${text.replace(/'/g, "'\\''")}'`;
+  // exec: the server is the process the test environment stops; $$ is its pid.
+  writeFileSync(path, `#!/bin/sh\nexec ${quote(cli)} "$@" >/dev/null 2>>${quote(dir)}/server-$$.stderr\n`, {
+    mode: 0o755,
+  });
+  quietCli = { path, dir };
+  return path;
+}
+
+/**
+ * What a test's own situation makes the server log at ERROR, not a fault: an update still in flight when its workflow
+ * closed (the approval-race tests close rollouts under pending updates; the update's caller is told, and they assert
+ * what it is told).
+ */
+const EXPECTED_SERVER_ERRORS = [/error="workflow update was aborted"/];
+
+/** Prints what the dev servers wrote to standard error since the last call, except the expected errors. */
+function reportServerErrors(): void {
+  if (!quietCli) return;
+  for (const file of readdirSync(quietCli.dir).filter((f) => f.endsWith('.stderr'))) {
+    const path = join(quietCli.dir, file);
+    const text = readFileSync(path, 'utf8');
+    if (!text) continue;
+    writeFileSync(path, '');
+    const kept = text.split('\n').filter((line) => line && !EXPECTED_SERVER_ERRORS.some((e) => e.test(line)));
+    if (kept.length > 0) process.stderr.write(`${kept.join('\n')}\n`);
+  }
 }
 
 async function waitForHttp(url: string, timeoutMs: number): Promise<void> {

@@ -19,10 +19,12 @@ beforeAll(async () => {
   bundle = await bundleWorkflows();
 }, 60_000);
 
-it('has histories of promoted, rolled-back, shadow + A/B, aborted, queued, live-judged, release and watched-after-promotion rollouts: parents, children, a lease, a model queue and a watcher', () => {
+it('has histories of promoted, rolled-back, shadow + A/B, aborted (before and with message keys, and before the lease outlived its holder’s cancellation), queued, live-judged, release and watched-after-promotion rollouts: parents, children, a lease, a model queue and a watcher', () => {
   expect(files.sort()).toEqual([
     'endpoint-lease.json',
     'model-queue.json',
+    'region-aborted-keyed-unshielded.json',
+    'region-aborted-keyed.json',
     'region-aborted.json',
     'region-after-promotion.json',
     'region-approved.json',
@@ -32,6 +34,8 @@ it('has histories of promoted, rolled-back, shadow + A/B, aborted, queued, live-
     'region-release.json',
     'region-rolled-back.json',
     'region-shadow-ab.json',
+    'rollout-aborted-keyed-unshielded.json',
+    'rollout-aborted-keyed.json',
     'rollout-aborted.json',
     'rollout-after-promotion.json',
     'rollout-approved.json',

@@ -4,6 +4,7 @@
  */
 import * as wf from '@temporalio/workflow';
 import type { RegionRolloutInput, RegionStatus, RolloutInput, RolloutStatus } from '../../../src/shared/types';
+import { acquireEndpointLease, type EndpointLease } from '../../../src/workflows/endpoint-lease';
 import { describeFailure, failureType } from '../../../src/workflows/failures';
 import { approvalGate } from '../../../src/workflows/region/approval';
 import { endUntouched, rollBack } from '../../../src/workflows/region/compensation';
@@ -89,4 +90,29 @@ export async function preflightStep(
   } catch (err) {
     return { status: rollout.status, failure: failureOf(err) };
   }
+}
+
+/**
+ * Takes the leases of `endpoints` at once and cancels the taking `cancelAfterMs` later, while some starts may still be
+ * in flight; releases every lease it got, as a region's end does. The leases it got, by endpoint.
+ */
+export async function leasesCancelledWhileTaken(input: {
+  region: string;
+  endpoints: string[];
+  cancelAfterMs: number;
+}): Promise<string[]> {
+  const taken = new Map<string, EndpointLease>();
+  const scope = new wf.CancellationScope();
+  const taking = scope.run(() =>
+    Promise.allSettled(
+      input.endpoints.map(async (endpoint) => {
+        taken.set(endpoint, await acquireEndpointLease(input.region, endpoint, async () => {}, 'step-key'));
+      }),
+    ),
+  );
+  await wf.sleep(input.cancelAfterMs);
+  scope.cancel();
+  await taking;
+  for (const lease of taken.values()) await lease.release(true);
+  return [...taken.keys()].sort();
 }
