@@ -12,10 +12,10 @@ it('the rollout-worker bin runs with them (its shebang)', () => {
   expect(shebang).toBe('#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-old-space-size=1024 --max-semi-space-size=1');
 });
 
-it('npm run worker runs with them', () => {
+it('npm run worker runs with them, on Node 22 or newer (scripts/with-node.sh)', () => {
   const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> })
     .scripts;
-  expect(scripts.worker).toBe(`${workerNodeCommand()} --import tsx src/worker.ts`);
+  expect(scripts.worker).toBe(`bash scripts/with-node.sh env ${workerNodeCommand()} --import tsx src/worker.ts`);
 });
 
 it('are flags this node accepts, and they bound its heap', () => {
