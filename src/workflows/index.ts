@@ -8,19 +8,26 @@
  *   after a new build becomes current runs on it, against their history so far: changes to their code still need
  *   `patched()`.
  */
-import { setWorkflowOptions } from '@temporalio/workflow';
+import type { VersioningBehavior } from '@temporalio/common';
+import { setWorkflowOptions, workflowInfo } from '@temporalio/workflow';
 import { rolloutWorkflow } from './rollout/workflow';
 import { regionRolloutWorkflow } from './region/workflow';
 import { endpointLeaseWorkflow } from './endpoint-lease';
 import { rolloutQueueWorkflow } from './model-queue';
 import { rolloutWatcherWorkflow } from './watcher/workflow';
 
-const PINNED = { versioningBehavior: 'PINNED' } as const;
-const AUTO_UPGRADE = { versioningBehavior: 'AUTO_UPGRADE' } as const;
-setWorkflowOptions(PINNED, rolloutWorkflow);
-setWorkflowOptions(PINNED, regionRolloutWorkflow);
-setWorkflowOptions(PINNED, endpointLeaseWorkflow);
-setWorkflowOptions(AUTO_UPGRADE, rolloutQueueWorkflow);
-setWorkflowOptions(AUTO_UPGRADE, rolloutWatcherWorkflow);
+/**
+ * The behaviour, declared only on a versioned worker: declared on every worker, an unversioned worker's rollouts
+ * stalled (test/workflows/endpoint-lease.test.ts timed out). Evaluated once per run, before the workflow starts; the
+ * version is the one recorded for the task, so the answer is the same on replay.
+ */
+const onVersionedWorker = (versioningBehavior: VersioningBehavior) => () =>
+  workflowInfo().currentDeploymentVersion?.deploymentName ? { versioningBehavior } : {};
+
+setWorkflowOptions(onVersionedWorker('PINNED'), rolloutWorkflow);
+setWorkflowOptions(onVersionedWorker('PINNED'), regionRolloutWorkflow);
+setWorkflowOptions(onVersionedWorker('PINNED'), endpointLeaseWorkflow);
+setWorkflowOptions(onVersionedWorker('AUTO_UPGRADE'), rolloutQueueWorkflow);
+setWorkflowOptions(onVersionedWorker('AUTO_UPGRADE'), rolloutWatcherWorkflow);
 
 export { rolloutWorkflow, regionRolloutWorkflow, endpointLeaseWorkflow, rolloutQueueWorkflow, rolloutWatcherWorkflow };
