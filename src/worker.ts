@@ -32,6 +32,7 @@ import { HEALTH_ADDRESS_VARIABLE, parseHealthAddress, serveHealth, type HealthAd
 import { loadPlan } from './plan/load';
 import { CONTROL_TASK_QUEUE, regionTaskQueue } from './shared/task-queues';
 import { commaList } from './shared/lists';
+import { deploymentOptions, workerDeploymentFrom, type WorkerDeployment } from './worker-versioning';
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -51,6 +52,11 @@ export interface WorkerSetup {
   dataConverter?: DataConverter;
   /** Notification channels' URLs and secrets are read from `notify.env` (default: process.env) at delivery. */
   notify?: NotifyOptions;
+  /**
+   * Worker Versioning: the worker deployment and build id every queue's worker polls as (src/worker-versioning.ts).
+   * Undefined: unversioned.
+   */
+  deployment?: WorkerDeployment;
 }
 
 export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
@@ -59,6 +65,8 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
     namespace: setup.namespace,
     shutdownGraceTime: setup.shutdownGraceTime ?? '10s',
     ...(setup.dataConverter ? { dataConverter: setup.dataConverter } : {}),
+    // Region queues too: a pinned rollout's activities go to its own build's workers where that build serves them.
+    ...deploymentOptions(setup.deployment),
   };
   const workers: Worker[] = [];
   if (setup.control)
@@ -88,10 +96,14 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
 }
 
 const USAGE = `usage: rollout-worker (--plan <plan.yaml> ... | --regions <a,b,...>) [--no-control]
+                      [--deployment-name <name> --build-id <id>]
 
-  --plan        serve the region queues of the regions in these plans (repeatable)
-  --regions     serve these regions' queues (comma-separated)
-  --no-control  do not run workflows and control activities (a region-only worker)
+  --plan             serve the region queues of the regions in these plans (repeatable)
+  --regions          serve these regions' queues (comma-separated)
+  --no-control       do not run workflows and control activities (a region-only worker)
+  --deployment-name  Worker Versioning: the Temporal worker deployment (env ROLLOUT_DEPLOYMENT_NAME)
+  --build-id         Worker Versioning: this build's id (env ROLLOUT_BUILD_ID); with neither, the worker is
+                     unversioned. README "Upgrading the worker" gives the procedure.
 
 Connection: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS variables,
 TEMPORAL_PROFILE / temporal.toml. Payload encryption: ROLLOUT_CODEC_KEYS=id:base64,... Databricks credentials: ~/.databrickscfg profiles named in the plan, or DATABRICKS_*.
@@ -107,6 +119,8 @@ async function main() {
         plan: { type: 'string', multiple: true },
         regions: { type: 'string' },
         'no-control': { type: 'boolean', default: false },
+        'deployment-name': { type: 'string' },
+        'build-id': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -122,6 +136,13 @@ async function main() {
     process.exit(2);
   }
   // Checked before connecting: a bad key must not leave a worker half-started.
+  let deployment;
+  try {
+    deployment = workerDeploymentFrom({ deploymentName: values['deployment-name'], buildId: values['build-id'] });
+  } catch (err) {
+    console.error(`worker versioning: ${(err as Error).message}`);
+    process.exit(2);
+  }
   let dataConverter;
   try {
     dataConverter = dataConverterFromEnv();
@@ -160,12 +181,14 @@ async function main() {
     control: !values['no-control'],
     clients: new WorkspaceClients(),
     dataConverter,
+    deployment,
   });
   console.log(
-    `worker connected to ${address} (namespace ${namespace}); queues: ${[
-      ...(values['no-control'] ? [] : [CONTROL_TASK_QUEUE]),
-      ...[...regions].map(regionTaskQueue),
-    ].join(', ')}`,
+    `worker connected to ${address} (namespace ${namespace}${
+      deployment ? `; deployment ${deployment.deploymentName}, build ${deployment.buildId}` : ''
+    }); queues: ${[...(values['no-control'] ? [] : [CONTROL_TASK_QUEUE]), ...[...regions].map(regionTaskQueue)].join(
+      ', ',
+    )}`,
   );
   let draining = false;
   // Served before the workers poll: readiness says "not polling" until they do.

@@ -21,7 +21,7 @@ import { compileFormula } from '../../src/emulator/formula';
 import type { EdgeCase } from '../../src/plan/edge-cases';
 import { planSchema, type Plan, type PlanInput } from '../../src/plan/schema';
 import { ROLLOUT_SEARCH_ATTRIBUTES } from '../../src/shared/messages';
-import { createWorkers } from '../../src/worker';
+import { createWorkers, type WorkerSetup } from '../../src/worker';
 
 export const MODEL = 'main.ml.fraud_detector';
 
@@ -38,9 +38,17 @@ export type TemporalEnv = TestWorkflowEnvironment & { uiUrl?: string };
  * Starts a dev server with the rollout search attributes. `{ ui: true }` also serves its Web UI on a free port (the
  * default, the server's port + 1000, may be taken) and waits until it answers.
  */
-export async function createTemporalEnv(options: { ui: true }): Promise<TemporalEnv & { uiUrl: string }>;
-export async function createTemporalEnv(options?: { ui?: boolean }): Promise<TemporalEnv>;
-export async function createTemporalEnv(options: { ui?: boolean } = {}): Promise<TemporalEnv> {
+export interface TemporalEnvOptions {
+  ui?: boolean;
+  /** The server's dynamic config (`--dynamic-config-value key=value`), e.g. Worker Versioning's drainage intervals. */
+  dynamicConfig?: Record<string, string | number | boolean>;
+}
+
+export async function createTemporalEnv(
+  options: TemporalEnvOptions & { ui: true },
+): Promise<TemporalEnv & { uiUrl: string }>;
+export async function createTemporalEnv(options?: TemporalEnvOptions): Promise<TemporalEnv>;
+export async function createTemporalEnv(options: TemporalEnvOptions = {}): Promise<TemporalEnv> {
   installTestRuntime();
   const uiPort = options.ui ? await freePort() : undefined;
   let env: TemporalEnv;
@@ -52,6 +60,10 @@ export async function createTemporalEnv(options: { ui?: boolean } = {}): Promise
         log: { format: 'pretty', level: 'error' },
         searchAttributes: ROLLOUT_SEARCH_ATTRIBUTES,
         ...(uiPort ? { ui: true, uiPort } : {}),
+        extraArgs: Object.entries(options.dynamicConfig ?? {}).flatMap(([key, value]) => [
+          '--dynamic-config-value',
+          `${key}=${JSON.stringify(value)}`,
+        ]),
       },
     });
   } catch (err) {
@@ -231,7 +243,8 @@ export class Rig {
     return this.env.client;
   }
 
-  async startWorkers() {
+  /** Starts workers for every queue; `build` makes them another build's (Worker Versioning, another bundle). */
+  async startWorkers(build: Pick<WorkerSetup, 'deployment' | 'workflowBundle'> = {}) {
     const workers = await createWorkers({
       connection: this.env.nativeConnection,
       namespace: this.env.namespace ?? 'default',
@@ -251,9 +264,11 @@ export class Rig {
       workflowBundle: this.bundle,
       shutdownGraceTime: '1s',
       dataConverter: this.dataConverter,
+      ...build,
     });
     this.workers.push(...workers);
     this.runs.push(...workers.map((w) => w.run()));
+    return workers;
   }
 
   async stopWorkers() {
