@@ -52,7 +52,10 @@ export class TracingConfigError extends Error {
  * The tracing settings of an environment, or undefined when exporting is off (no endpoint, or OTEL_SDK_DISABLED=true).
  * Headers (OTEL_EXPORTER_OTLP_HEADERS) and timeouts are read by the exporter itself, from the process environment.
  */
-export function tracingSettingsFromEnv(env: NodeJS.ProcessEnv, defaultServiceName: string): TracingSettings | undefined {
+export function tracingSettingsFromEnv(
+  env: NodeJS.ProcessEnv,
+  defaultServiceName: string,
+): TracingSettings | undefined {
   if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return undefined;
   const tracesEndpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
   const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();

@@ -50,7 +50,8 @@ class Collector {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      const json = req.method === 'POST' && req.url === '/v1/traces' && req.headers['content-type'] === 'application/json';
+      const json =
+        req.method === 'POST' && req.url === '/v1/traces' && req.headers['content-type'] === 'application/json';
       if (!json) {
         res.writeHead(415).end();
         return;
@@ -76,7 +77,8 @@ function seen(span: OtlpSpan): SpanSeen {
   const attributes: SpanSeen['attributes'] = {};
   for (const { key, value } of span.attributes ?? [])
     attributes[key] =
-      value.stringValue ?? (value.intValue !== undefined ? Number(value.intValue) : (value.boolValue ?? value.doubleValue));
+      value.stringValue ??
+      (value.intValue !== undefined ? Number(value.intValue) : (value.boolValue ?? value.doubleValue));
   return {
     traceId: span.traceId,
     spanId: span.spanId,
@@ -112,7 +114,9 @@ it('one rollout is one trace: client start, rollout and region workflows, activi
     const runs = collector.spans.filter((s) => s.name.startsWith('RunWorkflow:'));
     const regions = runs.filter((s) => s.name === 'RunWorkflow:regionRolloutWorkflow');
     const rollouts = runs.filter((s) => s.name === 'RunWorkflow:rolloutWorkflow');
-    return rollouts.length === 1 && regions.length === plan.regions.length ? { rollout: rollouts[0], regions } : undefined;
+    return rollouts.length === 1 && regions.length === plan.regions.length
+      ? { rollout: rollouts[0], regions }
+      : undefined;
   });
   const start = collector.spans.find((s) => s.name === 'rollout start');
   expect(start?.attributes).toMatchObject({ 'rollout.id': workflowId, 'rollout.version': version });
