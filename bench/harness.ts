@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import { WORKFLOW_TRACING_INTERCEPTORS } from '../src/tracing';
 import { launchWorkerProcess } from '../scripts/launch-worker';
 import type { WORKER_RUNTIME } from '../src/worker-runtime';
 import { resolveTemporalCli } from '../scripts/temporal-cli';
@@ -52,6 +53,8 @@ export async function startTemporal(options: { stock?: boolean } = {}): Promise<
 export async function writeWorkflowBundle(): Promise<string> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../src/workflows'),
+    // As every worker's bundle (src/tracing.ts): the tracing interceptors are in it, on or off.
+    workflowInterceptorModules: [WORKFLOW_TRACING_INTERCEPTORS],
     logger: new DefaultLogger('WARN'),
   });
   const path = join(mkdtempSync(join(tmpdir(), 'bench-bundle-')), 'workflows.js');

@@ -1,7 +1,8 @@
 /**
  * The local stack behind `npm run dev` and `npm run demo`: the Temporal dev server (persistent SQLite under .data/,
  * Web UI, our search attributes), the Databricks emulator, a ~/.databrickscfg-style file with one profile per
- * region pointing at it, and a worker serving the control queue and every region's queue.
+ * region pointing at it, and a worker serving the control queue and every region's queue. With
+ * OTEL_EXPORTER_OTLP_ENDPOINT set, the worker exports traces as `rollout-worker` does (src/tracing.ts).
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -11,6 +12,7 @@ import { WorkspaceClients } from '../src/activities';
 import { loadWorldFile, startEmulator, type RunningEmulator } from '../src/emulator';
 import { dataConverterFromEnv } from '../src/codec';
 import { createWorkers } from '../src/worker';
+import { startTracing, tracingSettingsFromEnv, WORKER_SERVICE_NAME } from '../src/tracing';
 import { portOpen, startDevServer } from './dev-server';
 import { resolveTemporalCli } from './temporal-cli';
 
@@ -68,9 +70,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   let runs: Promise<void>[] = [];
   let nativeConnection: NativeConnection | undefined;
   let connection: Connection | undefined;
+  const tracingSettings = tracingSettingsFromEnv(process.env, WORKER_SERVICE_NAME);
+  const tracing = tracingSettings && startTracing(tracingSettings);
   const stop = async () => {
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     await Promise.allSettled(runs);
+    await tracing?.shutdown();
     await nativeConnection?.close();
     await connection?.close();
     await emu?.close();
@@ -85,7 +90,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     connection = await Connection.connect({ address });
     // ROLLOUT_CODEC_KEYS in the environment: the dev stack encrypts as the rollout command does.
     const dataConverter = dataConverterFromEnv();
-    const client = new Client({ connection, namespace: 'default', dataConverter });
+    const client = new Client({ connection, namespace: 'default', dataConverter, plugins: tracing?.plugins });
     const configFile = join(DATA_DIR, 'databrickscfg');
     writeFileSync(
       configFile,
@@ -103,6 +108,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         poll: { initialMs: 250, maxMs: 2000 },
         controlPollMs: 1000,
         dataConverter,
+        plugins: tracing?.plugins,
       })),
     );
     runs = workers.map((w) => w.run());

@@ -6,6 +6,7 @@ import {
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { isRolloutFailureType } from './shared/rollout-failure';
 import { rolloutStartOptions } from './shared/rollout-start';
 import type { RolloutInput, RolloutReport } from './shared/types';
@@ -27,14 +28,32 @@ export interface StartedRollout {
 export async function startRollout(client: Client, input: RolloutInput): Promise<StartedRollout> {
   const options = rolloutStartOptions(input);
   const { workflowId } = options;
-  const running = await client.workflow
-    .getHandle(workflowId)
-    .describe()
-    .then((d) => (d.status.name === 'RUNNING' ? d.runId : undefined))
-    .catch(() => undefined);
-  const handle = await client.workflow.start<typeof rolloutWorkflow>('rolloutWorkflow', options);
-  return { handle, workflowId, started: running === undefined || handle.firstExecutionRunId !== running };
+  // The root of the rollout's trace (src/tracing.ts); a no-op span when tracing is off.
+  return tracer.startActiveSpan(
+    'rollout start',
+    { attributes: { 'rollout.id': workflowId, 'rollout.model': input.plan.model, 'rollout.version': input.version } },
+    async (span) => {
+      try {
+        const running = await client.workflow
+          .getHandle(workflowId)
+          .describe()
+          .then((d) => (d.status.name === 'RUNNING' ? d.runId : undefined))
+          .catch(() => undefined);
+        const handle = await client.workflow.start<typeof rolloutWorkflow>('rolloutWorkflow', options);
+        const started = running === undefined || handle.firstExecutionRunId !== running;
+        span.setAttribute('rollout.started', started);
+        return { handle, workflowId, started };
+      } catch (err) {
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        throw err;
+      } finally {
+        span.end();
+      }
+    },
+  );
 }
+
+const tracer = trace.getTracer('model-rollout');
 
 /**
  * The rollout's report, whatever its outcome: the result of one that succeeded, or the report that an unsuccessful

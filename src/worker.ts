@@ -13,7 +13,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter, Duration } from '@temporalio/common';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerPlugin, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { parseArgs } from 'node:util';
 import {
   createAnalysisActivities,
@@ -33,6 +33,14 @@ import { loadPlan } from './plan/load';
 import { CONTROL_TASK_QUEUE, regionTaskQueue } from './shared/task-queues';
 import { commaList } from './shared/lists';
 import { deploymentOptions, workerDeploymentFrom, type WorkerDeployment } from './worker-versioning';
+import {
+  DROP_WORKFLOW_SPANS,
+  startTracing,
+  tracingSettingsFromEnv,
+  WORKER_SERVICE_NAME,
+  WORKFLOW_TRACING_INTERCEPTORS,
+  type Tracing,
+} from './tracing';
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -44,7 +52,12 @@ export interface WorkerSetup {
   clients: WorkspaceClients;
   poll?: PollSettings;
   controlPollMs?: number;
-  /** A prebuilt bundle (tests bundle once per file); otherwise the workflows are bundled at start. */
+  /** Worker plugins: src/tracing.ts's when traces are exported. */
+  plugins?: WorkerPlugin[];
+  /**
+   * A prebuilt bundle (tests bundle once per file), with WORKFLOW_TRACING_INTERCEPTORS as a workflow interceptor
+   * module; otherwise the workflows are bundled at start, with it.
+   */
   workflowBundle?: WorkflowBundleWithSourceMap;
   /** How long running activities may finish on shutdown before they are cancelled. */
   shutdownGraceTime?: Duration;
@@ -67,6 +80,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
     ...(setup.dataConverter ? { dataConverter: setup.dataConverter } : {}),
     // Region queues too: a pinned rollout's activities go to its own build's workers where that build serves them.
     ...deploymentOptions(setup.deployment),
+    ...(setup.plugins?.length ? { plugins: setup.plugins } : {}),
   };
   const workers: Worker[] = [];
   if (setup.control)
@@ -76,7 +90,12 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
         taskQueue: CONTROL_TASK_QUEUE,
         ...(setup.workflowBundle
           ? { workflowBundle: setup.workflowBundle }
-          : { workflowsPath: require.resolve('./workflows') }),
+          : {
+              workflowsPath: require.resolve('./workflows'),
+              interceptors: { workflowModules: [WORKFLOW_TRACING_INTERCEPTORS] },
+            }),
+        // Replaced by the tracing plugin's sink when traces are exported.
+        sinks: DROP_WORKFLOW_SPANS,
         activities: {
           ...createControlActivities(setup.temporal, setup.controlPollMs),
           ...createWatcherStartActivities(setup.temporal),
@@ -106,7 +125,8 @@ const USAGE = `usage: rollout-worker (--plan <plan.yaml> ... | --regions <a,b,..
                      unversioned. README "Upgrading the worker" gives the procedure.
 
 Connection: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS variables,
-TEMPORAL_PROFILE / temporal.toml. Payload encryption: ROLLOUT_CODEC_KEYS=id:base64,... Databricks credentials: ~/.databrickscfg profiles named in the plan, or DATABRICKS_*.
+TEMPORAL_PROFILE / temporal.toml. Traces (off by default): OTEL_EXPORTER_OTLP_ENDPOINT or
+OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (OTLP/HTTP JSON), OTEL_SERVICE_NAME (default ${WORKER_SERVICE_NAME}). Payload encryption: ROLLOUT_CODEC_KEYS=id:base64,... Databricks credentials: ~/.databrickscfg profiles named in the plan, or DATABRICKS_*.
 Notifications (control queue): ROLLOUT_NOTIFY_<CHANNEL>_URL and, for kind webhook, ROLLOUT_NOTIFY_<CHANNEL>_SECRET
 per channel the plans name; TEMPORAL_UI_URL for the links to the Temporal UI.
 Health for a scheduler: ROLLOUT_HEALTH_ADDRESS=host:port (or :port) serves GET /livez and /readyz (off when unset).`;
@@ -158,6 +178,14 @@ async function main() {
     console.error((err as Error).message);
     process.exit(2);
   }
+  let tracing: Tracing | undefined;
+  try {
+    const settings = tracingSettingsFromEnv(process.env, WORKER_SERVICE_NAME);
+    tracing = settings && startTracing(settings);
+  } catch (err) {
+    console.error(`traces: ${(err as Error).message}`);
+    process.exit(2);
+  }
   const config = loadClientConnectConfig();
   const address = config.connectionOptions.address ?? 'localhost:7233';
   let connection: NativeConnection;
@@ -172,6 +200,7 @@ async function main() {
     connection: await Connection.connect(config.connectionOptions),
     namespace,
     dataConverter,
+    plugins: tracing?.plugins,
   });
   const workers = await createWorkers({
     connection,
@@ -182,13 +211,14 @@ async function main() {
     clients: new WorkspaceClients(),
     dataConverter,
     deployment,
+    plugins: tracing?.plugins,
   });
   console.log(
     `worker connected to ${address} (namespace ${namespace}${
       deployment ? `; deployment ${deployment.deploymentName}, build ${deployment.buildId}` : ''
     }); queues: ${[...(values['no-control'] ? [] : [CONTROL_TASK_QUEUE]), ...[...regions].map(regionTaskQueue)].join(
       ', ',
-    )}`,
+    )}${tracing ? '; exporting traces' : ''}`,
   );
   let draining = false;
   // Served before the workers poll: readiness says "not polling" until they do.
@@ -205,6 +235,7 @@ async function main() {
   } finally {
     health?.close();
   }
+  await tracing?.shutdown();
   await connection.close();
 }
 

@@ -9,6 +9,7 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { CodecKeyError, dataConverterFromEnv } from '../codec';
 import { normalizeIdentity } from '../shared/identity';
 import { rolloutStatusQuery } from '../shared/messages';
+import { CLI_SERVICE_NAME, startTracing, TracingConfigError, tracingSettingsFromEnv, type Tracing } from '../tracing';
 import type { rolloutWorkflow } from '../workflows';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type Io } from './command';
 
@@ -38,7 +39,8 @@ export const EXIT_CODES_HELP = `Exit codes:
 
 export const CONNECTION_HELP = `Connection: as the temporal CLI: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE,
 TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_PROFILE and ~/.config/temporalio/temporal.toml. TEMPORAL_UI_URL sets
-the Web UI base for links (default: the local dev server's UI, or Temporal Cloud's).`;
+the Web UI base for links (default: the local dev server's UI, or Temporal Cloud's). Traces (off by default):
+OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (OTLP/HTTP JSON), OTEL_SERVICE_NAME.`;
 
 /** An error that ends the command with a given exit code and message (no stack trace). */
 export class CommandError extends Error {
@@ -81,20 +83,33 @@ export async function connect(io: Io): Promise<Session> {
     if (err instanceof CodecKeyError) throw new UsageError(`payload encryption: ${err.message}`);
     throw err;
   }
+  let tracing: Tracing | undefined;
+  try {
+    const settings = tracingSettingsFromEnv(env, CLI_SERVICE_NAME);
+    tracing = settings && startTracing(settings);
+  } catch (err) {
+    if (err instanceof TracingConfigError) throw new UsageError(`traces: ${err.message}`);
+    throw err;
+  }
   let connection: Connection;
   try {
     connection = await Connection.connect({ ...config.connectionOptions, address, connectTimeout: '5s' });
   } catch (err) {
+    await tracing?.shutdown();
     throw new CommandError(
       EXIT.temporalUnreachable,
       `cannot reach Temporal at ${address} (namespace ${namespace}): ${(err as Error).message}\nSet TEMPORAL_ADDRESS (and TEMPORAL_API_KEY / TLS for Temporal Cloud), or start a local server with npm run dev.`,
     );
   }
   return {
-    client: new Client({ connection, namespace, dataConverter }),
+    client: new Client({ connection, namespace, dataConverter, plugins: tracing?.plugins }),
     namespace,
     address,
-    close: () => connection.close(),
+    close: async () => {
+      // The command's spans are exported before it exits.
+      await tracing?.shutdown();
+      await connection.close();
+    },
   };
 }
 

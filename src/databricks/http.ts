@@ -12,6 +12,7 @@
  */
 import type { z } from 'zod';
 import { abortReason, raceAbort, type CredentialsProvider, type FetchLike } from './auth';
+import { markResend, rememberRoute, tracedCall } from './call-span';
 import {
   apiErrorFromResponse,
   DatabricksError,
@@ -84,6 +85,7 @@ export function apiPath(strings: TemplateStringsArray, ...values: Array<string |
     }
     out += encodeURIComponent(text) + strings[index + 1];
   });
+  rememberRoute(out, strings);
   return out;
 }
 
@@ -128,7 +130,11 @@ export class HttpClient {
   }
 
   /** Sends one request; resolves with the 2xx response, throws the typed errors described above otherwise. */
-  async request(spec: RequestSpec): Promise<RawResponse> {
+  request(spec: RequestSpec): Promise<RawResponse> {
+    return tracedCall(spec.method, spec.path, () => this.#send(spec));
+  }
+
+  async #send(spec: RequestSpec): Promise<RawResponse> {
     const { method, path } = spec;
     const url = this.url(path, spec.query);
     const headers: Record<string, string> = {
@@ -164,6 +170,7 @@ export class HttpClient {
 
         if (auth.cached && attempt === 0 && isStaleTokenAnswer(response.status, text)) {
           this.credentials.invalidate(auth.header);
+          markResend(attempt + 1);
           continue;
         }
         if (!response.ok) {

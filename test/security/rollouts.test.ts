@@ -269,9 +269,14 @@ describe('payload encryption', () => {
     // Read without the codec (as the server and the UI without a codec server see it).
     const history = await rig.client.workflow.getHandle(handle.workflowId).fetchHistory();
     // Search attributes stay readable by design (the server indexes them; they hold model, version, regions,
-    // status), and so do the SDK's patch markers (a patch id); every other payload is ciphertext.
-    const payloads = collectPayloadPaths(history)
-      .filter(({ path }) => !/\.searchAttributes\.|\.patch-data\./.test(path))
+    // status), and so do the SDK's patch markers (a patch id) and the trace context headers of src/tracing.ts (a
+    // W3C traceparent: trace and span ids, nothing else); every other payload is ciphertext.
+    const all = collectPayloadPaths(history);
+    const traceHeaders = all.filter(({ path }) => path.endsWith('.header.fields._tracer-data'));
+    for (const { payload } of traceHeaders)
+      expect(Object.keys(JSON.parse(Buffer.from(payload.data!).toString()) as object)).toEqual(['traceparent']);
+    const payloads = all
+      .filter(({ path }) => !/\.searchAttributes\.|\.patch-data\.|\.header\.fields\._tracer-data$/.test(path))
       .map(({ payload }) => payload);
     expect(payloads.length).toBeGreaterThan(20);
     for (const payload of payloads) {

@@ -8,7 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataConverter } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  type Worker,
+  type WorkerPlugin,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { freePort } from '../../scripts/dev-server';
 import { resolveTemporalCli } from '../../scripts/temporal-cli';
 import { Client } from '@temporalio/client';
@@ -22,6 +28,7 @@ import type { EdgeCase } from '../../src/plan/edge-cases';
 import { planSchema, type Plan, type PlanInput } from '../../src/plan/schema';
 import { ROLLOUT_SEARCH_ATTRIBUTES } from '../../src/shared/messages';
 import { createWorkers, type WorkerSetup } from '../../src/worker';
+import { WORKFLOW_TRACING_INTERCEPTORS } from '../../src/tracing';
 
 export const MODEL = 'main.ml.fraud_detector';
 
@@ -129,9 +136,11 @@ async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
   }
 }
 
+/** The workflows' bundle, with the tracing interceptors every worker's bundle has (src/tracing.ts). */
 export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({
     workflowsPath: require.resolve('../../src/workflows'),
+    workflowInterceptorModules: [WORKFLOW_TRACING_INTERCEPTORS],
     logger: new DefaultLogger('WARN'),
   });
 }
@@ -183,6 +192,8 @@ export interface RigOptions {
   /** `oauth-m2m`: each region's profile holds the world's OAuth client credentials instead of a PAT. */
   auth?: 'pat' | 'oauth-m2m';
   logRequests?: boolean;
+  /** Worker plugins (src/tracing.ts), asked for when each rig's workers start (a test may make them in beforeAll). */
+  plugins?: () => WorkerPlugin[];
 }
 
 export function useRig(world?: () => WorldInput, options: RigOptions = {}): () => Rig {
@@ -218,7 +229,7 @@ export class Rig {
     readonly env: TestWorkflowEnvironment,
     readonly emu: RunningEmulator,
     readonly bundle: WorkflowBundleWithSourceMap,
-    options: RigOptions = {},
+    private readonly options: RigOptions = {},
     /** The emulator's request log ("[region] METHOD /path status"), when the rig was started with logRequests. */
     readonly requests: string[] = [],
   ) {
@@ -245,17 +256,21 @@ export class Rig {
 
   /** Starts workers for every queue; `build` makes them another build's (Worker Versioning, another bundle). */
   async startWorkers(build: Pick<WorkerSetup, 'deployment' | 'workflowBundle'> = {}) {
+    const plugins = this.options.plugins?.();
     const workers = await createWorkers({
       connection: this.env.nativeConnection,
       namespace: this.env.namespace ?? 'default',
-      // Control activities talk to workflows (signalWithStart, queries): with the workers' codec, as in production.
-      temporal: this.dataConverter
-        ? new Client({
-            connection: this.env.connection,
-            namespace: this.env.namespace ?? 'default',
-            dataConverter: this.dataConverter,
-          })
-        : this.env.client,
+      // Control activities talk to workflows (signalWithStart, queries): with the workers' codec and plugins, as in
+      // production.
+      temporal:
+        this.dataConverter || plugins
+          ? new Client({
+              connection: this.env.connection,
+              namespace: this.env.namespace ?? 'default',
+              dataConverter: this.dataConverter,
+              plugins,
+            })
+          : this.env.client,
       regions: this.emu.regions,
       control: true,
       clients: new WorkspaceClients({ env: { DATABRICKS_CONFIG_FILE: this.configFile } }),
@@ -265,6 +280,7 @@ export class Rig {
       shutdownGraceTime: '1s',
       dataConverter: this.dataConverter,
       ...build,
+      plugins,
     });
     this.workers.push(...workers);
     this.runs.push(...workers.map((w) => w.run()));

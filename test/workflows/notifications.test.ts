@@ -21,6 +21,7 @@ import {
   watcherStatusQuery,
 } from '../../src/shared/messages';
 import { startWatcher } from '../../src/watchers';
+import { DROP_WORKFLOW_SPANS } from '../../src/tracing';
 import { MODEL, Rig, until, spacedVersionWorlds, useRig } from '../support/temporal';
 import { checkedRollouts } from '../support/invariant';
 import { rolloutReport } from '../../src/rollouts';
@@ -131,7 +132,11 @@ it('tells a signed webhook of each approval awaited, with the approve command an
       ['promoted', 'rollout-hooks', 'delivered', undefined],
     ]);
     // The history replays: which notifications were sent is workflow state, rebuilt the same way on replay.
-    await Worker.runReplayHistory({ workflowBundle: rig.bundle }, await handle.fetchHistory(), handle.workflowId);
+    await Worker.runReplayHistory(
+      { workflowBundle: rig.bundle, sinks: DROP_WORKFLOW_SPANS },
+      await handle.fetchHistory(),
+      handle.workflowId,
+    );
     // Nothing of the channel's credentials is in what the workflow shows.
     const shown = JSON.stringify(await handle.query(rolloutStatusQuery));
     expect(shown).not.toContain('secret-path-7d3a');

@@ -18,6 +18,7 @@ import {
 } from '../../../src/shared/messages';
 import type { WatcherStatus } from '../../../src/shared/watch';
 import { startWatcher } from '../../../src/watchers';
+import { DROP_WORKFLOW_SPANS } from '../../../src/tracing';
 import type { rolloutWatcherWorkflow } from '../../../src/workflows';
 import { EDGE_CASES, MODEL, Rig, until, spacedVersionWorlds, useRig } from '../../support/temporal';
 
@@ -199,7 +200,10 @@ it('a paused watcher starts nothing until resumed, and a version someone else st
     runs.push(run.runId);
   expect(runs).toHaveLength(1);
   // Its history (updates, timers, activities) replays deterministically with the same code.
-  await Worker.runReplayHistory({ workflowBundle: rig.bundle }, await watcher.fetchHistory());
+  await Worker.runReplayHistory(
+    { workflowBundle: rig.bundle, sinks: DROP_WORKFLOW_SPANS },
+    await watcher.fetchHistory(),
+  );
 });
 
 it('restarting the worker mid-watch starts nothing twice', async () => {
