@@ -13,7 +13,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter, Duration } from '@temporalio/common';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { parseArgs } from 'node:util';
 import {
   createAnalysisActivities,
@@ -31,6 +31,7 @@ import { dataConverterFromEnv } from './codec';
 import { loadPlan } from './plan/load';
 import { CONTROL_TASK_QUEUE, regionTaskQueue } from './shared/task-queues';
 import { commaList } from './shared/lists';
+import { METRICS_ADDRESS_VARIABLE, parseMetricsAddress, prometheusMetrics } from './worker-metrics';
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -93,7 +94,8 @@ const USAGE = `usage: rollout-worker (--plan <plan.yaml> ... | --regions <a,b,..
   --no-control  do not run workflows and control activities (a region-only worker)
 
 Connection: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS variables,
-TEMPORAL_PROFILE / temporal.toml. Payload encryption: ROLLOUT_CODEC_KEYS=id:base64,... Databricks credentials: ~/.databrickscfg profiles named in the plan, or DATABRICKS_*.
+TEMPORAL_PROFILE / temporal.toml. Metrics: ${METRICS_ADDRESS_VARIABLE}=<ip>:<port> serves Prometheus metrics at
+http://<ip>:<port>/metrics (off by default; 0.0.0.0:9464 for every interface). Payload encryption: ROLLOUT_CODEC_KEYS=id:base64,... Databricks credentials: ~/.databrickscfg profiles named in the plan, or DATABRICKS_*.
 Notifications (control queue): ROLLOUT_NOTIFY_<CHANNEL>_URL and, for kind webhook, ROLLOUT_NOTIFY_<CHANNEL>_SECRET
 per channel the plans name; TEMPORAL_UI_URL for the links to the Temporal UI.`;
 
@@ -127,6 +129,15 @@ async function main() {
     console.error(`payload encryption: ${(err as Error).message}`);
     process.exit(2);
   }
+  let metricsAddress;
+  try {
+    metricsAddress = parseMetricsAddress(process.env[METRICS_ADDRESS_VARIABLE]);
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(2);
+  }
+  // Before any connection: the runtime is created once per process, by the first connection if not installed.
+  if (metricsAddress) Runtime.install({ telemetryOptions: { metrics: prometheusMetrics(metricsAddress) } });
   const config = loadClientConnectConfig();
   const address = config.connectionOptions.address ?? 'localhost:7233';
   let connection: NativeConnection;
@@ -157,6 +168,7 @@ async function main() {
       ...[...regions].map(regionTaskQueue),
     ].join(', ')}`,
   );
+  if (metricsAddress) console.log(`metrics: http://${metricsAddress}/metrics`);
   const stop = () => workers.forEach((w) => w.shutdown());
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -64,7 +64,20 @@ export interface HttpClientOptions {
   userAgent?: string;
   fetch?: FetchLike;
   now?: () => number;
+  /** Told of every request's end (metrics); must not throw. */
+  onRequestEnd?: RequestObserver;
 }
+
+/** How one `request()` ended: its 2xx status, or the error it throws (a `DatabricksApiError` has the status). */
+export interface RequestEnd {
+  method: HttpMethod;
+  /** The path sent, with its parameters (not for metric labels: see routes.ts). */
+  path: string;
+  status?: number;
+  error?: unknown;
+  durationMs: number;
+}
+export type RequestObserver = (end: RequestEnd) => void;
 
 /**
  * Builds an API path from a template; interpolated values are path parameters. They are not encoded where the SDKs
@@ -129,6 +142,22 @@ export class HttpClient {
 
   /** Sends one request; resolves with the 2xx response, throws the typed errors described above otherwise. */
   async request(spec: RequestSpec): Promise<RawResponse> {
+    const observer = this.#options.onRequestEnd;
+    if (!observer) return this.#send(spec);
+    const startedAt = this.#now();
+    const end = (outcome: { status?: number; error?: unknown }) =>
+      observer({ method: spec.method, path: spec.path, durationMs: this.#now() - startedAt, ...outcome });
+    try {
+      const response = await this.#send(spec);
+      end({ status: response.status });
+      return response;
+    } catch (err) {
+      end({ error: err });
+      throw err;
+    }
+  }
+
+  async #send(spec: RequestSpec): Promise<RawResponse> {
     const { method, path } = spec;
     const url = this.url(path, spec.query);
     const headers: Record<string, string> = {
