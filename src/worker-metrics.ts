@@ -13,6 +13,22 @@ import { rolloutHistogramBuckets } from './shared/rollout-metrics';
 export const METRICS_ADDRESS_VARIABLE = 'ROLLOUT_METRICS_ADDRESS';
 
 /**
+ * The SDK core's metrics the example dashboard shows (examples/grafana/model-rollout.json), as the core names them
+ * (https://docs.temporal.io/references/sdk-metrics); test/workflows/metrics.test.ts finds each one in a scrape.
+ * Histograms are in seconds here (`useSecondsForDurations`), without a unit suffix in their names.
+ */
+export const SDK_METRICS = {
+  workflowTaskExecutionLatency: { name: 'temporal_workflow_task_execution_latency', kind: 'histogram' },
+  workflowTaskScheduleToStartLatency: { name: 'temporal_workflow_task_schedule_to_start_latency', kind: 'histogram' },
+  activityScheduleToStartLatency: { name: 'temporal_activity_schedule_to_start_latency', kind: 'histogram' },
+  activityExecutionLatency: { name: 'temporal_activity_execution_latency', kind: 'histogram' },
+  taskSlotsAvailable: { name: 'temporal_worker_task_slots_available', kind: 'gauge' },
+  pollers: { name: 'temporal_num_pollers', kind: 'gauge' },
+  stickyCacheSize: { name: 'temporal_sticky_cache_size', kind: 'gauge' },
+  stickyCacheHits: { name: 'temporal_sticky_cache_hit', kind: 'counter' },
+} as const;
+
+/**
  * The bind address in `value` (`0.0.0.0:9464`, `127.0.0.1:9464`, `[::]:9464`), undefined when unset or empty. The
  * runtime binds an IP address, not a host name, so a host name is refused here with the fix, not later in the core.
  */

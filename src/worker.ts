@@ -137,7 +137,10 @@ async function main() {
     process.exit(2);
   }
   // Before any connection: the runtime is created once per process, by the first connection if not installed.
-  if (metricsAddress) Runtime.install({ telemetryOptions: { metrics: prometheusMetrics(metricsAddress) } });
+  if (metricsAddress) {
+    Runtime.install({ telemetryOptions: { metrics: prometheusMetrics(metricsAddress) } });
+    console.log(`metrics: http://${metricsAddress}/metrics`);
+  }
   const config = loadClientConnectConfig();
   const address = config.connectionOptions.address ?? 'localhost:7233';
   let connection: NativeConnection;
@@ -168,7 +171,6 @@ async function main() {
       ...[...regions].map(regionTaskQueue),
     ].join(', ')}`,
   );
-  if (metricsAddress) console.log(`metrics: http://${metricsAddress}/metrics`);
   const stop = () => workers.forEach((w) => w.shutdown());
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

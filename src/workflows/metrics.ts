@@ -10,10 +10,11 @@
  */
 import * as wf from '@temporalio/workflow';
 import { ROLLOUT_METRICS } from '../shared/rollout-metrics';
+import { nowMs } from './time';
 
-/** Workflow time, in seconds since `startMs` (workflow time is deterministic; it is replayed from history). */
+/** Seconds of workflow time since `startMs`. */
 function secondsSince(startMs: number): number {
-  return Math.max(0, (Date.now() - startMs) / 1000);
+  return Math.max(0, (nowMs() - startMs) / 1000);
 }
 
 type Metric = (typeof ROLLOUT_METRICS)[keyof typeof ROLLOUT_METRICS];

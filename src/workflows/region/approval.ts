@@ -8,7 +8,7 @@ import * as wf from '@temporalio/workflow';
 import { alreadyDecided, approvalRefusal } from '../../shared/approvals';
 import type { ApprovalAnswer, ApprovalRequest } from '../../shared/types';
 import { recordApproval } from '../metrics';
-import { nowIso } from '../time';
+import { nowIso, nowMs } from '../time';
 import type { RegionContext } from './context';
 
 type GateContext = Pick<RegionContext, 'input' | 'status' | 'inbox' | 'progress' | 'keyed'>;
@@ -16,7 +16,7 @@ type GateContext = Pick<RegionContext, 'input' | 'status' | 'inbox' | 'progress'
 export async function approvalGate({ input, status, inbox, progress }: GateContext, stage: string): Promise<void> {
   inbox.decision = undefined;
   await progress.setPhase('awaiting-approval', stage);
-  const waitingSinceMs = Date.now(); // workflow time
+  const waitingSinceMs = nowMs();
   const answered = await wf.condition(() => inbox.decision !== undefined, input.timeouts.approval);
   if (!answered) {
     status.approvals.push({ stage, decision: 'timed-out', by: 'timeout', at: nowIso() });
