@@ -28,6 +28,7 @@ import {
   type PollSettings,
 } from './activities';
 import { dataConverterFromEnv } from './codec';
+import { HEALTH_ADDRESS_VARIABLE, parseHealthAddress, serveHealth, type HealthAddress } from './health';
 import { loadPlan } from './plan/load';
 import { CONTROL_TASK_QUEUE, regionTaskQueue } from './shared/task-queues';
 import { commaList } from './shared/lists';
@@ -94,10 +95,12 @@ const USAGE = `usage: rollout-worker (--plan <plan.yaml> ... | --regions <a,b,..
   --no-control  do not run workflows and control activities (a region-only worker)
 
 Connection: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS variables,
-TEMPORAL_PROFILE / temporal.toml. Metrics: ${METRICS_ADDRESS_VARIABLE}=<ip>:<port> serves Prometheus metrics at
-http://<ip>:<port>/metrics (off by default; 0.0.0.0:9464 for every interface). Payload encryption: ROLLOUT_CODEC_KEYS=id:base64,... Databricks credentials: ~/.databrickscfg profiles named in the plan, or DATABRICKS_*.
+TEMPORAL_PROFILE / temporal.toml. Payload encryption: ROLLOUT_CODEC_KEYS=id:base64,... Databricks credentials: ~/.databrickscfg profiles named in the plan, or DATABRICKS_*.
 Notifications (control queue): ROLLOUT_NOTIFY_<CHANNEL>_URL and, for kind webhook, ROLLOUT_NOTIFY_<CHANNEL>_SECRET
-per channel the plans name; TEMPORAL_UI_URL for the links to the Temporal UI.`;
+per channel the plans name; TEMPORAL_UI_URL for the links to the Temporal UI.
+Health for a scheduler: ROLLOUT_HEALTH_ADDRESS=host:port (or :port) serves GET /livez and /readyz (off when unset).
+Metrics: ${METRICS_ADDRESS_VARIABLE}=<ip>:<port> serves Prometheus metrics at http://<ip>:<port>/metrics (off when
+unset; 0.0.0.0:9464 for every interface).`;
 
 async function main() {
   let values;
@@ -129,8 +132,11 @@ async function main() {
     console.error(`payload encryption: ${(err as Error).message}`);
     process.exit(2);
   }
+  let healthAddress: HealthAddress | undefined;
   let metricsAddress;
   try {
+    const value = process.env[HEALTH_ADDRESS_VARIABLE];
+    if (value) healthAddress = parseHealthAddress(value);
     metricsAddress = parseMetricsAddress(process.env[METRICS_ADDRESS_VARIABLE]);
   } catch (err) {
     console.error((err as Error).message);
@@ -171,10 +177,21 @@ async function main() {
       ...[...regions].map(regionTaskQueue),
     ].join(', ')}`,
   );
-  const stop = () => workers.forEach((w) => w.shutdown());
+  let draining = false;
+  // Served before the workers poll: readiness says "not polling" until they do.
+  const health = healthAddress && (await serveHealth(healthAddress, { workers, connection, draining: () => draining }));
+  if (healthAddress) console.log(`health on ${healthAddress.host}:${healthAddress.port}: GET /livez, /readyz`);
+  const stop = () => {
+    draining = true;
+    workers.forEach((w) => w.shutdown());
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  await Promise.all(workers.map((w) => w.run()));
+  try {
+    await Promise.all(workers.map((w) => w.run()));
+  } finally {
+    health?.close();
+  }
   await connection.close();
 }
 

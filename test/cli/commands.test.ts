@@ -67,9 +67,17 @@ it('exits 4 when --timeout runs out while regions await approval; approve and re
     regions: rig.plan().regions.slice(0, 2),
     stages: [{ name: 'canary', traffic: 10, bake: '0ms', approval: true }],
   });
+  const id = `rollout-main.ml.fraud_detector-v${version}`;
+  expect((await rollout(['start', '--plan', path, '--version', String(version)])).code).toBe(EXIT.ok);
+  // Both regions at the gate before the timed wait starts: on a busy machine 3 s may not get them there.
+  await until('both regions awaiting approval', async () => {
+    const regions = (await rig.client.workflow.getHandle(id).query(rolloutStatusQuery)).regions;
+    return regions.every((r) => r.phase === 'awaiting-approval') ? true : undefined;
+  });
+  // Triggered again, it attaches to the running rollout and waits with it.
   const waiting = await rollout(['start', '--plan', path, '--version', String(version), '--wait', '--timeout', '3s']);
   expect(waiting.code).toBe(EXIT.awaitingApproval);
-  const id = `rollout-main.ml.fraud_detector-v${version}`;
+  expect(waiting.out).toContain(`attached to the running rollout ${id}`);
   expect(waiting.out).toContain(`awaiting approval: rollout approve ${id}`);
 
   const noReason = await rollout(['approve', id]);

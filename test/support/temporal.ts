@@ -3,7 +3,7 @@
  * per-region ~/.databrickscfg profiles pointing at it, and workers serving every queue: what a rollout needs.
  */
 import { installTestRuntime } from './runtime';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataConverter } from '@temporalio/common';
@@ -54,17 +54,10 @@ export async function createTemporalEnv(options: { ui?: boolean } = {}): Promise
         ...(uiPort ? { ui: true, uiPort } : {}),
       },
     });
-  } finally {
-    reportServerErrors();
+  } catch (err) {
+    const errors = serverErrors();
+    throw errors ? new Error(`${(err as Error).message}\nthe dev server wrote:\n${errors}`, { cause: err }) : err;
   }
-  const teardown = env.teardown.bind(env);
-  env.teardown = async () => {
-    try {
-      await teardown();
-    } finally {
-      reportServerErrors();
-    }
-  };
   if (uiPort) {
     env.uiUrl = `http://127.0.0.1:${uiPort}`;
     await waitForHttp(env.uiUrl, 30_000).catch(async (err: unknown) => {
@@ -75,45 +68,39 @@ export async function createTemporalEnv(options: { ui?: boolean } = {}): Promise
   return env;
 }
 
-let quietCli: { path: string; dir: string } | undefined;
+let quietCli: { path: string; logs: string } | undefined;
 
 /**
  * The Temporal CLI behind a wrapper that drops its standard output (the dev server's banner: version, address,
- * metrics URL, printed for every test file's server) and keeps its standard error in a file per server, which
- * reportServerErrors prints.
+ * metrics URL, printed for every test file's server) and keeps its standard error in a file per server under
+ * test-artifacts/temporal-servers/. A dev server logs at ERROR what tests do on purpose (updates aborted by a
+ * closing workflow, writes cancelled by its own shutdown, a frontend probed before it is up): the files keep it for
+ * whoever looks, and a server that fails to start has its errors printed with the failure.
  */
 function quietTemporalCli(): string {
   if (quietCli) return quietCli.path;
   const cli = resolveTemporalCli();
-  const dir = mkdtempSync(join(tmpdir(), 'temporal-quiet-'));
-  const path = join(dir, 'temporal');
+  const logs = join(__dirname, '..', '..', 'test-artifacts', 'temporal-servers');
+  mkdirSync(logs, { recursive: true });
+  const path = join(mkdtempSync(join(tmpdir(), 'temporal-quiet-')), 'temporal');
   const quote = (text: string) => `'${text.replace(/'/g, "'\\''")}'`;
   // exec: the server is the process the test environment stops; $$ is its pid.
-  writeFileSync(path, `#!/bin/sh\nexec ${quote(cli)} "$@" >/dev/null 2>>${quote(dir)}/server-$$.stderr\n`, {
+  writeFileSync(path, `#!/bin/sh\nexec ${quote(cli)} "$@" >/dev/null 2>>${quote(logs)}/server-$$.stderr\n`, {
     mode: 0o755,
   });
-  quietCli = { path, dir };
+  quietCli = { path, logs };
   return path;
 }
 
-/**
- * What a test's own situation makes the server log at ERROR, not a fault: an update still in flight when its workflow
- * closed (the approval-race tests close rollouts under pending updates; the update's caller is told, and they assert
- * what it is told).
- */
-const EXPECTED_SERVER_ERRORS = [/error="workflow update was aborted"/];
-
-/** Prints what the dev servers wrote to standard error since the last call, except the expected errors. */
-function reportServerErrors(): void {
-  if (!quietCli) return;
-  for (const file of readdirSync(quietCli.dir).filter((f) => f.endsWith('.stderr'))) {
-    const path = join(quietCli.dir, file);
-    const text = readFileSync(path, 'utf8');
-    if (!text) continue;
-    writeFileSync(path, '');
-    const kept = text.split('\n').filter((line) => line && !EXPECTED_SERVER_ERRORS.some((e) => e.test(line)));
-    if (kept.length > 0) process.stderr.write(`${kept.join('\n')}\n`);
-  }
+/** The last lines the dev servers of this process wrote to standard error, for a server that failed to start. */
+function serverErrors(): string {
+  if (!quietCli) return '';
+  const logs = quietCli.logs;
+  return readdirSync(logs)
+    .filter((f) => f.endsWith('.stderr'))
+    .map((f) => readFileSync(join(logs, f), 'utf8').split('\n').slice(-20).join('\n').trim())
+    .filter(Boolean)
+    .join('\n');
 }
 
 async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
