@@ -6,7 +6,8 @@
 #   docker run --entrypoint rollout model-rollout status <rollout-id>                           # the CLI
 #
 # Runs as a non-root user, with the worker's memory settings (src/worker-runtime.ts, kept in step by
-# test/deploy.test.ts), and serves GET /livez and /readyz on :8080 for a scheduler (src/health.ts).
+# test/deploy.test.ts), serves GET /livez and /readyz on :8080 for a scheduler (src/health.ts) and Prometheus metrics
+# on :9464/metrics (one worker per container, so a fixed port cannot collide).
 # Databricks credentials come from the region: DATABRICKS_* variables, or a ~/.databrickscfg mounted at
 # /home/rollout/.databrickscfg (or DATABRICKS_CONFIG_FILE); see examples/deploy/kubernetes/.
 
@@ -31,9 +32,10 @@ COPY --from=build /app/lib ./lib
 RUN chmod +x lib/client.js lib/worker.js && ln -s /app/lib/client.js /usr/local/bin/rollout
 ENV NODE_ENV=production \
     MALLOC_ARENA_MAX=2 \
-    ROLLOUT_HEALTH_ADDRESS=0.0.0.0:8080
+    ROLLOUT_HEALTH_ADDRESS=0.0.0.0:8080 \
+    ROLLOUT_METRICS_ADDRESS=0.0.0.0:9464
 USER 10001:10001
-EXPOSE 8080
+EXPOSE 8080 9464
 HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8080/livez').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["node", "--max-old-space-size=1024", "--max-semi-space-size=1", "lib/worker.js"]

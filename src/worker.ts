@@ -13,7 +13,13 @@
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter, Duration } from '@temporalio/common';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { NativeConnection, Worker, type WorkerPlugin, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  NativeConnection,
+  Runtime,
+  Worker,
+  type WorkerPlugin,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { parseArgs } from 'node:util';
 import {
   createAnalysisActivities,
@@ -41,6 +47,7 @@ import {
   WORKFLOW_TRACING_INTERCEPTORS,
   type Tracing,
 } from './tracing';
+import { METRICS_ADDRESS_VARIABLE, parseMetricsAddress, prometheusMetrics } from './worker-metrics';
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -129,7 +136,9 @@ TEMPORAL_PROFILE / temporal.toml. Traces (off by default): OTEL_EXPORTER_OTLP_EN
 OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (OTLP/HTTP JSON), OTEL_SERVICE_NAME (default ${WORKER_SERVICE_NAME}). Payload encryption: ROLLOUT_CODEC_KEYS=id:base64,... Databricks credentials: ~/.databrickscfg profiles named in the plan, or DATABRICKS_*.
 Notifications (control queue): ROLLOUT_NOTIFY_<CHANNEL>_URL and, for kind webhook, ROLLOUT_NOTIFY_<CHANNEL>_SECRET
 per channel the plans name; TEMPORAL_UI_URL for the links to the Temporal UI.
-Health for a scheduler: ROLLOUT_HEALTH_ADDRESS=host:port (or :port) serves GET /livez and /readyz (off when unset).`;
+Health for a scheduler: ROLLOUT_HEALTH_ADDRESS=host:port (or :port) serves GET /livez and /readyz (off when unset).
+Metrics: ${METRICS_ADDRESS_VARIABLE}=<ip>:<port> serves Prometheus metrics at http://<ip>:<port>/metrics (off when
+unset; 0.0.0.0:9464 for every interface).`;
 
 async function main() {
   let values;
@@ -171,9 +180,11 @@ async function main() {
     process.exit(2);
   }
   let healthAddress: HealthAddress | undefined;
+  let metricsAddress;
   try {
     const value = process.env[HEALTH_ADDRESS_VARIABLE];
     if (value) healthAddress = parseHealthAddress(value);
+    metricsAddress = parseMetricsAddress(process.env[METRICS_ADDRESS_VARIABLE]);
   } catch (err) {
     console.error((err as Error).message);
     process.exit(2);
@@ -185,6 +196,11 @@ async function main() {
   } catch (err) {
     console.error(`traces: ${(err as Error).message}`);
     process.exit(2);
+  }
+  // Before any connection: the runtime is created once per process, by the first connection if not installed.
+  if (metricsAddress) {
+    Runtime.install({ telemetryOptions: { metrics: prometheusMetrics(metricsAddress) } });
+    console.log(`metrics: http://${metricsAddress}/metrics`);
   }
   const config = loadClientConnectConfig();
   const address = config.connectionOptions.address ?? 'localhost:7233';

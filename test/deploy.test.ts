@@ -61,7 +61,10 @@ describe('the container image', () => {
     const [user] = instruction('USER');
     expect(user).toMatch(/^[1-9]\d*:[1-9]\d*$/);
     const health = parseHealthAddress(imageEnv.ROLLOUT_HEALTH_ADDRESS);
-    expect(instruction('EXPOSE')).toEqual([String(health.port)]);
+    expect(instruction('EXPOSE')[0].split(' ')).toEqual([
+      String(health.port),
+      imageEnv.ROLLOUT_METRICS_ADDRESS.split(':')[1],
+    ]);
     expect(instruction('HEALTHCHECK')[0]).toContain(`http://127.0.0.1:${health.port}/livez`);
   });
 
@@ -86,7 +89,7 @@ describe.each(examples)('the Kubernetes example $file', ({ pod }) => {
   });
 
   it('probes the paths the worker serves, on its health port', () => {
-    expect(container.ports).toEqual([expect.objectContaining({ containerPort: health.port })]);
+    expect(container.ports).toContainEqual(expect.objectContaining({ name: 'health', containerPort: health.port }));
     expect(container.readinessProbe.httpGet.path).toBe('/readyz');
     expect(container.startupProbe.httpGet.path).toBe('/readyz');
     expect(container.livenessProbe.httpGet.path).toBe('/livez');

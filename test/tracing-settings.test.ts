@@ -3,7 +3,7 @@
  * otherwise, clear errors for values that cannot work; and the route templates Databricks call spans are named by.
  */
 import { apiPath } from '../src/databricks/http';
-import { routeOf } from '../src/databricks/call-span';
+import { routeOf } from '../src/databricks/routes';
 import { CLI_SERVICE_NAME, tracingSettingsFromEnv } from '../src/tracing';
 
 describe('tracingSettingsFromEnv', () => {
@@ -60,7 +60,7 @@ describe('route templates of Databricks calls', () => {
       '/api/2.0/serving-endpoints/{name}/config',
     );
     expect(routeOf(apiPath`/api/2.1/unity-catalog/models/${'main.ml.m'}/aliases/${'champion'}`)).toBe(
-      '/api/2.1/unity-catalog/models/{name}/aliases/{alias}',
+      '/api/2.1/unity-catalog/models/{full_name}/aliases/{alias}',
     );
     expect(routeOf(apiPath`/serving-endpoints/${name}/served-models/${'a-1'}/invocations`)).toBe(
       '/serving-endpoints/{name}/served-models/{served_model}/invocations',

@@ -4,11 +4,13 @@
  */
 import { DatabricksClient, type DatabricksClientOptions } from '../databricks';
 import type { Workspace } from '../shared/types';
+import { recordDatabricksRequest } from './databricks-metrics';
 
 export interface WorkspaceClientsOptions {
   /** Environment used for DATABRICKS_* and DATABRICKS_CONFIG_FILE (default process.env). */
   env?: NodeJS.ProcessEnv;
-  /** Extra client options (timeouts, the emulator's client region, a custom fetch). */
+  /** Extra client options (timeouts, the emulator's client region, a custom fetch, `onRequestEnd`: by default the
+   * worker's Databricks request metrics). */
   clientOptions?: Omit<DatabricksClientOptions, 'profile' | 'host' | 'env'>;
 }
 
@@ -22,9 +24,10 @@ export class WorkspaceClients {
     let client = this.cache.get(key);
     if (!client) {
       const env = this.options.env ?? process.env;
+      const options = { onRequestEnd: recordDatabricksRequest, ...this.options.clientOptions, env };
       client = workspace.profile
-        ? DatabricksClient.forProfile(workspace.profile, { ...this.options.clientOptions, env })
-        : new DatabricksClient({ ...this.options.clientOptions, host: workspace.host, env });
+        ? DatabricksClient.forProfile(workspace.profile, options)
+        : new DatabricksClient({ ...options, host: workspace.host });
       this.cache.set(key, client);
     }
     return client;

@@ -1,11 +1,12 @@
 /**
  * A span per Databricks HTTP call (OpenTelemetry's `@opentelemetry/api`, a no-op until a tracer provider is
  * installed: src/tracing.ts). Attributes follow OpenTelemetry's HTTP client conventions: method, route template
- * (`/api/2.0/serving-endpoints/{name}/config`, never the path with its names), status code, resend count; and the
+ * (`/api/2.0/serving-endpoints/{name}/config`, never the path with its names: the templates metrics use too, routes.ts), status code, resend count; and the
  * region and Temporal attempt of the activity making the call, when src/tracing.ts put them in the context. Never a
  * header, query, body or error message: those may carry tokens.
  */
 import { context, createContextKey, SpanKind, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
+import { routeOf } from './routes';
 
 const tracer = trace.getTracer('model-rollout/databricks');
 
@@ -19,37 +20,6 @@ const CALL_TRACE_KEY = createContextKey('model-rollout databricks call');
 
 export function withCallTraceContext(parent: Context, value: CallTraceContext): Context {
   return parent.setValue(CALL_TRACE_KEY, value);
-}
-
-/**
- * Route templates of the paths apiPath built, so a span names the route rather than the path. A path's template
- * never changes; the map is emptied when full, so a process that names endpoints without end stays bounded.
- */
-const routes = new Map<string, string>();
-const MAX_REMEMBERED_ROUTES = 4_096;
-
-/** Remembers the template of a path built by apiPath; parameters are named after the segment before them. */
-export function rememberRoute(path: string, strings: ArrayLike<string>): void {
-  if (routes.has(path)) return;
-  if (routes.size >= MAX_REMEMBERED_ROUTES) routes.clear();
-  let route = strings[0];
-  for (let index = 1; index < strings.length; index++) {
-    route += `{${parameterName(route, index === 1)}}${strings[index]}`;
-  }
-  routes.set(path, route);
-}
-
-/** `{name}` for the first parameter, else the singular of the segment before it (`versions/{version}`). */
-function parameterName(before: string, first: boolean): string {
-  if (first) return 'name';
-  const segment = before.split('/').at(-2) ?? 'param';
-  const singular = segment.endsWith('ses') ? segment.slice(0, -2) : segment.replace(/s$/, '');
-  return singular.replace(/-/g, '_');
-}
-
-/** The route template of a path: apiPath's, or the path itself for constant paths written without it. */
-export function routeOf(path: string): string {
-  return routes.get(path) ?? path;
 }
 
 /** Marks the current call span as resent (a cached OAuth token refused, refreshed and sent once more). */

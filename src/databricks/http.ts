@@ -12,7 +12,7 @@
  */
 import type { z } from 'zod';
 import { abortReason, raceAbort, type CredentialsProvider, type FetchLike } from './auth';
-import { markResend, rememberRoute, tracedCall } from './call-span';
+import { markResend, tracedCall } from './call-span';
 import {
   apiErrorFromResponse,
   DatabricksError,
@@ -65,7 +65,20 @@ export interface HttpClientOptions {
   userAgent?: string;
   fetch?: FetchLike;
   now?: () => number;
+  /** Told of every request's end (metrics); must not throw. */
+  onRequestEnd?: RequestObserver;
 }
+
+/** How one `request()` ended: its 2xx status, or the error it throws (a `DatabricksApiError` has the status). */
+export interface RequestEnd {
+  method: HttpMethod;
+  /** The path sent, with its parameters (not for metric labels: see routes.ts). */
+  path: string;
+  status?: number;
+  error?: unknown;
+  durationMs: number;
+}
+export type RequestObserver = (end: RequestEnd) => void;
 
 /**
  * Builds an API path from a template; interpolated values are path parameters. They are not encoded where the SDKs
@@ -85,7 +98,6 @@ export function apiPath(strings: TemplateStringsArray, ...values: Array<string |
     }
     out += encodeURIComponent(text) + strings[index + 1];
   });
-  rememberRoute(out, strings);
   return out;
 }
 
@@ -131,7 +143,24 @@ export class HttpClient {
 
   /** Sends one request; resolves with the 2xx response, throws the typed errors described above otherwise. */
   request(spec: RequestSpec): Promise<RawResponse> {
-    return tracedCall(spec.method, spec.path, () => this.#send(spec));
+    return tracedCall(spec.method, spec.path, () => this.#observed(spec));
+  }
+
+  /** The request, reported to the `onRequestEnd` observer (metrics) when there is one. */
+  async #observed(spec: RequestSpec): Promise<RawResponse> {
+    const observer = this.#options.onRequestEnd;
+    if (!observer) return this.#send(spec);
+    const startedAt = this.#now();
+    const end = (outcome: { status?: number; error?: unknown }) =>
+      observer({ method: spec.method, path: spec.path, durationMs: this.#now() - startedAt, ...outcome });
+    try {
+      const response = await this.#send(spec);
+      end({ status: response.status });
+      return response;
+    } catch (err) {
+      end({ error: err });
+      throw err;
+    }
   }
 
   async #send(spec: RequestSpec): Promise<RawResponse> {

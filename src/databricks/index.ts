@@ -19,7 +19,7 @@
 import { inspect } from 'node:util';
 import { createCredentials, type CredentialsProvider, type FetchLike } from './auth';
 import { resolveDatabricksConfig, type DatabricksConfigOptions, type ResolvedDatabricksConfig } from './config';
-import { commonHeaders, HttpClient } from './http';
+import { commonHeaders, HttpClient, type RequestObserver } from './http';
 import { ServingEndpointsApi } from './serving';
 import { SharingApi } from './sharing';
 import { UnityCatalogApi } from './unity-catalog';
@@ -36,6 +36,8 @@ export interface DatabricksClientOptions extends DatabricksConfigOptions {
   credentials?: CredentialsProvider;
   fetch?: FetchLike;
   now?: () => number;
+  /** Told of every request's end (the worker's metrics). */
+  onRequestEnd?: RequestObserver;
 }
 
 export class DatabricksClient {
@@ -67,6 +69,7 @@ export class DatabricksClient {
       userAgent: options.userAgent,
       fetch: options.fetch,
       now: options.now,
+      onRequestEnd: options.onRequestEnd,
     });
     this.serving = new ServingEndpointsApi(
       this.http,

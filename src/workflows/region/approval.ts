@@ -7,7 +7,8 @@
 import * as wf from '@temporalio/workflow';
 import { alreadyDecided, approvalRefusal } from '../../shared/approvals';
 import type { ApprovalAnswer, ApprovalRequest } from '../../shared/types';
-import { nowIso } from '../time';
+import { recordApproval } from '../metrics';
+import { nowIso, nowMs } from '../time';
 import type { RegionContext } from './context';
 
 type GateContext = Pick<RegionContext, 'input' | 'status' | 'inbox' | 'progress' | 'keyed'>;
@@ -15,9 +16,11 @@ type GateContext = Pick<RegionContext, 'input' | 'status' | 'inbox' | 'progress'
 export async function approvalGate({ input, status, inbox, progress }: GateContext, stage: string): Promise<void> {
   inbox.decision = undefined;
   await progress.setPhase('awaiting-approval', stage);
+  const waitingSinceMs = nowMs();
   const answered = await wf.condition(() => inbox.decision !== undefined, input.timeouts.approval);
   if (!answered) {
     status.approvals.push({ stage, decision: 'timed-out', by: 'timeout', at: nowIso() });
+    recordApproval(input.region.name, 'timed-out', waitingSinceMs);
     throw wf.ApplicationFailure.nonRetryable(
       `no approval for stage ${stage} within the approval timeout`,
       'ApprovalTimeout',
@@ -32,6 +35,7 @@ export async function approvalGate({ input, status, inbox, progress }: GateConte
     at: nowIso(),
     ...(relayId !== undefined ? { relayId } : {}),
   });
+  recordApproval(input.region.name, type === 'approve' ? 'approved' : 'rejected', waitingSinceMs);
   // Publishing here, before the phase moves on, let a parent see "awaiting-approval" again and accept a second
   // approval; the next phase is published anyway. Histories from before keep their publish.
   if (!wf.patched('approval-publishes-next-phase')) await progress.publish();

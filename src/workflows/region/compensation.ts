@@ -8,6 +8,7 @@
 import * as wf from '@temporalio/workflow';
 import { describeConfig } from '../../shared/endpoint-config';
 import { describeFailure, failureType } from '../failures';
+import { recordRollback, recordRollbackFailure } from '../metrics';
 import { ROLLBACK_ATTEMPTS, ROLLBACK_BACKOFF_MS, withAttempts } from '../retry';
 import { nowIso } from '../time';
 import type { RegionContext } from './context';
@@ -49,6 +50,7 @@ async function restoreRollbackPoint(ctx: RegionContext): Promise<void> {
   for (const member of [ctx, ...touchedCompanions(ctx)]) await restoreEndpoint(member, cause);
   status.challengerWeight = 0;
   await progress.setPhase('rolled-back');
+  recordRollback(ctx.target.region);
 }
 
 /** Restores one endpoint's rollback point, retrying; a restore that cannot be done waits for an operator. */
@@ -91,6 +93,7 @@ async function restoreEndpoint(ctx: RegionContext, cause: string | undefined): P
       if (member) member.state = 'rollback-failed';
       inbox.retryRollback = false;
       await progress.setPhase('rollback-failed');
+      recordRollbackFailure(target.region);
       wf.log.error('rollback failed; waiting for an operator', {
         region: target.region,
         endpoint: target.endpoint,

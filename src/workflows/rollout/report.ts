@@ -5,6 +5,7 @@
 import * as wf from '@temporalio/workflow';
 import { rolloutFailureMessage, rolloutFailureType } from '../../shared/rollout-failure';
 import type { RegionReport, RolloutOutcome, RolloutReport } from '../../shared/types';
+import { recordRolloutVerdict } from '../metrics';
 import { nowIso } from '../time';
 import { setRegionStatus, type RolloutContext, type StopRequest } from './context';
 import type { PreflightStop } from './preflight';
@@ -31,6 +32,7 @@ export async function finishRollout(ctx: RolloutContext, preflightStop?: Preflig
     (stop ? `${stop.kind} by ${stop.by}${stop.reason ? `: ${stop.reason}` : ''}` : undefined) ??
     all.find((r) => r.error)?.error;
   await ctx.details.setStatusAttribute(outcome);
+  recordRolloutVerdict(outcome);
   return { ...status, outcome, finishedAt: nowIso(), regions: all };
 }
 
