@@ -20,7 +20,8 @@ import { Client, Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { ROLLOUT_SEARCH_ATTRIBUTES } from '../src/shared/messages';
-import { freePort, portOpen } from './dev-server';
+import { createServer } from 'node:net';
+import { portOpen } from './dev-server';
 
 /**
  * The server's tag: the newest that builds with the machine's Go (1.26.8 here); v1.32.2 requires Go 1.26.10. The
@@ -256,13 +257,25 @@ function installSchemas(port: number): void {
 
 // --- The services ------------------------------------------------------------------------------------------------
 
+/** Whether nothing listens on `port` of 127.0.0.1 right now. */
+function canListen(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => done(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
+  });
+}
+
 async function choosePorts(): Promise<Ports> {
   if (existsSync(PORTS_FILE)) return JSON.parse(readFileSync(PORTS_FILE, 'utf8')) as Ports;
   const taken = new Set<number>();
+  // Below 32768: the cluster_membership table keeps membership ports as a smallint, and the kernel hands out
+  // ephemeral ports from 32768 up.
   const next = async () => {
     for (;;) {
-      const port = await freePort();
-      if (!taken.has(port)) {
+      const port = 20_000 + Math.floor(Math.random() * 12_000);
+      if (!taken.has(port) && (await canListen(port))) {
         taken.add(port);
         return port;
       }
