@@ -510,6 +510,32 @@ export async function prepareNamespace(connection: Connection, namespace: string
   });
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function runningState(): ClusterState {
+  const state = readState();
+  if (!state) throw new Error('no Temporal cluster is running: `npm run cluster -- start`');
+  return state;
+}
+
+/** A fault for the cluster scenarios: SIGKILLs one service, leaves it down for `downMs`, and starts it again. */
+export async function killAndRestartService(service: Service, downMs: number): Promise<void> {
+  const state = runningState();
+  const pid = state.pids[service];
+  if (pid && isOurs(pid, SERVER_BIN)) process.kill(pid, 'SIGKILL');
+  while (isOurs(pid, SERVER_BIN)) await sleep(100);
+  await sleep(downMs);
+  await startService(service, state);
+}
+
+/** A fault for the cluster scenarios: stops PostgreSQL at once (`pg_ctl -m immediate`, a crash), then starts it. */
+export async function restartPostgres(downMs: number): Promise<void> {
+  const state = runningState();
+  pg('pg_ctl', ['-D', PG_DATA, '-m', 'immediate', '-w', 'stop'], 'pg_ctl stop -m immediate');
+  await sleep(downMs);
+  startPostgres(state.ports.postgres);
+}
+
 export function frontendAddress(state: ClusterState): string {
   return `127.0.0.1:${state.ports.frontend}`;
 }
