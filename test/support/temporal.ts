@@ -5,7 +5,7 @@
 import { installTestRuntime } from './runtime';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { DataConverter } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
@@ -17,7 +17,8 @@ import {
 } from '@temporalio/worker';
 import { freePort } from '../../scripts/dev-server';
 import { resolveTemporalCli } from '../../scripts/temporal-cli';
-import { Client } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
+import { prepareNamespace } from '../../scripts/cluster';
 import { WorkspaceClients } from '../../src/activities';
 import { generateWorld } from '../../src/emulator/generate-world';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
@@ -44,6 +45,9 @@ export type TemporalEnv = TestWorkflowEnvironment & { uiUrl?: string };
 /**
  * Starts a dev server with the rollout search attributes. `{ ui: true }` also serves its Web UI on a free port (the
  * default, the server's port + 1000, may be taken) and waits until it answers.
+ *
+ * With TEMPORAL_TEST_CLUSTER=host:port (`npm run test:cluster`, scripts/cluster.ts) it starts no server: it connects to
+ * that cluster in a namespace of its own (clusterTestEnv).
  */
 export interface TemporalEnvOptions {
   ui?: boolean;
@@ -57,6 +61,8 @@ export async function createTemporalEnv(
 export async function createTemporalEnv(options?: TemporalEnvOptions): Promise<TemporalEnv>;
 export async function createTemporalEnv(options: TemporalEnvOptions = {}): Promise<TemporalEnv> {
   installTestRuntime();
+  const cluster = process.env.TEMPORAL_TEST_CLUSTER;
+  if (cluster) return clusterTestEnv(cluster, options);
   const uiPort = options.ui ? await freePort() : undefined;
   let env: TemporalEnv;
   try {
@@ -83,6 +89,33 @@ export async function createTemporalEnv(options: TemporalEnvOptions = {}): Promi
       await env.teardown();
       throw err;
     });
+  }
+  return env;
+}
+
+/**
+ * An environment on a running cluster, in a fresh namespace for the calling test file: test files reuse workflow ids
+ * (one rollout per model version) and expect a server with none of them, as a dev server of their own gives them.
+ */
+async function clusterTestEnv(address: string, options: { ui?: boolean }): Promise<TemporalEnv> {
+  const file = basename(expect.getState().testPath ?? 'test', '.test.ts').replace(/[^a-z0-9-]/gi, '-');
+  const namespace = `test-${file}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+  const connection = await Connection.connect({ address });
+  try {
+    await prepareNamespace(connection, namespace);
+  } finally {
+    await connection.close();
+  }
+  const env: TemporalEnv = await TestWorkflowEnvironment.createFromExistingServer({ address, namespace });
+  if (options.ui) {
+    const uiUrl = process.env.TEMPORAL_TEST_CLUSTER_UI;
+    if (!uiUrl) {
+      await env.teardown();
+      throw new Error(
+        'TEMPORAL_TEST_CLUSTER_UI is not set: a test that needs the Web UI needs its address on a cluster',
+      );
+    }
+    env.uiUrl = uiUrl;
   }
   return env;
 }

@@ -28,6 +28,8 @@ import { rolloutReport } from '../../src/rollouts';
 
 /** Each test's versions start 10 further on: rollout ids outlive a test on the file's dev server. */
 const rigOf = useRig(spacedVersionWorlds());
+/** The links name the rig's namespace: `default` on a dev server, a namespace per test file on a cluster. */
+const namespace = () => rigOf().env.namespace ?? 'default';
 let rig: Rig;
 beforeEach(() => {
   rig = rigOf();
@@ -95,7 +97,7 @@ it('tells a signed webhook of each approval awaited, with the approve command an
     await until('both approvals announced', async () =>
       delivered().filter((e) => e.event === 'awaiting-approval').length === 2 ? true : undefined,
     );
-    const link = `${UI}/namespaces/default/workflows/${encodeURIComponent(handle.workflowId)}`;
+    const link = `${UI}/namespaces/${namespace()}/workflows/${encodeURIComponent(handle.workflowId)}`;
     const awaiting = delivered().sort((a, b) => a.region.localeCompare(b.region));
     expect(awaiting.map((e) => [e.type, e.region, e.stage, e.command, e.link])).toEqual(
       ['eu-west-1', 'us-east-1'].map((region) => [
@@ -214,7 +216,7 @@ it('tells a Slack channel at once that a rollback failed and needs an operator, 
       /^URGENT: main\.ml\.fraud_detector v\d+: the rollback in us-east-1 failed and needs an operator now\n/,
     );
     expect(urgent).toContain(`Run: rollout retry-rollback ${handle.workflowId} --region us-east-1`);
-    expect(urgent).toContain(`Temporal UI: ${UI}/namespaces/default/workflows/`);
+    expect(urgent).toContain(`Temporal UI: ${UI}/namespaces/${namespace()}/workflows/`);
     // The operator fixes the cause and retries: the rollout ends rolled back, and the channel is told why.
     await fetch(`${rig.emu.url('us-east-1')}/__emulator/faults`, { method: 'DELETE' });
     await handle.executeUpdate(retryRollbackUpdate, { args: [{ by: 'frank' }] });
@@ -265,7 +267,7 @@ it('tells a Teams channel when the watcher starts a rollout, linking that rollou
       `${watcher.workflowId} (on version-ready) started ${rolloutId}.`,
       `rollout status ${rolloutId}`,
     ]);
-    expect(content.actions[0].url).toBe(`${UI}/namespaces/default/workflows/${encodeURIComponent(rolloutId)}`);
+    expect(content.actions[0].url).toBe(`${UI}/namespaces/${namespace()}/workflows/${encodeURIComponent(rolloutId)}`);
     expect(teams.received).toHaveLength(1);
     await rolloutReport(rig.client.workflow.getHandle(rolloutId));
   } finally {
